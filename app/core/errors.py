@@ -1,0 +1,32 @@
+"""Errors whose messages are written for the person using Hearth.
+
+``str(error)`` is what the window shows; ``error.detail`` is for the log.
+"""
+from __future__ import annotations
+
+
+class HearthError(Exception):
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+
+class ModelFileError(HearthError):
+    """A file that cannot be used as a GGUF model (wrong format, truncated, nonsense header)."""
+
+
+class TemplateError(HearthError):
+    """A chat template that could not be rendered safely."""
+
+
+class EngineError(HearthError):
+    """The engine process failed a request (load failure, decode failure)."""
+
+
+class EngineCrashed(EngineError):
+    """The engine process ended without being asked to."""
+
+
+class StoreError(HearthError):
+    """The conversation database could not be read or written."""

@@ -1,0 +1,225 @@
+"""The GUI process's side of the engine: start it, talk to it, notice when it dies.
+
+Plain Python with one reader thread; ``on_event`` is called on that thread, so
+a Qt bridge turns the calls into queued signals. Text pieces are coalesced for
+``batch_seconds`` (about 30 ms) before they are handed on: the view then
+repaints about 30 times a second however fast the model is, and the GUI
+thread is never flooded with one event per token.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from app.engine import protocol
+
+log = logging.getLogger("hearth.engine.client")
+
+BATCH_SECONDS = 0.03
+EventHandler = Callable[[dict], None]
+
+
+def describe_exit(returncode: int | None) -> str:
+    """Say in words why the engine process ended."""
+    if returncode is None:
+        return "The engine stopped answering."
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        if -returncode == signal.SIGKILL:
+            return f"The engine was killed ({name}); the system may have run out of memory."
+        return f"The engine crashed inside llama.cpp ({name})."
+    return f"The engine exited unexpectedly (code {returncode})."
+
+
+class EngineClient:
+    def __init__(
+        self,
+        on_event: EventHandler,
+        *,
+        command: list[str] | None = None,
+        log_path: Path | None = None,
+        batch_seconds: float = BATCH_SECONDS,
+        env: dict | None = None,
+    ) -> None:
+        self._on_event = on_event
+        self._command = command or [sys.executable, "-m", "app.engine.worker"]
+        self._log_path = log_path
+        self._batch_seconds = batch_seconds
+        self._env = env
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen | None = None
+        self._reader: threading.Thread | None = None
+        self._closing = False
+        self._pending: set[int] = set()  # requests sent and not yet answered
+        self.last_load: dict | None = None  # replayed after a restart
+        self.loaded_model: dict | None = None
+
+    # -- process ----------------------------------------------------------------------
+    @property
+    def pid(self) -> int | None:
+        process = self._process
+        return process.pid if process and process.poll() is None else None
+
+    @property
+    def running(self) -> bool:
+        return self.pid is not None
+
+    def start(self) -> None:
+        with self._lock:
+            if self._process is not None and self._process.poll() is None:
+                return
+            self._closing = False
+            env = dict(os.environ if self._env is None else self._env)
+            env.setdefault("PYTHONUNBUFFERED", "1")
+            stderr = open(self._log_path, "ab") if self._log_path else subprocess.DEVNULL
+            try:
+                self._process = subprocess.Popen(
+                    self._command,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=stderr,
+                    env=env,
+                    bufsize=0,
+                    cwd=str(Path(__file__).resolve().parents[2]),
+                )
+            finally:
+                if stderr is not subprocess.DEVNULL:
+                    stderr.close()
+            self.loaded_model = None
+            process = self._process
+            self._reader = threading.Thread(target=self._read, args=(process,), daemon=True, name="engine-reader")
+            self._reader.start()
+            log.info("engine started, pid %s", process.pid)
+
+    def _send(self, message: dict) -> None:
+        process = self._process
+        if process is None or process.poll() is not None:
+            raise BrokenPipeError("engine not running")
+        process.stdin.write(protocol.encode(message))
+
+    def _request(self, message: dict) -> int:
+        """Send a request, starting (and re-loading) the engine first if it is not running."""
+        request_id = next(self._ids)
+        message = {**message, "id": request_id}
+        if not self.running:
+            self.start()
+            if self.last_load is not None and message["op"] != protocol.LOAD:
+                reload_id = next(self._ids)
+                self._pending.add(reload_id)
+                self._send({**self.last_load, "id": reload_id})
+        self._pending.add(request_id)
+        try:
+            self._send(message)
+        except (BrokenPipeError, OSError):
+            # It died between the check and the write; the reader reports the crash.
+            pass
+        return request_id
+
+    def load(self, path: str, *, n_ctx: int = 0, n_threads: int = 0, n_gpu_layers: int = 0) -> int:
+        request = {"op": protocol.LOAD, "path": str(path), "n_ctx": n_ctx, "n_threads": n_threads,
+                   "n_gpu_layers": n_gpu_layers}
+        self.last_load = request
+        return self._request(request)
+
+    def chat(self, messages: list[dict], params: dict | None = None) -> int:
+        return self._request({"op": protocol.CHAT, "messages": messages, "params": params or {}})
+
+    def cancel(self, request_id: int) -> None:
+        try:
+            self._send({"op": protocol.CANCEL, "id": request_id})
+        except (BrokenPipeError, OSError):
+            pass
+
+    def shutdown(self, timeout: float = 2.0) -> None:
+        with self._lock:
+            process, self._process = self._process, None
+            self._closing = True
+        if process is None:
+            return
+        try:
+            process.stdin.close()  # the worker exits when its stdin closes
+        except OSError:
+            pass
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if self._reader is not None:
+            self._reader.join(timeout)
+
+    # -- the reader thread ------------------------------------------------------------
+    def _read(self, process: subprocess.Popen) -> None:
+        fd = process.stdout.fileno()
+        buffer = b""
+        pending: dict[int, list] = {}  # request id -> [text, n_tokens]
+        last_flush = time.monotonic()
+
+        def flush() -> None:
+            nonlocal last_flush
+            for request_id, (text, count) in pending.items():
+                self._deliver({"event": protocol.PIECE, "id": request_id, "text": text, "n": count})
+            pending.clear()
+            last_flush = time.monotonic()
+
+        while True:
+            timeout = max(0.0, self._batch_seconds - (time.monotonic() - last_flush)) if pending else None
+            readable, _, _ = select.select([fd], [], [], timeout)
+            if not readable:
+                flush()
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                if not line:
+                    continue
+                try:
+                    event = protocol.decode(line)
+                except ValueError:
+                    log.warning("unreadable engine event: %r", line[:200])
+                    continue
+                if event.get("event") == protocol.PIECE:
+                    slot = pending.setdefault(event["id"], ["", 0])
+                    slot[0] += event["text"]
+                    slot[1] += event.get("n", 1)
+                    continue
+                flush()
+                if event.get("event") in (protocol.DONE, protocol.ERROR, protocol.LOADED):
+                    self._pending.discard(event.get("id"))
+                if event.get("event") == protocol.LOADED:
+                    self.loaded_model = event.get("model")
+                self._deliver(event)
+            if pending and time.monotonic() - last_flush >= self._batch_seconds:
+                flush()
+        flush()
+        returncode = process.wait()
+        if self._closing or process is not self._process and self._process is not None:
+            return  # asked to stop, or replaced by a newer process
+        orphaned = sorted(self._pending)
+        self._pending.clear()
+        self.loaded_model = None
+        log.warning("engine %s ended: %s", process.pid, describe_exit(returncode))
+        self._deliver({"event": protocol.CRASHED, "message": describe_exit(returncode),
+                       "returncode": returncode, "requests": orphaned})
+
+    def _deliver(self, event: dict) -> None:
+        try:
+            self._on_event(event)
+        except Exception:  # a faulty handler must not kill the reader
+            log.exception("engine event handler failed for %s", event.get("event"))

@@ -1,0 +1,203 @@
+"""One llama.cpp model inside the engine process: load it, stream chat replies.
+
+Only the engine process imports this module (and with it llama_cpp), so a
+native crash here can never take the window down.
+"""
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from app.core.chat_template import build_prompt
+from app.core.errors import EngineError
+from app.core.gguf_info import read_gguf_info
+from app.core.text_stream import TextStream
+from app.engine import protocol
+
+DEFAULT_PARAMS = {
+    "temperature": 0.7,
+    "top_p": 0.95,
+    "top_k": 40,
+    "min_p": 0.05,
+    "repeat_penalty": 1.0,
+    "max_tokens": 1024,
+    "seed": None,
+    "stop": [],
+    "ignore_eos": False,  # benchmarks only: generate exactly max_tokens
+}
+
+
+@dataclass
+class GenerationStats:
+    prompt_tokens: int = 0
+    tokens: int = 0
+    prompt_seconds: float = 0.0
+    generation_seconds: float = 0.0
+
+    @property
+    def tokens_per_second(self) -> float:
+        # Decode speed: tokens after the first, over the time after the first.
+        if self.tokens < 2 or self.generation_seconds <= 0:
+            return 0.0
+        return (self.tokens - 1) / self.generation_seconds
+
+    def as_dict(self) -> dict:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "tokens": self.tokens,
+            "prompt_seconds": round(self.prompt_seconds, 4),
+            "generation_seconds": round(self.generation_seconds, 4),
+            "tokens_per_second": round(self.tokens_per_second, 2),
+        }
+
+
+def backend_name() -> str:
+    import llama_cpp
+
+    info = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
+    for marker, name in (("CUDA", "CUDA"), ("METAL", "Metal"), ("VULKAN", "Vulkan"), ("HIP", "ROCm")):
+        if f"{marker} :" in info.upper() or f"{marker} =" in info.upper():
+            return name
+    return "CPU"
+
+
+class LlmSession:
+    def __init__(self) -> None:
+        self._llm = None
+        self.path: Path | None = None
+        self._template: str | None = None
+        self._has_chatml = True
+
+    @property
+    def loaded(self) -> bool:
+        return self._llm is not None
+
+    def load(self, path: str, n_ctx: int = 0, n_threads: int = 0, n_gpu_layers: int = 0) -> dict:
+        from llama_cpp import Llama
+
+        info = read_gguf_info(path)  # refuse bad files before llama.cpp sees them
+        if info.split_count > 1 and not Path(path).name.endswith(f"-00001-of-{info.split_count:05d}.gguf"):
+            raise EngineError(f"“{Path(path).name}” is one part of a split model; open its first part.")
+        trained = info.context_length or 4096
+        n_ctx = min(n_ctx or 4096, trained)
+        self.unload()
+        started = time.monotonic()
+        try:
+            llm = Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_threads=n_threads or None,
+                n_threads_batch=n_threads or None,
+                n_gpu_layers=n_gpu_layers,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as error:
+            raise EngineError(
+                f"llama.cpp could not load “{Path(path).name}”. The file may be damaged or use an "
+                "architecture this version of llama.cpp does not support.",
+                repr(error),
+            ) from error
+        self._llm = llm
+        self.path = Path(path)
+        self._template = info.chat_template
+        self._has_chatml = len(llm.tokenize(b"<|im_start|>", add_bos=False, special=True)) == 1
+        return {
+            "path": str(path),
+            "name": info.name,
+            "n_ctx": llm.n_ctx(),
+            "n_threads": llm.n_threads if hasattr(llm, "n_threads") else n_threads,
+            "has_chat_template": info.has_chat_template,
+            "load_seconds": round(time.monotonic() - started, 3),
+            "backend": backend_name(),
+        }
+
+    def unload(self) -> None:
+        if self._llm is not None:
+            self._llm.close()
+            self._llm = None
+            self.path = None
+
+    def _special_text(self, token_id: int) -> str:
+        if token_id < 0:
+            return ""
+        return self._llm.detokenize([token_id], special=True).decode("utf-8", "replace")
+
+    def _tokenize_prompt(self, messages: list[dict]):
+        llm = self._llm
+        prompt = build_prompt(
+            self._template,
+            messages,
+            bos_token=self._special_text(llm.token_bos()),
+            eos_token=self._special_text(llm.token_eos()),
+            has_chatml_tokens=self._has_chatml,
+        )
+        tokens: list[int] = []
+        for segment in prompt.segments:
+            tokens += llm.tokenize(segment.text.encode("utf-8"), add_bos=False, special=segment.special)
+        bos = llm.token_bos()
+        if llm._model.add_bos_token() and bos >= 0 and (not tokens or tokens[0] != bos):
+            tokens.insert(0, bos)
+        return prompt, tokens
+
+    def chat(self, messages: list[dict], params: dict, cancel: threading.Event,
+             emit: Callable[[str, int], None], started: Callable[[int, str], None]) -> tuple[str, GenerationStats]:
+        """Stream a reply to ``messages``. ``emit(text, n_tokens)`` gets each piece of text."""
+        if self._llm is None:
+            raise EngineError("No model is loaded.")
+        import llama_cpp
+
+        llm = self._llm
+        options = {**DEFAULT_PARAMS, **{k: v for k, v in params.items() if v is not None}}
+        prompt, tokens = self._tokenize_prompt(messages)
+        n_ctx = llm.n_ctx()
+        if len(tokens) >= n_ctx:
+            raise EngineError(
+                f"This conversation is too long for the model's context window "
+                f"({len(tokens):,} tokens; the window holds {n_ctx:,}). Start a new chat or shorten it.",
+            )
+        max_tokens = min(int(options["max_tokens"]), n_ctx - len(tokens))
+        started(len(tokens), prompt.notice)
+        llm.set_seed(options["seed"] if options["seed"] is not None else random.randrange(2**31))
+        stream = TextStream(list(options["stop"]) + prompt.stop)
+        vocab = llm._model.vocab
+        stats = GenerationStats(prompt_tokens=len(tokens))
+        reason = protocol.LENGTH
+        t0 = time.perf_counter()
+        first = last = t0
+        for token in llm.generate(
+            tokens,
+            temp=float(options["temperature"]),
+            top_p=float(options["top_p"]),
+            top_k=int(options["top_k"]),
+            min_p=float(options["min_p"]),
+            repeat_penalty=float(options["repeat_penalty"]),
+        ):
+            now = time.perf_counter()
+            if stats.tokens == 0:
+                first = now
+            last = now
+            if not options["ignore_eos"] and llama_cpp.llama_vocab_is_eog(vocab, token):
+                reason = protocol.STOP
+                break
+            stats.tokens += 1
+            text = stream.feed(llm.detokenize([token]))
+            if text:
+                emit(text, 1)
+            if stream.stopped:
+                reason = protocol.STOP
+                break
+            if cancel.is_set():
+                reason = protocol.CANCELLED
+                break
+            if stats.tokens >= max_tokens:
+                break
+        tail = stream.finish()
+        if tail:
+            emit(tail, 0)
+        stats.prompt_seconds = first - t0
+        stats.generation_seconds = last - first
+        return reason, stats

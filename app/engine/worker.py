@@ -1,0 +1,149 @@
+"""The engine process: ``python -m app.engine.worker``.
+
+Reads requests on stdin, writes events on its private copy of stdout, and runs
+one request at a time on its main thread. A reader thread watches stdin so
+that "cancel" is seen while a reply is being generated, and so that the
+process ends by itself when the app that started it is gone (stdin closes).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import sys
+import threading
+import traceback
+
+from app.core.errors import HearthError
+from app.engine import protocol
+
+log = logging.getLogger("hearth.engine")
+
+
+class Worker:
+    def __init__(self, out) -> None:
+        self._out = out
+        self._out_lock = threading.Lock()
+        self._requests: queue.Queue[dict] = queue.Queue()
+        self._cancelled: set[int] = set()
+        self._current: int | None = None
+        self._cancel_current = threading.Event()
+        self._state_lock = threading.Lock()
+        from app.engine.llm import LlmSession
+
+        self.session = LlmSession()
+
+    def send(self, message: dict) -> None:
+        data = protocol.encode(message)
+        with self._out_lock:
+            try:
+                self._out.write(data)
+            except BrokenPipeError:
+                os._exit(0)  # nobody is listening any more
+
+    # -- the stdin thread -------------------------------------------------------------
+    def read_requests(self, stream) -> None:
+        for line in stream:
+            try:
+                request = protocol.decode(line)
+            except ValueError:
+                log.warning("ignoring a malformed request: %r", line[:200])
+                continue
+            if request.get("op") == protocol.CANCEL:
+                with self._state_lock:
+                    if request.get("id") == self._current:
+                        self._cancel_current.set()
+                    else:
+                        self._cancelled.add(request.get("id"))
+                continue
+            self._requests.put(request)
+        # stdin closed: the app is gone or asked us to go. Exit without native teardown.
+        os._exit(0)
+
+    # -- the main thread --------------------------------------------------------------
+    def serve(self) -> None:
+        from app.engine.llm import backend_name
+
+        self.send({"event": protocol.READY, "pid": os.getpid(), "backend": backend_name()})
+        while True:
+            request = self._requests.get()
+            op = request.get("op")
+            if op == protocol.SHUTDOWN:
+                return
+            request_id = request.get("id")
+            with self._state_lock:
+                if request_id in self._cancelled:
+                    self._cancelled.discard(request_id)
+                    self.send({"event": protocol.DONE, "id": request_id, "reason": protocol.CANCELLED, "stats": {}})
+                    continue
+                self._current = request_id
+                self._cancel_current.clear()
+            try:
+                if op == protocol.LOAD:
+                    self._load(request)
+                elif op == protocol.CHAT:
+                    self._chat(request)
+                else:
+                    self.send({"event": protocol.ERROR, "id": request_id, "message": f"Unknown request {op!r}."})
+            except HearthError as error:
+                log.warning("request %s failed: %s (%s)", request_id, error.message, error.detail)
+                self.send({"event": protocol.ERROR, "id": request_id, "message": error.message, "detail": error.detail})
+            except Exception as error:  # report, stay alive for the next request
+                log.error("request %s failed:\n%s", request_id, traceback.format_exc())
+                self.send({"event": protocol.ERROR, "id": request_id,
+                           "message": f"The engine failed: {error}", "detail": traceback.format_exc()})
+            finally:
+                with self._state_lock:
+                    self._current = None
+
+    def _load(self, request: dict) -> None:
+        model = self.session.load(
+            request["path"],
+            n_ctx=int(request.get("n_ctx") or 0),
+            n_threads=int(request.get("n_threads") or 0) or default_threads(),
+            n_gpu_layers=int(request.get("n_gpu_layers") or 0),
+        )
+        self.send({"event": protocol.LOADED, "id": request["id"], "model": model})
+
+    def _chat(self, request: dict) -> None:
+        request_id = request["id"]
+
+        def started(prompt_tokens: int, notice: str) -> None:
+            self.send({"event": protocol.STARTED, "id": request_id, "prompt_tokens": prompt_tokens, "notice": notice})
+
+        def emit(text: str, n_tokens: int) -> None:
+            self.send({"event": protocol.PIECE, "id": request_id, "text": text, "n": n_tokens})
+
+        reason, stats = self.session.chat(
+            request["messages"], request.get("params") or {}, self._cancel_current, emit, started
+        )
+        self.send({"event": protocol.DONE, "id": request_id, "reason": reason, "stats": stats.as_dict()})
+
+
+def default_threads() -> int:
+    """Physical cores: llama.cpp gains nothing from hyper-threads and loses to contention."""
+    try:
+        import psutil
+
+        physical = psutil.cpu_count(logical=False)
+    except ImportError:
+        physical = None
+    return max(1, physical or os.cpu_count() or 1)
+
+
+def main() -> int:
+    # Keep a private handle on the real stdout for events, then point fd 1 at stderr so
+    # anything native code prints can never corrupt the event stream.
+    events = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s engine %(levelname)s %(message)s")
+    worker = Worker(events)
+    threading.Thread(target=worker.read_requests, args=(sys.stdin.buffer,), daemon=True, name="requests").start()
+    worker.serve()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Widgets and thin Qt glue. Widgets never open files, sockets or models."""

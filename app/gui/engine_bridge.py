@@ -1,0 +1,65 @@
+"""Qt signals for the engine client's events.
+
+The client calls back on its reader thread; emitting a signal from there to
+objects living on the GUI thread makes Qt queue the call, so slots always run
+on the GUI thread.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from app.engine import protocol
+from app.engine.client import EngineClient
+
+
+class EngineBridge(QObject):
+    ready = Signal(dict)
+    model_loaded = Signal(int, dict)
+    reply_started = Signal(int, int, str)  # request id, prompt tokens, notice
+    piece_received = Signal(int, str, int)  # request id, text, tokens
+    reply_finished = Signal(int, str, dict)  # request id, reason, stats
+    request_failed = Signal(int, str, str)  # request id, message, detail
+    crashed = Signal(str, list)  # message, request ids that will never be answered
+
+    def __init__(self, log_path: Path | None = None, parent: QObject | None = None, **client_options) -> None:
+        super().__init__(parent)
+        self.client = EngineClient(self._dispatch, log_path=log_path, **client_options)
+
+    def _dispatch(self, event: dict) -> None:
+        kind = event.get("event")
+        if kind == protocol.PIECE:
+            self.piece_received.emit(event["id"], event["text"], event.get("n", 0))
+        elif kind == protocol.STARTED:
+            self.reply_started.emit(event["id"], event.get("prompt_tokens", 0), event.get("notice", ""))
+        elif kind == protocol.DONE:
+            self.reply_finished.emit(event["id"], event.get("reason", ""), event.get("stats", {}))
+        elif kind == protocol.LOADED:
+            self.model_loaded.emit(event["id"], event.get("model", {}))
+        elif kind == protocol.ERROR:
+            self.request_failed.emit(event.get("id") or 0, event.get("message", ""), event.get("detail", ""))
+        elif kind == protocol.READY:
+            self.ready.emit(event)
+        elif kind == protocol.CRASHED:
+            self.crashed.emit(event.get("message", ""), event.get("requests", []))
+
+    # -- what controllers call ---------------------------------------------------------
+    def start(self) -> None:
+        self.client.start()
+
+    def load(self, path: str, **options) -> int:
+        return self.client.load(path, **options)
+
+    def chat(self, messages: list[dict], params: dict | None = None) -> int:
+        return self.client.chat(messages, params)
+
+    def cancel(self, request_id: int) -> None:
+        self.client.cancel(request_id)
+
+    def shutdown(self) -> None:
+        self.client.shutdown()
+
+    @property
+    def pid(self) -> int | None:
+        return self.client.pid

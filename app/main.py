@@ -1,0 +1,83 @@
+"""Starting Hearth: wire the parts together, show the window, start the engine behind it."""
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import sys
+
+from app import APP_NAME, __version__
+from app.paths import Paths, resource
+
+log = logging.getLogger("hearth")
+
+
+def _setup_logging(paths: Paths) -> None:
+    handler = logging.handlers.RotatingFileHandler(paths.log_file, maxBytes=2_000_000, backupCount=3,
+                                                   encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+class Hearth:
+    """The running app: every long-lived part, built once and passed to whoever needs it."""
+
+    def __init__(self, paths: Paths, include_starter: bool = True) -> None:
+        from app.core.store import Store
+        from app.gui.chat.chat_controller import ChatController
+        from app.gui.engine_bridge import EngineBridge
+        from app.gui.library_controller import LibraryController
+        from app.gui.main_window import MainWindow
+        from app.settings import Settings
+
+        self.paths = paths.ensure()
+        self.settings = Settings.load(paths.settings_file)
+        self.store = Store(paths.database)
+        recovered = self.store.recover_interrupted()
+        if recovered:
+            log.warning("%d reply(ies) were interrupted by the last exit", recovered)
+        self.engine = EngineBridge(log_path=paths.logs / "engine.log")
+        self.chat = ChatController(self.store, self.engine, self.settings)
+        self.library = LibraryController(paths.models, self.settings, include_starter=include_starter)
+        self.window = MainWindow(self.chat, self.library, paths.models)
+
+    def start(self) -> None:
+        """Show the window at once; everything slow happens after the first paint."""
+        self.window.show()
+        self.chat.refresh_conversations()
+        self.chat.open_latest_or_new()
+        self.library.refresh()
+        self.engine.start()
+
+    def close(self) -> None:
+        self.chat.stop()
+        self.engine.shutdown()
+        self.settings.save(self.paths.settings_file)
+        self.store.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hearth", description=f"{APP_NAME}: chat with local GGUF models.")
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument("--no-starter", action="store_true", help="do not offer the starter model")
+    args = parser.parse_args(argv)
+
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
+
+    paths = Paths.from_environment().ensure()
+    _setup_logging(paths)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("hearth")
+    app.setWindowIcon(QIcon(str(resource("hearth.svg"))))
+    app.setStyleSheet(resource("style.qss").read_text(encoding="utf-8"))
+    hearth = Hearth(paths, include_starter=not args.no_starter)
+    hearth.start()
+    try:
+        return app.exec()
+    finally:
+        hearth.close()

@@ -1,0 +1,71 @@
+"""Every location Hearth uses on disk, in one place.
+
+Locations come from platformdirs so each OS gets its conventional folders.
+``HEARTH_HOME`` moves all of them under one folder: tests and portable
+installs use it so nothing touches the user's real folders.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from app import APP_NAME
+
+HOME_ENV = "HEARTH_HOME"
+
+
+@dataclass(frozen=True)
+class Paths:
+    data: Path
+    config: Path
+    cache: Path
+    logs: Path
+
+    @classmethod
+    def from_environment(cls, environ: os._Environ | dict | None = None) -> "Paths":
+        environ = os.environ if environ is None else environ
+        home = environ.get(HOME_ENV)
+        if home:
+            root = Path(home).expanduser().resolve()
+            return cls(root / "data", root / "config", root / "cache", root / "logs")
+        dirs = platformdirs.PlatformDirs(APP_NAME, appauthor=False)
+        return cls(
+            Path(dirs.user_data_dir),
+            Path(dirs.user_config_dir),
+            Path(dirs.user_cache_dir),
+            Path(dirs.user_log_dir),
+        )
+
+    @property
+    def models(self) -> Path:
+        return self.data / "models"
+
+    @property
+    def database(self) -> Path:
+        return self.data / "conversations.sqlite3"
+
+    @property
+    def settings_file(self) -> Path:
+        return self.config / "settings.json"
+
+    @property
+    def log_file(self) -> Path:
+        return self.logs / "hearth.log"
+
+    def ensure(self) -> "Paths":
+        for folder in (self.data, self.config, self.cache, self.logs, self.models):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def resource(name: str) -> Path:
+    """A file from ``resources/``: installed as the ``app.resources`` package, or beside ``app/`` in a checkout."""
+    checkout = Path(__file__).resolve().parent.parent / "resources" / name
+    if checkout.exists():
+        return checkout
+    from importlib.resources import files
+
+    return Path(str(files("app.resources").joinpath(name)))

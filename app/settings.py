@@ -1,0 +1,59 @@
+"""The user's preferences: a small JSON file in the config folder.
+
+Nothing secret goes here (Hugging Face tokens live in huggingface_hub's own
+store). Writes are atomic so a crash mid-save never leaves half a file.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+log = logging.getLogger("hearth.settings")
+
+
+@dataclass
+class Settings:
+    added_models: list[str] = field(default_factory=list)  # GGUF files opened from elsewhere
+    last_model: str = ""
+    last_conversation: int = 0
+    n_threads: int = 0  # 0: one per physical core
+    n_ctx: int = 4096
+    n_gpu_layers: int = 0
+    # New chats start with this; a model's own default prompt can be odd (SmolLM2's derails greedy replies).
+    default_system_prompt: str = "You are a helpful assistant."
+    temperature: float = 0.7
+    max_tokens: int = 1024
+
+    @classmethod
+    def load(cls, path: Path) -> "Settings":
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls()
+        except (OSError, ValueError) as error:
+            log.warning("settings at %s unreadable (%s); using defaults", path, error)
+            return cls()
+        known = {f.name: f for f in fields(cls)}
+        values = {}
+        defaults = cls()
+        for name, value in raw.items() if isinstance(raw, dict) else ():
+            if name in known and isinstance(value, type(getattr(defaults, name))):
+                values[name] = value
+        return cls(**values)
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=".settings-", dir=path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(asdict(self), out, indent=2)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
