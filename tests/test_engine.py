@@ -1,0 +1,122 @@
+"""The engine process with the real llama.cpp: answers, stop strings, cancel, crash and restart."""
+import os
+import queue
+import signal
+import time
+
+import pytest
+
+from app.engine import protocol
+from app.engine.client import EngineClient
+
+QUESTION = [{"role": "system", "content": "You are a helpful assistant."},
+            {"role": "user", "content": "What is the capital of France?"}]
+STORY = [{"role": "system", "content": "You are a helpful assistant."},
+         {"role": "user", "content": "Write a very long story about a dragon who learns to bake bread."}]
+GREEDY = {"temperature": 0}
+
+
+class Events:
+    def __init__(self) -> None:
+        self.queue: queue.Queue = queue.Queue()
+
+    def __call__(self, event: dict) -> None:
+        self.queue.put(event)
+
+    def until(self, kinds: set[str], request_id=None, timeout: float = 60) -> tuple[dict, str]:
+        """Collect pieces until an event of ``kinds`` (for ``request_id``) arrives."""
+        text = ""
+        deadline = time.monotonic() + timeout
+        while True:
+            event = self.queue.get(timeout=max(0.01, deadline - time.monotonic()))
+            if event["event"] == protocol.PIECE and (request_id is None or event["id"] == request_id):
+                text += event["text"]
+            elif event["event"] in kinds and (request_id is None or event.get("id") in (request_id, None)):
+                return event, text
+
+
+@pytest.fixture
+def engine(tmp_path):
+    events = Events()
+    client = EngineClient(events, log_path=tmp_path / "engine.log")
+    yield client, events
+    client.shutdown()
+
+
+def test_answers_paris_with_stats(engine, smollm_path):
+    client, events = engine
+    client.load(str(smollm_path), n_threads=2)
+    loaded, _ = events.until({protocol.LOADED})
+    assert loaded["model"]["has_chat_template"] and loaded["model"]["backend"] == "CPU"
+    request = client.chat(QUESTION, GREEDY)
+    done, text = events.until({protocol.DONE}, request)
+    assert "Paris" in text
+    assert done["reason"] == protocol.STOP
+    assert done["stats"]["tokens"] > 0 and done["stats"]["tokens_per_second"] > 0
+
+
+def test_stop_strings_end_the_reply_before_them(engine, smollm_path):
+    client, events = engine
+    client.load(str(smollm_path), n_threads=2)
+    request = client.chat(QUESTION, {**GREEDY, "stop": ["Paris"]})
+    done, text = events.until({protocol.DONE}, request)
+    assert done["reason"] == protocol.STOP
+    assert "Paris" not in text and text.startswith("The capital of France is")
+
+
+def test_cancel_ends_a_reply_quickly(engine, smollm_path):
+    client, events = engine
+    client.load(str(smollm_path), n_threads=2)
+    request = client.chat(STORY, {**GREEDY, "max_tokens": 4000})
+    events.until({protocol.STARTED}, request)
+    time.sleep(0.5)
+    started = time.monotonic()
+    client.cancel(request)
+    done, _ = events.until({protocol.DONE}, request, timeout=5)
+    assert done["reason"] == protocol.CANCELLED
+    assert time.monotonic() - started < 0.5
+    assert 0 < done["stats"]["tokens"] < 4000
+
+
+def test_bad_file_is_refused_and_engine_stays_up(engine, smollm_path, tmp_path):
+    client, events = engine
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(smollm_path.read_bytes()[:2_000_000])
+    client.load(str(bad))
+    error, _ = events.until({protocol.ERROR})
+    assert "is truncated" in error["message"]
+    pid = client.pid
+    client.load(str(smollm_path), n_threads=2)
+    events.until({protocol.LOADED})
+    assert client.pid == pid
+
+
+def test_killed_engine_is_reported_and_restarts_with_the_model(engine, smollm_path):
+    client, events = engine
+    client.load(str(smollm_path), n_threads=2)
+    events.until({protocol.LOADED})
+    request = client.chat(STORY, {**GREEDY, "max_tokens": 4000})
+    events.until({protocol.STARTED}, request)
+    os.kill(client.pid, signal.SIGKILL)
+    crashed, _ = events.until({protocol.CRASHED})
+    assert "killed (SIGKILL)" in crashed["message"]
+    assert request in crashed["requests"]
+    # The next request restarts the process and reloads the model first.
+    request = client.chat(QUESTION, GREEDY)
+    done, text = events.until({protocol.DONE}, request)
+    assert "Paris" in text
+
+
+def test_second_architecture_with_its_own_template(engine, gemma_path):
+    client, events = engine
+    client.load(str(gemma_path), n_threads=2, n_ctx=1024)
+    loaded, _ = events.until({protocol.LOADED})
+    request = client.chat([{"role": "user", "content": "Name a colour."}], {**GREEDY, "max_tokens": 24})
+    started, _ = events.until({protocol.STARTED}, request)
+    done, text = events.until({protocol.DONE}, request)
+    assert done["stats"]["tokens"] > 0
+    assert "<start_of_turn>" not in text and "<end_of_turn>" not in text
+    if loaded["model"]["has_chat_template"]:
+        assert started["notice"] == ""
+    else:
+        assert "no chat template" in started["notice"]

@@ -1,0 +1,204 @@
+"""The real window, driven like a user drives it: real engine process, real SQLite file."""
+import os
+import signal
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.core import store as states
+from conftest import copy_model
+
+LONG_ASK = "Write a very long story about a dragon who learns to bake bread."
+
+
+def wait_ready(qtbot, hearth, timeout=30_000):
+    qtbot.waitUntil(lambda: hearth.chat.state == "ready", timeout=timeout)
+
+
+def type_and_enter(qtbot, hearth, text):
+    box = hearth.window.input
+    box.setFocus()
+    qtbot.keyClicks(box, text)
+    qtbot.keyClick(box, Qt.Key_Return)
+
+
+def last_reply(hearth):
+    return hearth.window.view.message_widgets()[-1]
+
+
+def test_asks_the_starter_model_and_reads_paris(qtbot, make_hearth, smollm_path):
+    hearth = make_hearth()
+    window = hearth.window
+    qtbot.waitUntil(lambda: bool(window.picker.entries), timeout=10_000)
+    window.picker.select(str(smollm_path))  # what a user's click on the picker does
+    assert "135M parameters" in window.picker.details.text()
+    wait_ready(qtbot, hearth)
+    assert window.status_state.text() == "Ready"
+
+    type_and_enter(qtbot, hearth, "What is the capital of France?")
+    assert window.input.toPlainText() == ""
+    qtbot.waitUntil(lambda: not hearth.chat.busy, timeout=60_000)
+    user, reply = window.view.message_widgets()
+    assert user.text == "What is the capital of France?"
+    assert "Paris" in reply.text
+    assert window.status_speed.text().endswith("tok/s")
+    assert float(window.status_speed.text().split()[0]) > 0
+    assert window.conversations.titles()[0] == "What is the capital of France?"
+
+
+def test_shift_enter_is_a_new_line(qtbot, make_hearth):
+    hearth = make_hearth()
+    box = hearth.window.input
+    qtbot.keyClicks(box, "first")
+    qtbot.keyClick(box, Qt.Key_Return, Qt.ShiftModifier)
+    qtbot.keyClicks(box, "second")
+    assert box.toPlainText() == "first\nsecond"
+    assert hearth.window.view.message_widgets() == []
+
+
+def test_stop_keeps_the_partial_reply_and_the_next_message_works(qtbot, make_hearth):
+    hearth = make_hearth()
+    hearth.settings.max_tokens = 4000
+    wait_ready(qtbot, hearth)
+    type_and_enter(qtbot, hearth, LONG_ASK)
+    qtbot.waitUntil(lambda: len(last_reply(hearth).text) > 40, timeout=30_000)
+    window = hearth.window
+    assert window.stop_button.isVisible()
+
+    qtbot.mouseClick(window.stop_button, Qt.LeftButton)
+    # Stopping is immediate: no waiting on the engine.
+    assert not hearth.chat.busy
+    assert window.send_button.isVisible() and not window.stop_button.isVisible()
+    reply = last_reply(hearth)
+    partial = reply.text
+    assert partial and reply.status_text.startswith("Stopped")
+    qtbot.wait(300)  # pieces already in flight must not reach the stopped message
+    assert last_reply(hearth).text == partial
+    saved = hearth.store.messages(hearth.chat.conversation.id)[-1]
+    assert (saved.content, saved.status) == (partial, states.STOPPED)
+
+    type_and_enter(qtbot, hearth, "What is the capital of France?")
+    qtbot.waitUntil(lambda: not hearth.chat.busy, timeout=60_000)
+    assert "Paris" in last_reply(hearth).text
+
+
+def test_engine_killed_mid_reply(qtbot, make_hearth):
+    hearth = make_hearth()
+    hearth.settings.max_tokens = 4000
+    wait_ready(qtbot, hearth)
+    type_and_enter(qtbot, hearth, LONG_ASK)
+    qtbot.waitUntil(lambda: len(last_reply(hearth).text) > 20, timeout=30_000)
+    os.kill(hearth.engine.pid, signal.SIGKILL)
+
+    window = hearth.window
+    qtbot.waitUntil(lambda: "engine was killed" in window.notice.text, timeout=10_000)
+    assert "Your conversation is safe" in window.notice.text
+    assert window.isVisible() and not hearth.chat.busy
+    assert window.status_state.text() == "Engine stopped"
+    user, reply = window.view.message_widgets()
+    assert user.text == LONG_ASK and reply.text  # the partial reply stays
+    assert "Failed" in reply.status_text
+    saved = hearth.store.messages(hearth.chat.conversation.id)
+    assert [m.role for m in saved] == ["user", "assistant"] and saved[0].content == LONG_ASK
+
+    type_and_enter(qtbot, hearth, "What is the capital of France?")
+    qtbot.waitUntil(lambda: not hearth.chat.busy, timeout=60_000)
+    assert "Paris" in last_reply(hearth).text
+    assert window.status_state.text() == "Ready"
+
+
+@pytest.mark.parametrize("kind", ["text", "empty", "cut-header", "cut-tensors", "cut-weights"])
+def test_bad_files_get_clear_messages_and_the_app_stays_usable(qtbot, make_hearth, smollm_path, tmp_path, kind):
+    data = smollm_path.read_bytes()
+    content = {
+        "text": b"just some notes, definitely not a model\n",
+        "empty": b"",
+        "cut-header": data[:300_000],
+        "cut-tensors": data[:1_785_000],
+        "cut-weights": data[:60_000_000],
+    }[kind]
+    bad = tmp_path / f"{kind}.gguf"
+    bad.write_bytes(content)
+    expected = {"text": "is not a GGUF model", "empty": "is empty"}.get(kind, "is truncated")
+
+    hearth = make_hearth()
+    wait_ready(qtbot, hearth)
+    hearth.window.library.add_file(str(bad))  # what File ▸ Open GGUF file… and a drop both do
+    qtbot.waitUntil(lambda: expected in hearth.window.notice.text, timeout=10_000)
+    assert bad.name in hearth.window.notice.text
+    assert str(bad) not in hearth.settings.added_models
+
+    type_and_enter(qtbot, hearth, "What is the capital of France?")
+    qtbot.waitUntil(lambda: not hearth.chat.busy, timeout=60_000)
+    assert "Paris" in last_reply(hearth).text
+
+
+def test_bad_file_in_models_folder_is_listed_with_its_problem(qtbot, make_hearth, home, smollm_path):
+    (home.models / "broken.gguf").write_bytes(smollm_path.read_bytes()[:5000])
+    hearth = make_hearth()
+    qtbot.waitUntil(lambda: len(hearth.window.picker.entries) == 2, timeout=10_000)
+    picker = hearth.window.picker
+    labels = [picker.combo.itemText(i) for i in range(picker.combo.count())]
+    assert "⚠ broken.gguf" in labels
+    picker.combo.setCurrentIndex(labels.index("⚠ broken.gguf"))
+    assert "Cannot use this file" in picker.details.text() and "truncated" in picker.details.text()
+    assert hearth.chat.model_path != str(home.models / "broken.gguf")
+
+
+def test_opened_file_joins_the_picker_and_loads(qtbot, make_hearth, gemma_path):
+    hearth = make_hearth(include_starter=False)
+    window = hearth.window
+    qtbot.waitUntil(lambda: "No model yet" in window.view._placeholder.text(), timeout=10_000)
+    assert window.view._placeholder.isVisible()
+    assert str(hearth.paths.models) in window.view._placeholder.text()
+    window.library.add_file(str(gemma_path))
+    qtbot.waitUntil(lambda: hearth.chat.model_path == str(gemma_path.resolve()), timeout=10_000)
+    assert "gemma3" in window.picker.details.text()
+    wait_ready(qtbot, hearth)
+    assert str(gemma_path.resolve()) in hearth.settings.added_models
+
+
+def test_models_folder_files_are_found(qtbot, make_hearth, home, smollm_path):
+    copy_model(smollm_path, home.models / "HuggingFaceTB" / "SmolLM2", "smol.gguf")
+    hearth = make_hearth(include_starter=False)
+    qtbot.waitUntil(lambda: hearth.chat.model_path.endswith("smol.gguf"), timeout=10_000)
+    wait_ready(qtbot, hearth)
+
+
+def test_conversations_new_rename_delete_and_survive_reopening(qtbot, make_hearth, home):
+    hearth = make_hearth()
+    wait_ready(qtbot, hearth)
+    type_and_enter(qtbot, hearth, "What is the capital of France?")
+    qtbot.waitUntil(lambda: not hearth.chat.busy, timeout=60_000)
+    answer = last_reply(hearth).text
+    first_id = hearth.chat.conversation.id
+
+    qtbot.mouseClick(hearth.window.conversations.new_button, Qt.LeftButton)
+    assert hearth.window.view.message_widgets() == []
+    assert len(hearth.window.conversations.titles()) == 2
+    hearth.chat.rename_conversation(first_id, "Geography")
+    assert "Geography" in hearth.window.conversations.titles()
+    hearth.window.conversations.list.setCurrentRow(hearth.window.conversations.titles().index("Geography"))
+    assert hearth.chat.conversation.id == first_id
+    assert last_reply(hearth).text == answer
+    empty_id = [c.id for c in hearth.store.conversations() if c.id != first_id][0]
+    hearth.chat.delete_conversation(empty_id)
+    assert hearth.window.conversations.titles() == ["Geography"]
+    hearth.close()
+
+    reopened = make_hearth()
+    qtbot.waitUntil(lambda: len(reopened.window.view.message_widgets()) == 2, timeout=5_000)
+    assert reopened.window.conversations.titles() == ["Geography"]
+    user, reply = reopened.window.view.message_widgets()
+    assert user.text == "What is the capital of France?" and reply.text == answer
+
+
+def test_system_prompt_is_per_conversation(qtbot, make_hearth):
+    hearth = make_hearth()
+    window = hearth.window
+    window.system_toggle.setChecked(True)
+    window.system_prompt.setPlainText("Answer in one word.")
+    window._flush_system_prompt()
+    assert hearth.store.conversation(hearth.chat.conversation.id).system_prompt == "Answer in one word."
+    hearth.chat.new_conversation()
+    assert window.system_prompt.toPlainText() == hearth.settings.default_system_prompt
