@@ -24,7 +24,8 @@ def _setup_logging(paths: Paths) -> None:
 class Hearth:
     """The running app: every long-lived part, built once and passed to whoever needs it."""
 
-    def __init__(self, paths: Paths, include_starter: bool = True) -> None:
+    def __init__(self, paths: Paths, include_starter: bool = True, memory_probe=None) -> None:
+        from app.core import fit
         from app.core.store import Store
         from app.gui.chat.chat_controller import ChatController
         from app.gui.engine_bridge import EngineBridge
@@ -39,7 +40,8 @@ class Hearth:
         if recovered:
             log.warning("%d reply(ies) were interrupted by the last exit", recovered)
         self.engine = EngineBridge(log_path=paths.logs / "engine.log")
-        self.chat = ChatController(self.store, self.engine, self.settings)
+        self.chat = ChatController(self.store, self.engine, self.settings,
+                                   memory_probe=memory_probe or fit.system_memory)
         self.library = LibraryController(paths.models, self.settings, include_starter=include_starter)
         self.window = MainWindow(self.chat, self.library, paths.models)
 

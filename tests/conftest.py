@@ -47,8 +47,9 @@ def make_hearth(qtbot, home):
 
     created = []
 
-    def make(include_starter: bool = True, temperature: float = 0.0, paths: Paths | None = None) -> Hearth:
-        hearth = Hearth(paths or home, include_starter=include_starter)
+    def make(include_starter: bool = True, temperature: float = 0.0, paths: Paths | None = None,
+             memory_probe=None) -> Hearth:
+        hearth = Hearth(paths or home, include_starter=include_starter, memory_probe=memory_probe)
         hearth.settings.temperature = temperature
         hearth.settings.n_threads = 2
         qtbot.addWidget(hearth.window)

@@ -120,3 +120,13 @@ def test_second_architecture_with_its_own_template(engine, gemma_path):
         assert started["notice"] == ""
     else:
         assert "no chat template" in started["notice"]
+
+
+def test_exit_descriptions():
+    from app.engine.client import describe_exit
+
+    assert "killed (SIGKILL)" in describe_exit(-9)
+    assert describe_exit(-6) == "The engine crashed inside llama.cpp (SIGABRT)."
+    assert "AMX" in describe_exit(-11, "CPU : AVX2 = 1 | AMX_INT8 = 1 |")
+    assert "AMX" not in describe_exit(-11, "CPU : AVX2 = 1 |")
+    assert describe_exit(3) == "The engine exited unexpectedly (code 3)."

@@ -202,3 +202,21 @@ def test_system_prompt_is_per_conversation(qtbot, make_hearth):
     assert hearth.store.conversation(hearth.chat.conversation.id).system_prompt == "Answer in one word."
     hearth.chat.new_conversation()
     assert window.system_prompt.toPlainText() == hearth.settings.default_system_prompt
+
+
+def test_model_too_big_for_memory_is_not_loaded_without_asking(qtbot, make_hearth):
+    # The machine as seen by the fit check: 150 MB free of 1 GB. SmolLM2 needs about 230 MB.
+    hearth = make_hearth(memory_probe=lambda: (150_000_000, 1_000_000_000))
+    window = hearth.window
+    qtbot.waitUntil(lambda: "was not loaded" in window.notice.text, timeout=10_000)
+    assert "Won't fit: needs about" in window.notice.text and "150.0 MB of 1.0 GB RAM is free" in window.notice.text
+    assert "Won't fit" in window.picker.details.text()
+    assert hearth.chat.state == "no model" and window.notice.action.text() == "Load anyway"
+    qtbot.mouseClick(window.notice.action, Qt.LeftButton)
+    wait_ready(qtbot, hearth)
+    assert not window.notice.isVisible()
+
+
+def test_fit_is_shown_before_loading(qtbot, make_hearth):
+    hearth = make_hearth()
+    qtbot.waitUntil(lambda: "Fits: needs about" in hearth.window.picker.details.text(), timeout=10_000)

@@ -28,7 +28,11 @@ BATCH_SECONDS = 0.03
 EventHandler = Callable[[dict], None]
 
 
-def describe_exit(returncode: int | None) -> str:
+AMX_HINT = (" This llama.cpp build uses AMX kernels, which crash on some CPUs: reinstall llama-cpp-python "
+            "without them (see the README, “Building llama.cpp”).")
+
+
+def describe_exit(returncode: int | None, system_info: str = "") -> str:
     """Say in words why the engine process ended."""
     if returncode is None:
         return "The engine stopped answering."
@@ -39,7 +43,8 @@ def describe_exit(returncode: int | None) -> str:
             name = f"signal {-returncode}"
         if -returncode == signal.SIGKILL:
             return f"The engine was killed ({name}); the system may have run out of memory."
-        return f"The engine crashed inside llama.cpp ({name})."
+        hint = AMX_HINT if "AMX_INT8 = 1" in system_info and -returncode == signal.SIGSEGV else ""
+        return f"The engine crashed inside llama.cpp ({name}).{hint}"
     return f"The engine exited unexpectedly (code {returncode})."
 
 
@@ -66,6 +71,7 @@ class EngineClient:
         self._pending: set[int] = set()  # requests sent and not yet answered
         self.last_load: dict | None = None  # replayed after a restart
         self.loaded_model: dict | None = None
+        self.system_info = ""  # llama.cpp's build and CPU features, from the engine's "ready"
 
     # -- process ----------------------------------------------------------------------
     @property
@@ -204,6 +210,8 @@ class EngineClient:
                     self._pending.discard(event.get("id"))
                 if event.get("event") == protocol.LOADED:
                     self.loaded_model = event.get("model")
+                elif event.get("event") == protocol.READY:
+                    self.system_info = event.get("system_info", "")
                 self._deliver(event)
             if pending and time.monotonic() - last_flush >= self._batch_seconds:
                 flush()
@@ -214,8 +222,9 @@ class EngineClient:
         orphaned = sorted(self._pending)
         self._pending.clear()
         self.loaded_model = None
-        log.warning("engine %s ended: %s", process.pid, describe_exit(returncode))
-        self._deliver({"event": protocol.CRASHED, "message": describe_exit(returncode),
+        message = describe_exit(returncode, self.system_info)
+        log.warning("engine %s ended: %s", process.pid, message)
+        self._deliver({"event": protocol.CRASHED, "message": message,
                        "returncode": returncode, "requests": orphaned})
 
     def _deliver(self, event: dict) -> None:

@@ -55,10 +55,14 @@ class GenerationStats:
         }
 
 
-def backend_name() -> str:
+def system_info() -> str:
     import llama_cpp
 
-    info = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
+    return llama_cpp.llama_print_system_info().decode("utf-8", "replace")
+
+
+def backend_name() -> str:
+    info = system_info()
     for marker, name in (("CUDA", "CUDA"), ("METAL", "Metal"), ("VULKAN", "Vulkan"), ("HIP", "ROCm")):
         if f"{marker} :" in info.upper() or f"{marker} =" in info.upper():
             return name

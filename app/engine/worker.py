@@ -62,9 +62,10 @@ class Worker:
 
     # -- the main thread --------------------------------------------------------------
     def serve(self) -> None:
-        from app.engine.llm import backend_name
+        from app.engine.llm import backend_name, system_info
 
-        self.send({"event": protocol.READY, "pid": os.getpid(), "backend": backend_name()})
+        self.send({"event": protocol.READY, "pid": os.getpid(), "backend": backend_name(),
+                   "system_info": system_info()})
         while True:
             request = self._requests.get()
             op = request.get("op")

@@ -45,7 +45,7 @@ class MainWindow(QMainWindow):
     # -- layout -----------------------------------------------------------------------
     def _build(self) -> None:
         self.conversations = ConversationList()
-        self.picker = ModelPicker()
+        self.picker = ModelPicker(describe_fit=lambda info: self.chat.fit_of(info).message)
         self.notice = NoticeBar()
         self.view = ChatView()
         self.input = InputBox()
@@ -147,6 +147,7 @@ class MainWindow(QMainWindow):
         chat.speed_measured.connect(lambda rate: self.status_speed.setText(f"{rate:.1f} tok/s"))
         chat.error_raised.connect(self.notice.show_error)
         chat.notice_raised.connect(self.notice.show_notice)
+        chat.load_blocked.connect(self._on_load_blocked)
         library.models_changed.connect(self._on_models)
         library.file_added.connect(self.picker.select)
         library.file_rejected.connect(self.notice.show_error)
@@ -200,11 +201,16 @@ class MainWindow(QMainWindow):
         self.picker.set_entries(entries, current)
         entry = self.picker.current_entry()
         if entry is not None and entry.usable and not self.chat.model_path:
-            self.chat.choose_model(str(entry.path), entry.display_name)
+            self.chat.choose_model(str(entry.path), entry.display_name, entry.info)
         elif not self.chat.model_path and len([e for e in entries if e.usable]) == 1:
             only = next(e for e in entries if e.usable)
             self.picker.select(str(only.path))
         self._update_placeholder()
+
+    def _on_load_blocked(self, path: str, name: str, why: str) -> None:
+        self.notice.show_error(
+            f"{name} was not loaded. {why}", "Load anyway",
+            lambda: self.chat.choose_model(path, name, force=True))
 
     def _update_placeholder(self) -> None:
         if not self.picker.entries:

@@ -8,11 +8,12 @@ from app.core.library import LibraryEntry
 
 
 class ModelPicker(QWidget):
-    model_chosen = Signal(str, str)  # path, display name
+    model_chosen = Signal(str, str, object)  # path, display name, GGUFInfo
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent=None, describe_fit=None) -> None:
         super().__init__(parent)
         self.setObjectName("modelPicker")
+        self._describe_fit = describe_fit  # GGUFInfo -> "Fits: needs about …", from the controller
         self.combo = QComboBox()
         self.combo.setObjectName("modelCombo")
         self.combo.setMinimumContentsLength(28)
@@ -77,13 +78,16 @@ class ModelPicker(QWidget):
         self._show_details(entry)
         if self._filling or entry is None or not entry.usable:
             return
-        self.model_chosen.emit(str(entry.path), entry.display_name)
+        self.model_chosen.emit(str(entry.path), entry.display_name, entry.info)
 
     def _show_details(self, entry: LibraryEntry | None) -> None:
         if entry is None:
             self.details.setText("")
         elif entry.usable:
-            self.details.setText(entry.info.summary() + f" · {entry.source}")
+            text = entry.info.summary() + f" · {entry.source}"
+            if self._describe_fit is not None:
+                text += "\n" + self._describe_fit(entry.info)
+            self.details.setText(text)
         else:
             self.details.setText(f"Cannot use this file: {entry.problem}")
         self.details.setProperty("problem", bool(entry and not entry.usable))

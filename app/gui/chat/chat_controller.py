@@ -11,8 +11,10 @@ import time
 
 from PySide6.QtCore import QObject, Signal
 
+from app.core import fit
 from app.core import store as states
 from app.core.errors import StoreError
+from app.core.gguf_info import GGUFInfo
 from app.core.store import Conversation, Message, Store
 from app.gui.engine_bridge import EngineBridge
 from app.settings import Settings
@@ -37,9 +39,12 @@ class ChatController(QObject):
     speed_measured = Signal(float)  # tokens per second of the last reply
     error_raised = Signal(str)
     notice_raised = Signal(str)
+    load_blocked = Signal(str, str, str)  # path, name, why: the model would not fit in memory
 
-    def __init__(self, store: Store, engine: EngineBridge, settings: Settings, parent: QObject | None = None) -> None:
+    def __init__(self, store: Store, engine: EngineBridge, settings: Settings, parent: QObject | None = None,
+                 memory_probe=fit.system_memory) -> None:
         super().__init__(parent)
+        self.memory_probe = memory_probe
         self.store = store
         self.engine = engine
         self.settings = settings
@@ -115,16 +120,29 @@ class ChatController(QObject):
         self.conversation = self.store.conversation(self.conversation.id)
 
     # -- the model --------------------------------------------------------------------
-    def choose_model(self, path: str, name: str = "") -> None:
+    def fit_of(self, info: GGUFInfo) -> fit.Fit:
+        needed = fit.estimate(info, self.settings.n_ctx).total
+        return fit.judge(needed, *self.memory_probe())
+
+    def choose_model(self, path: str, name: str = "", info: GGUFInfo | None = None, force: bool = False) -> None:
+        """Load a model. With its header at hand, refuse one that would not fit unless ``force``."""
         if path == self.model_path and self.state in (LOADING, READY, GENERATING):
             return
+        if info is not None and not force:
+            verdict = self.fit_of(info)
+            if verdict.verdict == fit.WONT_FIT:
+                self.load_blocked.emit(path, name, verdict.message)
+                return
         if self.busy:
             self.stop()
         self.model_path = path
         self.model_name = name or path.rsplit("/", 1)[-1]
         self.settings.last_model = path
         if self.conversation is not None:
-            self.store.set_model(self.conversation.id, path)
+            try:
+                self.store.set_model(self.conversation.id, path)
+            except StoreError as error:
+                log.warning("could not remember the model: %s", error.detail)
         self._set_state(LOADING)
         self._load_request = self.engine.load(
             path, n_ctx=self.settings.n_ctx, n_threads=self.settings.n_threads,

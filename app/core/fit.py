@@ -1,0 +1,101 @@
+"""Will this model fit? Memory needed from the file's real GGUF metadata, against the machine's.
+
+needed = weights + KV cache for the chosen context + compute buffers + runtime.
+The compute term is fitted to the resident memory llama.cpp really touches
+(measured on SmolLM2 and Gemma 3 at 1k and 4k context, full context; within
+about 10%): a part that scales with the vocabulary (logits, output buffers)
+and a part that scales with heads × context (the attention scores of one
+micro-batch). ``bench/`` checks the estimate against real loads.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.core.gguf_info import ArrayInfo, GGUFInfo, format_bytes
+
+FITS, TIGHT, WONT_FIT = "fits", "tight", "won't fit"
+MICRO_BATCH = 512
+RUNTIME_BYTES = 50_000_000  # the engine process before a model: Python and llama.cpp
+VOCAB_BYTES = 450  # compute bytes per vocabulary entry
+ATTENTION_BYTES = 4_000  # compute bytes per head per context token
+KV_BYTES_PER_VALUE = 2  # f16 cache, llama.cpp's default
+COMFORT = 0.8  # above this share of free memory the system starts to swap or evict caches
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    weights: int
+    kv_cache: int
+    compute: int
+    runtime: int = RUNTIME_BYTES
+
+    @property
+    def total(self) -> int:
+        return self.weights + self.kv_cache + self.compute + self.runtime
+
+
+@dataclass(frozen=True)
+class Fit:
+    verdict: str
+    needed: int
+    available: int
+    total: int
+
+    @property
+    def message(self) -> str:
+        numbers = f"needs about {format_bytes(self.needed)}; {format_bytes(self.available)} of " \
+                  f"{format_bytes(self.total)} RAM is free"
+        if self.verdict == FITS:
+            return f"Fits: {numbers}."
+        if self.verdict == TIGHT:
+            return f"Tight: {numbers}. Other programs may slow down."
+        return f"Won't fit: {numbers}. Loading it may freeze this computer or be stopped by the system."
+
+
+def _int(info: GGUFInfo, key: str) -> int | None:
+    value = info.metadata.get(f"{info.architecture}.{key}")
+    if isinstance(value, ArrayInfo):  # per-layer lists (some hybrid models): no single number
+        return None
+    return int(value) if isinstance(value, (int, float)) else None
+
+
+def estimate(info: GGUFInfo, n_ctx: int) -> MemoryEstimate:
+    layers = _int(info, "block_count") or 0
+    heads = _int(info, "attention.head_count") or 1
+    kv_heads = _int(info, "attention.head_count_kv") or heads
+    embedding = _int(info, "embedding_length") or 0
+    key_size = _int(info, "attention.key_length") or (embedding // heads if heads else 0)
+    value_size = _int(info, "attention.value_length") or key_size
+    context = min(n_ctx, info.context_length or n_ctx)
+    window = _int(info, "attention.sliding_window")
+    kv_per_token_layer = kv_heads * (key_size + value_size) * KV_BYTES_PER_VALUE
+    kv_cache = layers * context * kv_per_token_layer
+    if window and window < context:
+        # Sliding-window layers keep only the window; which layers slide differs by model, so
+        # count them at the window size and keep a sixth at full context (Gemma 3's pattern).
+        full_layers = max(1, layers // 6)
+        swa_cells = min(context, window + MICRO_BATCH)  # llama.cpp keeps window + one micro-batch
+        kv_cache = (full_layers * context + (layers - full_layers) * swa_cells) * kv_per_token_layer
+    vocab = info.metadata.get("tokenizer.ggml.tokens")
+    vocab_size = vocab.length if isinstance(vocab, ArrayInfo) else (_int(info, "vocab_size") or 32_000)
+    compute = vocab_size * VOCAB_BYTES + heads * context * ATTENTION_BYTES
+    weights = info.file_size - info.data_offset
+    return MemoryEstimate(weights=weights, kv_cache=kv_cache, compute=compute)
+
+
+def system_memory() -> tuple[int, int]:
+    """(available, total) bytes of RAM."""
+    import psutil
+
+    memory = psutil.virtual_memory()
+    return memory.available, memory.total
+
+
+def judge(needed: int, available: int, total: int) -> Fit:
+    if needed <= available * COMFORT:
+        verdict = FITS
+    elif needed <= available:
+        verdict = TIGHT
+    else:
+        verdict = WONT_FIT
+    return Fit(verdict, needed, available, total)

@@ -1,0 +1,27 @@
+"""Memory estimates from real GGUF metadata."""
+from app.core import fit
+from app.core.gguf_info import read_gguf_info
+
+
+def test_estimate_grows_with_context_from_real_metadata(smollm_path):
+    info = read_gguf_info(smollm_path)
+    small, large = fit.estimate(info, 1024), fit.estimate(info, 4096)
+    # 30 layers × 3 KV heads × (64 + 64) × 2 bytes per token, f16.
+    assert small.kv_cache == 30 * 1024 * 3 * 128 * 2
+    assert large.kv_cache == 4 * small.kv_cache
+    assert small.weights == info.file_size - info.data_offset
+    assert small.total < large.total < 600_000_000
+
+
+def test_sliding_window_layers_are_counted_at_their_window(gemma_path):
+    info = read_gguf_info(gemma_path)
+    full = fit.estimate(info, 32768)
+    assert full.kv_cache < 18 * 32768 * 1 * 512 * 2 / 3  # far below 18 full-context layers
+
+
+def test_verdicts():
+    assert fit.judge(100, 1000, 2000).verdict == fit.FITS
+    assert fit.judge(900, 1000, 2000).verdict == fit.TIGHT
+    verdict = fit.judge(2_500_000_000, 1_000_000_000, 8_000_000_000)
+    assert verdict.verdict == fit.WONT_FIT
+    assert verdict.message.startswith("Won't fit: needs about 2.5 GB; 1.0 GB of 8.0 GB RAM is free")
