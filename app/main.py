@@ -64,10 +64,15 @@ class Hearth:
 
 
 def main(argv: list[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] == ["--engine-worker"]:  # a frozen bundle starts its engine through itself
+        from app.engine.worker import main as engine_main
+
+        return engine_main()
     parser = argparse.ArgumentParser(prog="hearth", description=f"{APP_NAME}: chat with local GGUF models.")
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     parser.add_argument("--no-starter", action="store_true", help="do not offer the starter model")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
 
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication

@@ -30,10 +30,20 @@ class LibraryEntry:
 
     @property
     def display_name(self) -> str:
-        label = self.info.name if self.info else self.path.name
-        if self.info and self.info.quantization not in label:
-            label = f"{label} · {self.info.quantization}"
-        return label
+        """The file's own name, which people choose and recognise ("SmolLM2-135M-Instruct · Q4_1").
+
+        ``general.name`` is often a training-run label ("Smollm2 135M 8k Lc100K Mix1 Ep2").
+        """
+        stem = self.path.name[: -len(".gguf")] if self.path.name.lower().endswith(".gguf") else self.path.name
+        if self.info is None:
+            return stem
+        quant = self.info.quantization
+        for separator in (".", "-", "_"):
+            suffix = f"{separator}{quant}"
+            if stem.upper().endswith(suffix.upper()):
+                stem = stem[: -len(suffix)]
+                break
+        return f"{stem} · {quant}"
 
 
 def find_starter_model() -> Path | None:

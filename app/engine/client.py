@@ -48,6 +48,13 @@ def describe_exit(returncode: int | None, system_info: str = "") -> str:
     return f"The engine exited unexpectedly (code {returncode})."
 
 
+def engine_command() -> list[str]:
+    """How to start an engine process: the module from source, or the frozen app in a bundle."""
+    if getattr(sys, "frozen", False):  # PyInstaller: sys.executable is Hearth itself
+        return [sys.executable, "--engine-worker"]
+    return [sys.executable, "-m", "app.engine.worker"]
+
+
 class EngineClient:
     def __init__(
         self,
@@ -59,7 +66,7 @@ class EngineClient:
         env: dict | None = None,
     ) -> None:
         self._on_event = on_event
-        self._command = command or [sys.executable, "-m", "app.engine.worker"]
+        self._command = command or engine_command()
         self._log_path = log_path
         self._batch_seconds = batch_seconds
         self._env = env

@@ -178,8 +178,6 @@ class MainWindow(QMainWindow):
         self.system_prompt.blockSignals(True)
         self.system_prompt.setPlainText(conversation.system_prompt)
         self.system_prompt.blockSignals(False)
-        if conversation.system_prompt and not self.system_toggle.isChecked():
-            self.system_toggle.setChecked(True)
         self.view.show_messages(messages)
         self._update_placeholder()
 

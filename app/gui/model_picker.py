@@ -56,7 +56,8 @@ class ModelPicker(QWidget):
             for entry in entries:
                 label = entry.display_name if entry.usable else f"⚠ {entry.path.name}"
                 self.combo.addItem(label, str(entry.path))
-                self.combo.setItemData(self.combo.count() - 1, str(entry.path), Qt.ToolTipRole)
+                tip = f"{entry.info.name}\n{entry.path}" if entry.usable else f"{entry.problem}\n{entry.path}"
+                self.combo.setItemData(self.combo.count() - 1, tip, Qt.ToolTipRole)
             index = self.combo.findData(current) if current else -1
             self.combo.setCurrentIndex(max(index, 0))
             self._show_details(self.current_entry())

@@ -1,0 +1,57 @@
+"""Take the README's screenshot of the real window: a fresh home, the starter model, one real reply.
+
+    xvfb-run -s "-screen 0 1280x800x24" python packaging/screenshot.py resources/screenshot.png
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main(target: str) -> None:
+    os.environ.setdefault("HEARTH_HOME", tempfile.mkdtemp(prefix="hearth-shot-"))
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
+
+    from app.main import Hearth
+    from app.paths import Paths, resource
+
+    app = QApplication([])
+    app.setStyleSheet(resource("style.qss").read_text(encoding="utf-8"))
+    app.setWindowIcon(QIcon(str(resource("hearth.svg"))))
+    hearth = Hearth(Paths.from_environment())
+    hearth.settings.temperature = 0.0
+    hearth.window.resize(1100, 700)
+    hearth.start()
+    questions = ["What is the capital of France?", "Give me three tips for a good night's sleep."]
+
+    def step() -> None:
+        if hearth.chat.state == "ready" and not hearth.chat.busy:
+            if questions:
+                hearth.window.input.setPlainText(questions.pop(0))
+                hearth.window._send(hearth.window.input.toPlainText())
+            else:
+                timer.stop()
+                QTimer.singleShot(400, finish)
+
+    def finish() -> None:
+        hearth.window.input.setPlainText("Tell me more about the second tip")
+        app.processEvents()
+        hearth.window.grab().save(target)
+        print(f"saved {target}")
+        hearth.close()
+        app.quit()
+
+    timer = QTimer()
+    timer.timeout.connect(step)
+    timer.start(100)
+    app.exec()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "resources/screenshot.png")
