@@ -220,3 +220,32 @@ def test_model_too_big_for_memory_is_not_loaded_without_asking(qtbot, make_heart
 def test_fit_is_shown_before_loading(qtbot, make_hearth):
     hearth = make_hearth()
     qtbot.waitUntil(lambda: "Fits: needs about" in hearth.window.picker.details.text(), timeout=10_000)
+
+
+def test_dropping_a_gguf_file_adds_it(qtbot, make_hearth, gemma_path):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    hearth = make_hearth(include_starter=False)
+    window = hearth.window
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(gemma_path))])
+    enter = QDragEnterEvent(QPointF(200, 200), Qt.CopyAction, data, Qt.LeftButton, Qt.NoModifier)
+    window.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    window.dropEvent(QDropEvent(QPointF(200, 200), Qt.CopyAction, data, Qt.LeftButton, Qt.NoModifier))
+    qtbot.waitUntil(lambda: hearth.chat.model_path == str(gemma_path.resolve()), timeout=10_000)
+    assert window.picker.combo.currentText().startswith("gemma-3-270m")
+
+
+def test_a_message_that_cannot_be_saved_stays_in_the_box(qtbot, make_hearth):
+    hearth = make_hearth()
+    wait_ready(qtbot, hearth)
+    # SQLite's own "database or disk is full" (SQLITE_FULL): cap the file at its current size.
+    db = hearth.store._db
+    db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")
+    hearth.window.input.setPlainText("Please keep this text " * 300)
+    qtbot.keyClick(hearth.window.input, Qt.Key_Return)
+    assert hearth.window.input.toPlainText() == "Please keep this text " * 300
+    assert "could not save your message. The disk is full" in hearth.window.notice.text
+    assert not hearth.chat.busy

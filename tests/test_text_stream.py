@@ -33,3 +33,32 @@ def test_stop_string_in_final_flush():
     stream = TextStream(["END"])
     assert stream.feed(b"abc EN") == "abc "
     assert stream.finish() == "EN"
+
+
+def test_real_token_boundaries_split_characters_and_the_stream_rejoins_them(smollm_path):
+    """The real SmolLM2 tokenizer splits an emoji and CJK across tokens; the text comes out whole."""
+    from app.engine.llm import LlmSession
+
+    text = "Crème brûlée 😀🍞 naïve 日本語 done"
+    session = LlmSession()
+    session.load(str(smollm_path), n_ctx=256, n_threads=2)
+    try:
+        llm = session._llm
+        tokens = llm.tokenize(text.encode(), add_bos=False, special=False)
+        pieces = [llm.detokenize([token]) for token in tokens]
+        split = [p for p in pieces if _incomplete_utf8(p)]
+        assert split, "expected at least one token that holds part of a character"
+        stream = TextStream(["<|im_end|>"])
+        shown = [stream.feed(p) for p in pieces] + [stream.finish()]
+        assert "".join(shown) == text
+        assert not any("\ufffd" in s for s in shown)
+    finally:
+        session.unload()
+
+
+def _incomplete_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False

@@ -73,6 +73,17 @@ class Message:
     created_at: float = 0.0
 
 
+def _reason(error: sqlite3.Error) -> str:
+    text = str(error).lower()
+    if "full" in text:
+        return " The disk is full: free some space and try again."
+    if "readonly" in text or "read-only" in text:
+        return " The data folder is read-only."
+    if "locked" in text or "busy" in text:
+        return " Another program is using the conversation file."
+    return ""
+
+
 def title_from(text: str) -> str:
     line = " ".join(text.split())
     return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
@@ -113,7 +124,7 @@ class Store:
         try:
             return self._db.execute(sql, args)
         except sqlite3.Error as error:
-            raise StoreError("Hearth could not save to its conversation file.", str(error)) from error
+            raise StoreError("Hearth could not save to its conversation file." + _reason(error), str(error)) from error
 
     # -- conversations ----------------------------------------------------------------
     def create_conversation(self, title: str = DEFAULT_TITLE, system_prompt: str = "", model_path: str = "") -> Conversation:
@@ -171,10 +182,10 @@ class Store:
 
     def add_message(self, conversation_id: int, role: str, content: str, status: str = DONE, model: str = "") -> Message:
         now = time.time()
-        parent = self._db.execute(
-            "SELECT MAX(id) FROM messages WHERE conversation_id = ?", (conversation_id,)
-        ).fetchone()[0]
         try:
+            parent = self._db.execute(
+                "SELECT MAX(id) FROM messages WHERE conversation_id = ?", (conversation_id,)
+            ).fetchone()[0]
             self._db.execute("BEGIN IMMEDIATE")
             cursor = self._db.execute(
                 "INSERT INTO messages (conversation_id, parent_id, role, content, status, model, created_at, updated_at) "
@@ -191,7 +202,7 @@ class Store:
         except sqlite3.Error as error:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
-            raise StoreError("Hearth could not save your message.", str(error)) from error
+            raise StoreError("Hearth could not save your message." + _reason(error), str(error)) from error
         return self.message(cursor.lastrowid)
 
     def update_message(
