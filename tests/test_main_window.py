@@ -26,6 +26,23 @@ def last_reply(hearth):
     return hearth.window.view.message_widgets()[-1]
 
 
+def ask(qtbot, hearth, text="What is the capital of France?"):
+    """Type a message, press Enter, wait for the whole reply; return the reply's widget."""
+    type_and_enter(qtbot, hearth, text)
+    qtbot.waitUntil(lambda: not hearth.chat.busy, timeout=60_000)
+    return last_reply(hearth)
+
+
+def start_long_reply(qtbot, make_hearth, shown_chars):
+    """A fresh app streaming a long reply, with at least ``shown_chars`` of it on screen."""
+    hearth = make_hearth()
+    hearth.settings.max_tokens = 4000
+    wait_ready(qtbot, hearth)
+    type_and_enter(qtbot, hearth, LONG_ASK)
+    qtbot.waitUntil(lambda: len(last_reply(hearth).text) > shown_chars, timeout=30_000)
+    return hearth
+
+
 def test_asks_the_starter_model_and_reads_paris(qtbot, make_hearth, smollm_path):
     hearth = make_hearth()
     window = hearth.window
@@ -57,11 +74,7 @@ def test_shift_enter_is_a_new_line(qtbot, make_hearth):
 
 
 def test_stop_keeps_the_partial_reply_and_the_next_message_works(qtbot, make_hearth):
-    hearth = make_hearth()
-    hearth.settings.max_tokens = 4000
-    wait_ready(qtbot, hearth)
-    type_and_enter(qtbot, hearth, LONG_ASK)
-    qtbot.waitUntil(lambda: len(last_reply(hearth).text) > 40, timeout=30_000)
+    hearth = start_long_reply(qtbot, make_hearth, 40)
     window = hearth.window
     assert window.stop_button.isVisible()
 
@@ -77,17 +90,11 @@ def test_stop_keeps_the_partial_reply_and_the_next_message_works(qtbot, make_hea
     saved = hearth.store.messages(hearth.chat.conversation.id)[-1]
     assert (saved.content, saved.status) == (partial, states.STOPPED)
 
-    type_and_enter(qtbot, hearth, "What is the capital of France?")
-    qtbot.waitUntil(lambda: not hearth.chat.busy, timeout=60_000)
-    assert "Paris" in last_reply(hearth).text
+    assert "Paris" in ask(qtbot, hearth).text
 
 
 def test_engine_killed_mid_reply(qtbot, make_hearth):
-    hearth = make_hearth()
-    hearth.settings.max_tokens = 4000
-    wait_ready(qtbot, hearth)
-    type_and_enter(qtbot, hearth, LONG_ASK)
-    qtbot.waitUntil(lambda: len(last_reply(hearth).text) > 20, timeout=30_000)
+    hearth = start_long_reply(qtbot, make_hearth, 20)
     os.kill(hearth.engine.pid, signal.SIGKILL)
 
     window = hearth.window
@@ -101,9 +108,7 @@ def test_engine_killed_mid_reply(qtbot, make_hearth):
     saved = hearth.store.messages(hearth.chat.conversation.id)
     assert [m.role for m in saved] == ["user", "assistant"] and saved[0].content == LONG_ASK
 
-    type_and_enter(qtbot, hearth, "What is the capital of France?")
-    qtbot.waitUntil(lambda: not hearth.chat.busy, timeout=60_000)
-    assert "Paris" in last_reply(hearth).text
+    assert "Paris" in ask(qtbot, hearth).text
     assert window.status_state.text() == "Ready"
 
 
@@ -128,9 +133,7 @@ def test_bad_files_get_clear_messages_and_the_app_stays_usable(qtbot, make_heart
     assert bad.name in hearth.window.notice.text
     assert str(bad) not in hearth.settings.added_models
 
-    type_and_enter(qtbot, hearth, "What is the capital of France?")
-    qtbot.waitUntil(lambda: not hearth.chat.busy, timeout=60_000)
-    assert "Paris" in last_reply(hearth).text
+    assert "Paris" in ask(qtbot, hearth).text
 
 
 def test_bad_file_in_models_folder_is_listed_with_its_problem(qtbot, make_hearth, home, smollm_path):
