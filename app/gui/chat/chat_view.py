@@ -1,7 +1,7 @@
 """The conversation as the user reads it: a scrolling column of messages."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from app.core.store import Message
@@ -9,6 +9,8 @@ from app.gui.chat.message_widget import MessageWidget
 
 
 class ChatView(QScrollArea):
+    link_activated = Signal(str)  # a link in the placeholder text
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("chatView")
@@ -23,6 +25,7 @@ class ChatView(QScrollArea):
         self._placeholder.setAlignment(Qt.AlignCenter)
         self._placeholder.setWordWrap(True)
         self._placeholder.setTextFormat(Qt.RichText)
+        self._placeholder.linkActivated.connect(self.link_activated)
         self._layout.addWidget(self._placeholder)
         self._layout.addStretch(1)
         self.setWidget(self._column)
