@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import logging
 import logging.handlers
+import signal
 import sys
 
 from app import APP_NAME, __version__
@@ -44,6 +45,15 @@ class Hearth:
                                    memory_probe=memory_probe or fit.system_memory)
         self.library = LibraryController(paths.models, self.settings, include_starter=include_starter)
         self.window = MainWindow(self.chat, self.library, paths.models)
+        # Save preferences when they change, not only at a clean exit.
+        self.library.file_added.connect(self.save_settings)
+        self.chat.model_state_changed.connect(self.save_settings)
+
+    def save_settings(self, *_ignored) -> None:
+        try:
+            self.settings.save(self.paths.settings_file)
+        except OSError as error:
+            log.warning("could not save settings: %s", error)
 
     def start(self) -> None:
         """Show the window at once; everything slow happens after the first paint."""
@@ -59,7 +69,7 @@ class Hearth:
             emitter.blockSignals(True)
         self.chat.stop()
         self.engine.shutdown()
-        self.settings.save(self.paths.settings_file)
+        self.save_settings()
         self.store.close()
 
 
@@ -87,6 +97,15 @@ def main(argv: list[str] | None = None) -> int:
     app.setStyleSheet(resource("style.qss").read_text(encoding="utf-8"))
     hearth = Hearth(paths, include_starter=not args.no_starter)
     hearth.start()
+    # Ctrl+C in a terminal or a logout's SIGTERM: quit cleanly. Python runs signal handlers
+    # only when it holds control, so a light timer hands it control a few times a second.
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: app.quit())
+    from PySide6.QtCore import QTimer
+
+    heartbeat = QTimer()
+    heartbeat.timeout.connect(lambda: None)
+    heartbeat.start(250)
     try:
         return app.exec()
     finally:

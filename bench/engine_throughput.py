@@ -109,7 +109,7 @@ def main() -> None:
     bridge = EngineBridge()
     loop = QEventLoop()
     bridge.model_loaded.connect(lambda *_: loop.quit())
-    bridge.request_failed.connect(lambda _i, message, _d: (print(message), loop.quit()))
+    bridge.load_failed.connect(lambda _i, message, _d: (print(message), loop.quit()))
     bridge.load(str(model), n_ctx=4096, n_threads=args.threads)
     QTimer.singleShot(60_000, loop.quit)
     loop.exec()

@@ -252,3 +252,27 @@ def test_a_message_that_cannot_be_saved_stays_in_the_box(qtbot, make_hearth):
     assert hearth.window.input.toPlainText() == "Please keep this text " * 300
     assert "could not save your message. The disk is full" in hearth.window.notice.text
     assert not hearth.chat.busy
+
+
+def test_a_model_llama_cpp_refuses_gets_a_message_and_another_model_works(qtbot, make_hearth, home, smollm_path):
+    # A sound header naming an architecture llama.cpp does not know: only llama.cpp can refuse it.
+    data = bytearray(smollm_path.read_bytes())
+    key = b"general.architecture"
+    at = data.index(key) + len(key) + 4 + 8  # skip the value type and the string length
+    assert data[at:at + 5] == b"llama"
+    data[at:at + 5] = b"llamb"
+    odd = home.models / "odd-architecture.gguf"
+    odd.write_bytes(bytes(data))
+
+    hearth = make_hearth()
+    window = hearth.window
+    qtbot.waitUntil(lambda: len(window.picker.entries) == 2, timeout=10_000)
+    assert hearth.chat.state == "no model"  # two models and no earlier choice: the user picks
+    assert "Choose a model" in window.view._placeholder.text()
+    window.picker.select(str(odd))
+    assert "llamb" in window.picker.details.text()
+    qtbot.waitUntil(lambda: "could not load" in window.notice.text, timeout=20_000)
+    assert hearth.chat.state == "failed" and window.status_state.text() == "Failed"
+    window.picker.select(str(smollm_path))
+    wait_ready(qtbot, hearth)
+    assert "Paris" in ask(qtbot, hearth).text

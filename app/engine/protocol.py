@@ -17,7 +17,7 @@ Events (engine to client):
   {"event": "started", "id", "prompt_tokens", "notice"}  a chat's prompt is ready
   {"event": "piece", "id", "text", "n"}                  ``n`` tokens' worth of text
   {"event": "done", "id", "reason", "stats": {...}}      reason: stop | length | cancelled
-  {"event": "error", "id", "message", "detail"}
+  {"event": "error", "id", "op", "path", "message", "detail"}   op and path: the failed request's
 """
 from __future__ import annotations
 

@@ -88,10 +88,11 @@ class Worker:
                     self.send({"event": protocol.ERROR, "id": request_id, "message": f"Unknown request {op!r}."})
             except HearthError as error:
                 log.warning("request %s failed: %s (%s)", request_id, error.message, error.detail)
-                self.send({"event": protocol.ERROR, "id": request_id, "message": error.message, "detail": error.detail})
+                self.send({"event": protocol.ERROR, "id": request_id, "op": op, "path": request.get("path", ""),
+                           "message": error.message, "detail": error.detail})
             except Exception as error:  # report, stay alive for the next request
                 log.error("request %s failed:\n%s", request_id, traceback.format_exc())
-                self.send({"event": protocol.ERROR, "id": request_id,
+                self.send({"event": protocol.ERROR, "id": request_id, "op": op, "path": request.get("path", ""),
                            "message": f"The engine failed: {error}", "detail": traceback.format_exc()})
             finally:
                 with self._state_lock:

@@ -20,7 +20,8 @@ class EngineBridge(QObject):
     reply_started = Signal(int, int, str)  # request id, prompt tokens, notice
     piece_received = Signal(int, str, int)  # request id, text, tokens
     reply_finished = Signal(int, str, dict)  # request id, reason, stats
-    request_failed = Signal(int, str, str)  # request id, message, detail
+    load_failed = Signal(str, str, str)  # model path, message, detail
+    request_failed = Signal(int, str, str)  # a chat (or other non-load) request: id, message, detail
     crashed = Signal(str, list)  # message, request ids that will never be answered
 
     def __init__(self, log_path: Path | None = None, parent: QObject | None = None, **client_options) -> None:
@@ -38,7 +39,10 @@ class EngineBridge(QObject):
         elif kind == protocol.LOADED:
             self.model_loaded.emit(event["id"], event.get("model", {}))
         elif kind == protocol.ERROR:
-            self.request_failed.emit(event.get("id") or 0, event.get("message", ""), event.get("detail", ""))
+            if event.get("op") == protocol.LOAD:
+                self.load_failed.emit(event.get("path", ""), event.get("message", ""), event.get("detail", ""))
+            else:
+                self.request_failed.emit(event.get("id") or 0, event.get("message", ""), event.get("detail", ""))
         elif kind == protocol.READY:
             self.ready.emit(event)
         elif kind == protocol.CRASHED:

@@ -52,7 +52,6 @@ class ChatController(QObject):
         self.model_path: str = ""
         self.model_name: str = ""
         self.state = NO_MODEL
-        self._load_request = 0
         self._request = 0  # the chat request being answered, 0 when idle
         self._reply: Message | None = None
         self._text = ""
@@ -61,6 +60,7 @@ class ChatController(QObject):
         engine.reply_started.connect(self._on_started)
         engine.piece_received.connect(self._on_piece)
         engine.reply_finished.connect(self._on_finished)
+        engine.load_failed.connect(self._on_load_failed)
         engine.request_failed.connect(self._on_failed)
         engine.crashed.connect(self._on_crashed)
 
@@ -144,7 +144,7 @@ class ChatController(QObject):
             except StoreError as error:
                 log.warning("could not remember the model: %s", error.detail)
         self._set_state(LOADING)
-        self._load_request = self.engine.load(
+        self.engine.load(
             path, n_ctx=self.settings.n_ctx, n_threads=self.settings.n_threads,
             n_gpu_layers=self.settings.n_gpu_layers)
 
@@ -242,15 +242,19 @@ class ChatController(QObject):
         status = states.STOPPED if reason == "cancelled" else states.DONE
         self._finish(status, stats=stats)
 
+    def _on_load_failed(self, path: str, message: str, detail: str) -> None:
+        """A load failed: the one the user asked for, or the reload after an engine restart."""
+        log.warning("loading %s failed: %s %s", path, message, detail)
+        if path != self.model_path:
+            return  # an older choice, since replaced by another model
+        self._set_state(FAILED)
+        self.error_raised.emit(message)
+        if self.busy:
+            self._finish(states.ERROR, error=message)
+
     def _on_failed(self, request_id: int, message: str, detail: str) -> None:
         if detail:
             log.warning("engine error: %s\n%s", message, detail)
-        if request_id == self._load_request or (self.state == LOADING and not self.busy):
-            self._set_state(FAILED)
-            self.error_raised.emit(message)
-            if self.busy:
-                self._finish(states.ERROR, error=message)
-            return
         if request_id == self._request:
             self._finish(states.ERROR, error=message)
             self.error_raised.emit(message)
