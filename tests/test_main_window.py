@@ -73,12 +73,16 @@ def test_shift_enter_is_a_new_line(qtbot, make_hearth):
     assert hearth.window.view.message_widgets() == []
 
 
-def test_stop_keeps_the_partial_reply_and_the_next_message_works(qtbot, make_hearth):
+@pytest.mark.parametrize("press_escape", [False, True], ids=["stop-button", "escape-key"])
+def test_stop_keeps_the_partial_reply_and_the_next_message_works(qtbot, make_hearth, press_escape):
     hearth = start_long_reply(qtbot, make_hearth, 40)
     window = hearth.window
     assert window.stop_button.isVisible()
 
-    qtbot.mouseClick(window.stop_button, Qt.LeftButton)
+    if press_escape:
+        qtbot.keyClick(window.input, Qt.Key_Escape)
+    else:
+        qtbot.mouseClick(window.stop_button, Qt.LeftButton)
     # Stopping is immediate: no waiting on the engine.
     assert not hearth.chat.busy
     assert window.send_button.isVisible() and not window.stop_button.isVisible()
@@ -93,12 +97,14 @@ def test_stop_keeps_the_partial_reply_and_the_next_message_works(qtbot, make_hea
     assert "Paris" in ask(qtbot, hearth).text
 
 
-def test_engine_killed_mid_reply(qtbot, make_hearth):
+@pytest.mark.parametrize("how, says", [(signal.SIGKILL, "engine was killed (SIGKILL)"),
+                                       (signal.SIGABRT, "engine crashed inside llama.cpp (SIGABRT)")])
+def test_engine_killed_mid_reply(qtbot, make_hearth, how, says):
     hearth = start_long_reply(qtbot, make_hearth, 20)
-    os.kill(hearth.engine.pid, signal.SIGKILL)
+    os.kill(hearth.engine.pid, how)
 
     window = hearth.window
-    qtbot.waitUntil(lambda: "engine was killed" in window.notice.text, timeout=10_000)
+    qtbot.waitUntil(lambda: says in window.notice.text, timeout=10_000)
     assert "Your conversation is safe" in window.notice.text
     assert window.isVisible() and not hearth.chat.busy
     assert window.status_state.text() == "Engine stopped"

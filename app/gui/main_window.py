@@ -100,6 +100,10 @@ class MainWindow(QMainWindow):
         splitter.setSizes([240, 860])
         self.setCentralWidget(splitter)
 
+        for widget, name in ((self.input, "Message"), (self.view, "Conversation"),
+                             (self.conversations.list, "Conversations"), (self.picker.combo, "Model"),
+                             (self.system_prompt, "System prompt"), (self.notice, "Notice")):
+            widget.setAccessibleName(name)
         self.status_model = QLabel("No model")
         self.status_state = QLabel("")
         self.status_speed = QLabel("")
@@ -121,7 +125,10 @@ class MainWindow(QMainWindow):
         chat_menu = self.menuBar().addMenu("&Chat")
         self.stop_action = QAction("&Stop reply", self, shortcut=QKeySequence(Qt.Key_Escape),
                                    triggered=self.chat.stop, enabled=False)
+        focus_action = QAction("&Write a message", self, shortcut=QKeySequence("Ctrl+L"),
+                               triggered=lambda: self.input.setFocus())
         chat_menu.addAction(self.stop_action)
+        chat_menu.addAction(focus_action)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(QAction("&About Hearth", self, triggered=self._about))
 
@@ -173,9 +180,12 @@ class MainWindow(QMainWindow):
     def _on_conversations(self, conversations: list[Conversation]) -> None:
         current = self.chat.conversation.id if self.chat.conversation else None
         self.conversations.set_conversations(conversations, current)
+        title = next((c.title for c in conversations if c.id == current), "")
+        self.setWindowTitle(f"{title} — {APP_NAME}" if title else APP_NAME)
 
     def _on_conversation_opened(self, conversation: Conversation, messages: list[Message]) -> None:
         self._flush_system_prompt()
+        self.setWindowTitle(f"{conversation.title} — {APP_NAME}")
         self.conversations.select(conversation.id)
         self.system_prompt.blockSignals(True)
         self.system_prompt.setPlainText(conversation.system_prompt)
