@@ -41,8 +41,13 @@ class Settings:
         values = {}
         defaults = cls()
         for name, value in raw.items() if isinstance(raw, dict) else ():
-            if name in known and isinstance(value, type(getattr(defaults, name))):
+            expected = type(getattr(defaults, name, None))
+            if name not in known or isinstance(value, bool) != (expected is bool):
+                continue
+            if isinstance(value, expected):
                 values[name] = value
+            elif expected is float and isinstance(value, int):
+                values[name] = float(value)
         return cls(**values)
 
     def save(self, path: Path) -> None:

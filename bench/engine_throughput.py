@@ -1,9 +1,9 @@
 """Hearth's end-to-end token rate against a plain llama-cpp-python loop, side by side.
 
 baseline: ``Llama.generate()`` greedy in this process, the way a script would run it.
-hearth:   the real engine process, the pipe, the client's batching and the Qt signals
-          the window listens to, timed in this (the "GUI") process from the request
-          being sent to the last piece arriving.
+hearth:   the real engine process, the pipe, the client's batching, the Qt signals and
+          the window's real conversation view (offscreen) showing every piece, timed in
+          this (the "GUI") process from the request being sent to the last piece shown.
 
 Both decode the same prompt for the same number of tokens with the same sampler and
 thread count, alternating rounds so that machine noise hits both alike.
@@ -41,17 +41,21 @@ def baseline_round(llm, tokens: list[int], n_tokens: int) -> float:
     return produced / (time.perf_counter() - started)
 
 
-def hearth_round(app, bridge, n_tokens: int) -> float:
+def hearth_round(app, bridge, view, round_number: int, n_tokens: int) -> float:
     from PySide6.QtCore import QEventLoop, QTimer
 
+    from app.core.store import STREAMING, Message
+
+    view.show_messages([Message(round_number, 1, "assistant", "", STREAMING)])
     loop = QEventLoop()
     received = {"tokens": 0, "pieces": 0, "reason": None}
     request = {"id": None}
 
-    def on_piece(request_id: int, _text: str, n: int) -> None:
+    def on_piece(request_id: int, text: str, n: int) -> None:
         if request_id == request["id"]:
             received["tokens"] += n
             received["pieces"] += 1
+            view.append_text(round_number, text)
 
     def on_done(request_id: int, reason: str, _stats: dict) -> None:
         if request_id == request["id"]:
@@ -87,10 +91,12 @@ def main() -> None:
     args = parser.parse_args()
 
     from llama_cpp import Llama
-    from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
 
     from app.core.library import find_starter_model
     from app.engine.llm import LlmSession
+    from app.gui.chat.chat_view import ChatView
     from app.gui.engine_bridge import EngineBridge
 
     model = args.model or find_starter_model()
@@ -105,7 +111,10 @@ def main() -> None:
     llm = Llama(model_path=str(model), n_ctx=4096, n_threads=args.threads, n_threads_batch=args.threads,
                 verbose=False)
 
-    app = QCoreApplication.instance() or QCoreApplication([])
+    app = QApplication.instance() or QApplication([])
+    view = ChatView()
+    view.resize(900, 700)
+    view.show()
     bridge = EngineBridge()
     loop = QEventLoop()
     bridge.model_loaded.connect(lambda *_: loop.quit())
@@ -116,7 +125,7 @@ def main() -> None:
 
     # One warm-up round each: page in weights, fill caches.
     baseline_round(llm, prompt_tokens, 32)
-    hearth_round(app, bridge, 32)
+    hearth_round(app, bridge, view, 0, 32)
 
     baseline, hearth, pieces = [], [], []
     print(f"model {model.name}, {args.threads} threads, {len(prompt_tokens)} prompt tokens, "
@@ -124,7 +133,7 @@ def main() -> None:
     print(f"{'round':>5} {'baseline tok/s':>15} {'hearth tok/s':>13} {'ratio':>6} {'GUI batches':>12}")
     for number in range(1, args.rounds + 1):
         base = baseline_round(llm, prompt_tokens, args.tokens)
-        rate, batch_count = hearth_round(app, bridge, args.tokens)
+        rate, batch_count = hearth_round(app, bridge, view, number, args.tokens)
         baseline.append(base)
         hearth.append(rate)
         pieces.append(batch_count)
