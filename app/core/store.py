@@ -3,6 +3,10 @@
 Durability is the point (promise 1): every write is its own committed
 transaction with ``synchronous=FULL``, so a message is on disk the moment a
 method returns, and a ``kill -9`` loses only what was never handed to us.
+The one exception is the growing reply's periodic save (``durable=False``):
+it commits with ``synchronous=NORMAL``, which in WAL mode survives a killed
+app (the commit is in the OS's hands) and skips the fsync that could stall
+the GUI thread on a slow disk; the reply's final save is FULL again.
 """
 from __future__ import annotations
 
@@ -214,6 +218,7 @@ class Store:
         error: str | None = None,
         n_tokens: int | None = None,
         tokens_per_second: float | None = None,
+        durable: bool = True,
     ) -> None:
         fields = {"content": content, "status": status, "error": error, "n_tokens": n_tokens,
                   "tokens_per_second": tokens_per_second}
@@ -221,10 +226,16 @@ class Store:
         if not changes:
             return
         assignments = ", ".join(f"{name} = ?" for name in changes)
-        self._write(
-            f"UPDATE messages SET {assignments}, updated_at = ? WHERE id = ?",
-            (*changes.values(), time.time(), message_id),
-        )
+        if not durable:
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        try:
+            self._write(
+                f"UPDATE messages SET {assignments}, updated_at = ? WHERE id = ?",
+                (*changes.values(), time.time(), message_id),
+            )
+        finally:
+            if not durable:
+                self._db.execute("PRAGMA synchronous=FULL")
 
     def delete_message(self, message_id: int) -> None:
         self._write("DELETE FROM messages WHERE id = ?", (message_id,))

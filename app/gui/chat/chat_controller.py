@@ -231,7 +231,7 @@ class ChatController(QObject):
 
     def _save_progress(self, now: float) -> None:
         try:
-            self.store.update_message(self._reply.id, content=self._text)
+            self.store.update_message(self._reply.id, content=self._text, durable=False)
             self._last_save = now
         except StoreError as error:
             log.error("could not save the reply so far: %s", error.detail)
