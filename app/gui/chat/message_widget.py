@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout
 
 from app.core import store as states
 from app.core.store import Message
+from app.gui.chat.message_body import MessageBody
 
 ROLE_NAMES = {"user": "You", "assistant": "Assistant", "system": "System"}
 STATUS_TEXT = {
@@ -30,18 +32,18 @@ class MessageWidget(QFrame):
         layout.setSpacing(4)
         self.header = QLabel(ROLE_NAMES.get(message.role, message.role))
         self.header.setObjectName("messageHeader")
-        self.body = QLabel()
-        self.body.setObjectName("messageBody")
-        self.body.setTextFormat(Qt.PlainText)
-        self.body.setWordWrap(True)
-        self.body.setTextInteractionFlags(Qt.TextSelectableByMouse | Qt.TextSelectableByKeyboard)
+        self.body = MessageBody()
+        if message.role == "user":
+            palette = self.body.palette()
+            palette.setColor(QPalette.Base, palette.color(QPalette.AlternateBase))
+            self.body.setPalette(palette)
         self.footer = QLabel()
         self.footer.setObjectName("messageFooter")
         layout.addWidget(self.header)
         layout.addWidget(self.body)
         layout.addWidget(self.footer)
         self._text = message.content
-        self.body.setText(self._text)
+        self.body.set_plain_text(self._text)
         self.set_status(message)
 
     @property
@@ -53,15 +55,17 @@ class MessageWidget(QFrame):
         return self.footer.text()
 
     def append(self, text: str) -> None:
+        if not self._text:
+            self.body.set_plain_text("")  # drop the "…" shown while waiting for the first words
         self._text += text
-        self.body.setText(self._text)
+        self.body.append_plain_text(text)
 
     def set_status(self, message: Message) -> None:
         if message.content != self._text:
             self._text = message.content
-            self.body.setText(self._text)
+            self.body.set_plain_text(self._text)
         if message.role == "assistant" and message.status == states.STREAMING and not self._text:
-            self.body.setText("…")
+            self.body.set_plain_text("…")
         parts = []
         label = STATUS_TEXT.get(message.status, message.status)
         if label:
