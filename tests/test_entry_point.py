@@ -1,0 +1,36 @@
+"""``python -m app`` starts the real app, and a SIGTERM (logout, ``kill``) quits it cleanly."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from conftest import REPO
+
+
+def test_python_m_app_starts_and_quits_cleanly_on_sigterm(home):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    started = time.monotonic()
+    app = subprocess.Popen([sys.executable, "-m", "app"], cwd=REPO, env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        # The app picks the starter model by itself and remembers it once it is loaded.
+        deadline = started + 60
+        while time.monotonic() < deadline and not home.settings_file.exists():
+            assert app.poll() is None, app.stdout.read()
+            time.sleep(0.05)
+        assert home.database.exists()
+        app.send_signal(signal.SIGTERM)
+        assert app.wait(15) == 0
+    finally:
+        if app.poll() is None:
+            app.kill()
+    settings = json.loads(home.settings_file.read_text())
+    assert settings["last_model"].endswith("SmolLM2-135M-Instruct.Q4_1.gguf")
+    assert "engine started" in home.log_file.read_text()
+
+
+def test_version():
+    result = subprocess.run([sys.executable, "-m", "app", "--version"], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.strip() == "Hearth 0.1.0"
