@@ -232,14 +232,14 @@ def test_fit_is_shown_before_loading(qtbot, make_hearth):
 
 
 def test_dropping_a_gguf_file_adds_it(qtbot, make_hearth, gemma_path):
-    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtCore import QMimeData, QPoint, QPointF, QUrl
     from PySide6.QtGui import QDragEnterEvent, QDropEvent
 
     hearth = make_hearth(include_starter=False)
     window = hearth.window
     data = QMimeData()
     data.setUrls([QUrl.fromLocalFile(str(gemma_path))])
-    enter = QDragEnterEvent(QPointF(200, 200), Qt.CopyAction, data, Qt.LeftButton, Qt.NoModifier)
+    enter = QDragEnterEvent(QPoint(200, 200), Qt.CopyAction, data, Qt.LeftButton, Qt.NoModifier)
     window.dragEnterEvent(enter)
     assert enter.isAccepted()
     window.dropEvent(QDropEvent(QPointF(200, 200), Qt.CopyAction, data, Qt.LeftButton, Qt.NoModifier))
