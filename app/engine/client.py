@@ -1,12 +1,18 @@
 """The GUI process's side of the engine: start it, talk to it, notice when it dies.
 
 Plain Python with one reader thread; ``on_event`` is called on that thread, so
-a Qt bridge turns the calls into queued signals. Text pieces are coalesced for
-``batch_seconds`` before they are handed on, so the view repaints about 20
-times a second however fast the model is. 50 ms rather than the 30 ms we
-started from: on a 2-core machine every repaint is CPU taken from llama.cpp's
-threads, and ``bench/engine_throughput.py`` (which streams into the real
-conversation view) measured 0.95 of the plain loop at 30 ms and 0.98 at 50 ms.
+a Qt bridge turns the calls into queued signals. Text travels in pieces of at
+most ``batch_seconds`` (the engine gathers tokens for that long, and this
+reader coalesces whatever arrives together), so the view repaints about 12
+times a second however fast the model is.
+
+Why 80 ms and not the 30 ms we started from: when llama.cpp's threads fill
+every core, each repaint preempts one of them, and llama.cpp's threads wait
+for each other many times per token, so a millisecond of painting costs a
+millisecond of everyone's time. ``bench/engine_throughput.py`` streams into
+the real conversation view: at 30 ms it measured 0.65 of the plain loop with
+a QLabel view and 0.92 with the QTextDocument view, 0.94 to 0.96 at 50 ms,
+and 0.975 at 80 ms, where text still arrives a few words at a time.
 """
 from __future__ import annotations
 
@@ -26,7 +32,7 @@ from app.engine import protocol
 
 log = logging.getLogger("hearth.engine.client")
 
-BATCH_SECONDS = 0.05
+BATCH_SECONDS = 0.08
 LOG_LIMIT = 2_000_000  # bytes of engine log kept before it is rotated to engine.log.1
 EventHandler = Callable[[dict], None]
 
@@ -160,7 +166,8 @@ class EngineClient:
         return self._request(request)
 
     def chat(self, messages: list[dict], params: dict | None = None) -> int:
-        return self._request({"op": protocol.CHAT, "messages": messages, "params": params or {}})
+        return self._request({"op": protocol.CHAT, "messages": messages, "params": params or {},
+                              "piece_seconds": self._batch_seconds})
 
     def cancel(self, request_id: int) -> None:
         try:

@@ -7,7 +7,7 @@ protocol readable in logs and easy to put behind another backend later.
 
 Requests (client to engine):
   {"op": "load", "id", "path", "n_ctx", "n_threads", "n_gpu_layers"}
-  {"op": "chat", "id", "messages": [{"role", "content"}], "params": {...}}
+  {"op": "chat", "id", "messages": [{"role", "content"}], "params": {...}, "piece_seconds"}
   {"op": "cancel", "id"}            ends the request with that id early
   {"op": "shutdown"}
 

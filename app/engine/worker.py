@@ -12,12 +12,15 @@ import os
 import queue
 import sys
 import threading
+import time
 import traceback
 
 from app.core.errors import HearthError
 from app.engine import protocol
 
 log = logging.getLogger("hearth.engine")
+
+PIECE_SECONDS = 0.08  # unless the request says otherwise; see app/engine/client.py for why
 
 
 class Worker:
@@ -113,12 +116,32 @@ class Worker:
         def started(prompt_tokens: int, notice: str) -> None:
             self.send({"event": protocol.STARTED, "id": request_id, "prompt_tokens": prompt_tokens, "notice": notice})
 
-        def emit(text: str, n_tokens: int) -> None:
-            self.send({"event": protocol.PIECE, "id": request_id, "text": text, "n": n_tokens})
+        # Pieces leave at most every ``piece_seconds``: a fast model's tokens travel a few at a
+        # time, so the app wakes less often; a slow model's go one by one, at once.
+        interval = float(request.get("piece_seconds", PIECE_SECONDS))
+        pending: list[str] = []
+        counts = {"tokens": 0, "flushed": time.monotonic()}
 
-        reason, stats = self.session.chat(
-            request["messages"], request.get("params") or {}, self._cancel_current, emit, started
-        )
+        def flush() -> None:
+            if pending:
+                self.send({"event": protocol.PIECE, "id": request_id, "text": "".join(pending),
+                           "n": counts["tokens"]})
+                pending.clear()
+                counts["tokens"] = 0
+            counts["flushed"] = time.monotonic()
+
+        def emit(text: str, n_tokens: int) -> None:
+            pending.append(text)
+            counts["tokens"] += n_tokens
+            if time.monotonic() - counts["flushed"] >= interval:
+                flush()
+
+        try:
+            reason, stats = self.session.chat(
+                request["messages"], request.get("params") or {}, self._cancel_current, emit, started
+            )
+        finally:
+            flush()
         self.send({"event": protocol.DONE, "id": request_id, "reason": reason, "stats": stats.as_dict()})
 
 
