@@ -130,3 +130,31 @@ def test_exit_descriptions():
     assert "AMX" in describe_exit(-11, "CPU : AVX2 = 1 | AMX_INT8 = 1 |")
     assert "AMX" not in describe_exit(-11, "CPU : AVX2 = 1 |")
     assert describe_exit(3) == "The engine exited unexpectedly (code 3)."
+
+
+def test_stop_is_heard_while_a_long_prompt_is_read(engine, smollm_path):
+    client, events = engine
+    client.load(str(smollm_path), n_threads=2, n_ctx=8192)
+    events.until({protocol.LOADED})
+    long_history = [{"role": "user", "content": "Summarise this: " + "the bread rose slowly. " * 300}]
+    # How long reading this prompt takes when nobody interrupts it.
+    request = client.chat(long_history, {**GREEDY, "max_tokens": 1})
+    started = time.monotonic()
+    events.until({protocol.DONE}, request)
+    full_read = time.monotonic() - started
+    assert full_read > 0.8, f"the prompt is too short to interrupt ({full_read:.2f} s)"
+
+    varied = [{"role": "user", "content": "Summarise this: " + "the dough rested warmly. " * 300}]
+    request = client.chat(varied, GREEDY)
+    events.until({protocol.STARTED}, request)
+    time.sleep(0.2)
+    cancelled_at = time.monotonic()
+    client.cancel(request)
+    done, text = events.until({protocol.DONE}, request, timeout=10)
+    assert done["reason"] == protocol.CANCELLED and text == "" and done["stats"]["tokens"] == 0
+    assert time.monotonic() - cancelled_at < full_read / 2
+
+    # The cache was cut back cleanly: the next question is answered properly.
+    request = client.chat(QUESTION, GREEDY)
+    _, text = events.until({protocol.DONE}, request)
+    assert "Paris" in text

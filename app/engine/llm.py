@@ -147,6 +147,31 @@ class LlmSession:
             tokens.insert(0, bos)
         return prompt, tokens
 
+    def _prefill(self, tokens: list[int], cancel: threading.Event) -> list[int] | None:
+        """Read the prompt into the KV cache a micro-batch at a time, so Stop is heard between batches.
+
+        ``Llama.generate`` reads the whole prompt in one uninterruptible call (seconds for a long
+        conversation on a big model). Here the part already in the cache is kept (the shared
+        history of the conversation), the rest is evaluated in slices with a cancel check
+        between them, and the last token is left for ``generate`` to evaluate and sample from.
+        Returns the tokens still to give ``generate``, or None when cancelled.
+        """
+        llm = self._llm
+        if getattr(llm, "_is_recurrent", False) or getattr(llm, "_is_hybrid", False):
+            return tokens  # their state cannot be cut back to a prefix; let generate() reset it
+        cached = 0
+        for old, new in zip(llm.input_ids[: llm.n_tokens], tokens[:-1]):
+            if old != new:
+                break
+            cached += 1
+        llm.n_tokens = cached  # eval() drops whatever the cache holds past this point
+        step = max(1, llm.n_batch)
+        for start in range(cached, len(tokens) - 1, step):
+            if cancel.is_set():
+                return None
+            llm.eval(tokens[start:min(start + step, len(tokens) - 1)])
+        return tokens[-1:]
+
     def chat(self, messages: list[dict], params: dict, cancel: threading.Event,
              emit: Callable[[str, int], None], started: Callable[[int, str], None]) -> tuple[str, GenerationStats]:
         """Stream a reply to ``messages``. ``emit(text, n_tokens)`` gets each piece of text."""
@@ -172,8 +197,13 @@ class LlmSession:
         reason = protocol.LENGTH
         t0 = time.perf_counter()
         first = last = t0
+        remaining = self._prefill(tokens, cancel)
+        if remaining is None:
+            stats.prompt_seconds = time.perf_counter() - t0
+            return protocol.CANCELLED, stats
         for token in llm.generate(
-            tokens,
+            remaining,
+            reset=False,
             temp=float(options["temperature"]),
             top_p=float(options["top_p"]),
             top_k=int(options["top_k"]),
