@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
@@ -56,6 +57,7 @@ class ChatController(QObject):
         self._reply: Message | None = None
         self._text = ""
         self._last_save = 0.0
+        self._last_notice = ""
         engine.model_loaded.connect(self._on_loaded)
         engine.reply_started.connect(self._on_started)
         engine.piece_received.connect(self._on_piece)
@@ -98,17 +100,24 @@ class ChatController(QObject):
             self.new_conversation()
 
     def rename_conversation(self, conversation_id: int, title: str) -> None:
-        self.store.rename_conversation(conversation_id, title)
-        if self.conversation and self.conversation.id == conversation_id:
-            self.conversation = self.store.conversation(conversation_id)
+        try:
+            self.store.rename_conversation(conversation_id, title)
+            if self.conversation and self.conversation.id == conversation_id:
+                self.conversation = self.store.conversation(conversation_id)
+        except StoreError as error:
+            self.error_raised.emit(error.message)
         self.refresh_conversations()
 
     def delete_conversation(self, conversation_id: int) -> None:
+        if self.conversation and self.conversation.id == conversation_id and self.busy:
+            self.stop()
+        try:
+            self.store.delete_conversation(conversation_id)
+        except StoreError as error:
+            self.error_raised.emit(error.message)
+            return
         if self.conversation and self.conversation.id == conversation_id:
-            if self.busy:
-                self.stop()
             self.conversation = None
-        self.store.delete_conversation(conversation_id)
         self.refresh_conversations()
         if self.conversation is None:
             self.open_latest_or_new()
@@ -116,8 +125,11 @@ class ChatController(QObject):
     def set_system_prompt(self, text: str) -> None:
         if self.conversation is None or text == self.conversation.system_prompt:
             return
-        self.store.set_system_prompt(self.conversation.id, text)
-        self.conversation = self.store.conversation(self.conversation.id)
+        try:
+            self.store.set_system_prompt(self.conversation.id, text)
+            self.conversation = self.store.conversation(self.conversation.id)
+        except StoreError as error:
+            self.error_raised.emit(error.message)
 
     # -- the model --------------------------------------------------------------------
     def fit_of(self, info: GGUFInfo) -> fit.Fit:
@@ -136,7 +148,8 @@ class ChatController(QObject):
         if self.busy:
             self.stop()
         self.model_path = path
-        self.model_name = name or path.rsplit("/", 1)[-1]
+        self.model_name = name or Path(path).name
+        self._last_notice = ""
         self.settings.last_model = path
         if self.conversation is not None:
             try:
@@ -156,9 +169,12 @@ class ChatController(QObject):
         if model.get("path") != self.model_path:
             return  # an older load finished after the user picked another model
         self._set_state(GENERATING if self.busy else READY)
-        if not model.get("has_chat_template"):
-            self.notice_raised.emit(
-                f"{self.model_name} has no chat template; Hearth uses a default chat format.")
+
+    def _notice_once(self, text: str) -> None:
+        """Say a model's notice once, not again with every reply."""
+        if text and text != self._last_notice:
+            self._last_notice = text
+            self.notice_raised.emit(text)
 
     # -- a turn -----------------------------------------------------------------------
     @property
@@ -218,7 +234,7 @@ class ChatController(QObject):
 
     def _on_started(self, request_id: int, prompt_tokens: int, notice: str) -> None:
         if request_id == self._request and notice:
-            self.notice_raised.emit(notice)
+            self._notice_once(notice)
 
     def _on_piece(self, request_id: int, text: str, n_tokens: int) -> None:
         if request_id != self._request or self._reply is None:
