@@ -95,7 +95,18 @@ def main(argv: list[str] | None = None) -> int:
     app.setDesktopFileName("hearth")
     app.setWindowIcon(QIcon(str(resource("hearth.svg"))))
     app.setStyleSheet(resource("style.qss").read_text(encoding="utf-8"))
-    hearth = Hearth(paths, include_starter=not args.no_starter)
+    from app.core.errors import StoreError
+
+    try:
+        hearth = Hearth(paths, include_starter=not args.no_starter)
+    except StoreError as error:
+        # Never start over a damaged conversation file: say where it is and leave it untouched.
+        log.error("cannot open the conversation store: %s", error.detail)
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.critical(None, APP_NAME, f"{error.message}\n\nDetails: {error.detail}\n\n"
+                             "Hearth has not changed the file. Move it aside to start with an empty history.")
+        return 1
     hearth.start()
     # Ctrl+C in a terminal or a logout's SIGTERM: quit cleanly. Python runs signal handlers
     # only when it holds control, so a light timer hands it control a few times a second.

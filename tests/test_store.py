@@ -40,3 +40,16 @@ def test_rename_delete_and_order(tmp_path):
     store.delete_conversation(first.id)
     assert [c.id for c in store.conversations()] == [second.id]
     assert store.messages(first.id) == []
+
+
+def test_damaged_file_is_refused_and_left_untouched(tmp_path):
+    import pytest
+
+    from app.core.errors import StoreError
+
+    path = tmp_path / "c.sqlite3"
+    damaged = b"SQLite format 3\x00" + b"\xff" * 5000
+    path.write_bytes(damaged)
+    with pytest.raises(StoreError, match="could not open its conversation file"):
+        Store(path)
+    assert path.read_bytes() == damaged
