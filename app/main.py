@@ -6,6 +6,7 @@ import logging
 import logging.handlers
 import signal
 import sys
+from dataclasses import asdict
 
 from app import APP_NAME, __version__
 from app.paths import Paths, resource
@@ -26,7 +27,6 @@ class Hearth:
     """The running app: every long-lived part, built once and passed to whoever needs it."""
 
     def __init__(self, paths: Paths, include_starter: bool = True, memory_probe=None) -> None:
-        from app.core import fit
         from app.core.store import Store
         from app.gui.chat.chat_controller import ChatController
         from app.gui.engine_bridge import EngineBridge
@@ -36,22 +36,28 @@ class Hearth:
 
         self.paths = paths.ensure()
         self.settings = Settings.load(paths.settings_file)
+        self._saved_settings = asdict(self.settings)
         self.store = Store(paths.database)
         recovered = self.store.recover_interrupted()
         if recovered:
             log.warning("%d reply(ies) were interrupted by the last exit", recovered)
         self.engine = EngineBridge(log_path=paths.logs / "engine.log")
-        self.chat = ChatController(self.store, self.engine, self.settings,
-                                   memory_probe=memory_probe or fit.system_memory)
+        probe = {"memory_probe": memory_probe} if memory_probe else {}
+        self.chat = ChatController(self.store, self.engine, self.settings, **probe)
         self.library = LibraryController(paths.models, self.settings, include_starter=include_starter)
         self.window = MainWindow(self.chat, self.library, paths.models)
-        # Save preferences when they change, not only at a clean exit.
+        # Save preferences when they may have changed, not only at a clean exit.
         self.library.file_added.connect(self.save_settings)
         self.chat.model_state_changed.connect(self.save_settings)
 
     def save_settings(self, *_ignored) -> None:
+        """Write settings.json if anything in it changed (each write is fsynced)."""
+        current = asdict(self.settings)
+        if current == self._saved_settings:
+            return
         try:
             self.settings.save(self.paths.settings_file)
+            self._saved_settings = current
         except OSError as error:
             log.warning("could not save settings: %s", error)
 

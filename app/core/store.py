@@ -237,9 +237,6 @@ class Store:
             if not durable:
                 self._db.execute("PRAGMA synchronous=FULL")
 
-    def delete_message(self, message_id: int) -> None:
-        self._write("DELETE FROM messages WHERE id = ?", (message_id,))
-
     def recover_interrupted(self) -> int:
         """Mark replies that were streaming when the app last died. Returns how many."""
         cursor = self._write(

@@ -1,10 +1,10 @@
 """The GUI process's side of the engine: start it, talk to it, notice when it dies.
 
 Plain Python with one reader thread; ``on_event`` is called on that thread, so
-a Qt bridge turns the calls into queued signals. Text travels in pieces of at
-most ``batch_seconds`` (the engine gathers tokens for that long, and this
-reader coalesces whatever arrives together), so the view repaints about 12
-times a second however fast the model is.
+a Qt bridge turns the calls into queued signals. The engine gathers tokens into
+pieces of ``batch_seconds`` (the client tells it with each chat request), and
+this reader only merges pieces that arrive in the same read, so the view
+repaints about 12 times a second however fast the model is.
 
 Why 80 ms and not the 30 ms we started from: when llama.cpp's threads fill
 every core, each repaint preempts one of them, and llama.cpp's threads wait
@@ -19,12 +19,10 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import select
 import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Callable
 
@@ -86,7 +84,6 @@ class EngineClient:
         self._closing = False
         self._pending: set[int] = set()  # requests sent and not yet answered
         self.last_load: dict | None = None  # replayed after a restart
-        self.loaded_model: dict | None = None
         self.system_info = ""  # llama.cpp's build and CPU features, from the engine's "ready"
 
     # -- process ----------------------------------------------------------------------
@@ -120,7 +117,6 @@ class EngineClient:
             finally:
                 if stderr is not subprocess.DEVNULL:
                     stderr.close()
-            self.loaded_model = None
             process = self._process
             self._reader = threading.Thread(target=self._read, args=(process,), daemon=True, name="engine-reader")
             self._reader.start()
@@ -197,22 +193,14 @@ class EngineClient:
     def _read(self, process: subprocess.Popen) -> None:
         fd = process.stdout.fileno()
         buffer = b""
-        pending: dict[int, list] = {}  # request id -> [text, n_tokens]
-        last_flush = time.monotonic()
+        pending: dict[int, list] = {}  # request id -> [text, n_tokens], within one read
 
         def flush() -> None:
-            nonlocal last_flush
             for request_id, (text, count) in pending.items():
                 self._deliver({"event": protocol.PIECE, "id": request_id, "text": text, "n": count})
             pending.clear()
-            last_flush = time.monotonic()
 
         while True:
-            timeout = max(0.0, self._batch_seconds - (time.monotonic() - last_flush)) if pending else None
-            readable, _, _ = select.select([fd], [], [], timeout)
-            if not readable:
-                flush()
-                continue
             chunk = os.read(fd, 65536)
             if not chunk:
                 break
@@ -234,20 +222,16 @@ class EngineClient:
                 flush()
                 if event.get("event") in (protocol.DONE, protocol.ERROR, protocol.LOADED):
                     self._pending.discard(event.get("id"))
-                if event.get("event") == protocol.LOADED:
-                    self.loaded_model = event.get("model")
                 elif event.get("event") == protocol.READY:
                     self.system_info = event.get("system_info", "")
                 self._deliver(event)
-            if pending and time.monotonic() - last_flush >= self._batch_seconds:
-                flush()
+            flush()
         flush()
         returncode = process.wait()
         if self._closing or process is not self._process and self._process is not None:
             return  # asked to stop, or replaced by a newer process
         orphaned = sorted(self._pending)
         self._pending.clear()
-        self.loaded_model = None
         message = describe_exit(returncode, self.system_info)
         log.warning("engine %s ended: %s", process.pid, message)
         self._deliver({"event": protocol.CRASHED, "message": message,

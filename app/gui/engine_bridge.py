@@ -15,7 +15,6 @@ from app.engine.client import EngineClient
 
 
 class EngineBridge(QObject):
-    ready = Signal(dict)
     model_loaded = Signal(int, dict)
     reply_started = Signal(int, int, str)  # request id, prompt tokens, notice
     piece_received = Signal(int, str, int)  # request id, text, tokens
@@ -43,8 +42,6 @@ class EngineBridge(QObject):
                 self.load_failed.emit(event.get("path", ""), event.get("message", ""), event.get("detail", ""))
             else:
                 self.request_failed.emit(event.get("id") or 0, event.get("message", ""), event.get("detail", ""))
-        elif kind == protocol.READY:
-            self.ready.emit(event)
         elif kind == protocol.CRASHED:
             self.crashed.emit(event.get("message", ""), event.get("requests", []))
 

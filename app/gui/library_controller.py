@@ -27,13 +27,8 @@ class LibraryController(QObject):
         self.models_dir = models_dir
         self.settings = settings
         self.include_starter = include_starter
-        self.entries: list[library.LibraryEntry] = []
-        self.models_changed.connect(self._remember)
         self._accepted.connect(self._on_accepted)
         self._scan_lock = threading.Lock()
-
-    def _remember(self, entries: list) -> None:
-        self.entries = entries
 
     def refresh(self, select: str = "") -> None:
         added = list(self.settings.added_models)

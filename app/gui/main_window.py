@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow, QM
 
 from app import APP_NAME, __version__
 from app.core.store import Conversation, Message
-from app.gui.chat.chat_controller import GENERATING, LOADING, READY, ChatController
+from app.gui.chat.chat_controller import ChatController
 from app.gui.chat.chat_view import ChatView
 from app.gui.chat.conversation_list import ConversationList
 from app.gui.chat.input_box import InputBox

@@ -1,7 +1,6 @@
 """One message in the conversation: who said it, what was said, how it ended."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout
 
