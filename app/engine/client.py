@@ -30,7 +30,6 @@ from app.engine import protocol
 
 log = logging.getLogger("hearth.engine.client")
 
-BATCH_SECONDS = 0.08
 LOG_LIMIT = 2_000_000  # bytes of engine log kept before it is rotated to engine.log.1
 EventHandler = Callable[[dict], None]
 
@@ -69,7 +68,7 @@ class EngineClient:
         *,
         command: list[str] | None = None,
         log_path: Path | None = None,
-        batch_seconds: float = BATCH_SECONDS,
+        batch_seconds: float = protocol.PIECE_SECONDS,
         env: dict | None = None,
     ) -> None:
         self._on_event = on_event

@@ -30,6 +30,9 @@ CRASHED = "crashed"
 
 STOP, LENGTH, CANCELLED = "stop", "length", "cancelled"
 
+# How long the engine gathers tokens into one piece; app/engine/client.py says why 80 ms.
+PIECE_SECONDS = 0.08
+
 
 def encode(message: dict) -> bytes:
     return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"

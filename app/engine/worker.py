@@ -20,8 +20,6 @@ from app.engine import protocol
 
 log = logging.getLogger("hearth.engine")
 
-PIECE_SECONDS = 0.08  # unless the request says otherwise; see app/engine/client.py for why
-
 
 class Worker:
     def __init__(self, out) -> None:
@@ -118,7 +116,7 @@ class Worker:
 
         # Pieces leave at most every ``piece_seconds``: a fast model's tokens travel a few at a
         # time, so the app wakes less often; a slow model's go one by one, at once.
-        interval = float(request.get("piece_seconds", PIECE_SECONDS))
+        interval = float(request.get("piece_seconds", protocol.PIECE_SECONDS))
         pending: list[str] = []
         counts = {"tokens": 0, "flushed": 0.0}  # the first words go out at once
 
