@@ -44,7 +44,10 @@ class Hearth:
         self.engine = EngineBridge(log_path=paths.logs / "engine.log")
         probe = {"memory_probe": memory_probe} if memory_probe else {}
         self.chat = ChatController(self.store, self.engine, self.settings, **probe)
-        self.library = LibraryController(paths.models, self.settings, include_starter=include_starter)
+        from app.core.library import lm_studio_folders
+
+        self.library = LibraryController(paths.models, self.settings, include_starter=include_starter,
+                                         lm_studio=lm_studio_folders(paths.user_home))
         self.window = MainWindow(self.chat, self.library, paths.models)
         # Save preferences when they may have changed, not only at a clean exit.
         self.library.file_added.connect(self.save_settings)

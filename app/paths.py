@@ -23,6 +23,9 @@ class Paths:
     config: Path
     cache: Path
     logs: Path
+    # Where other apps keep models (LM Studio's ~/.lmstudio). Under HEARTH_HOME it is that folder, so
+    # tests and portable installs never list, or delete from, the real user's files.
+    user_home: Path = Path.home()
 
     @classmethod
     def from_environment(cls, environ: os._Environ | dict | None = None) -> "Paths":
@@ -30,7 +33,7 @@ class Paths:
         home = environ.get(HOME_ENV)
         if home:
             root = Path(home).expanduser().resolve()
-            return cls(root / "data", root / "config", root / "cache", root / "logs")
+            return cls(root / "data", root / "config", root / "cache", root / "logs", user_home=root)
         dirs = platformdirs.PlatformDirs(APP_NAME, appauthor=False)
         return cls(
             Path(dirs.user_data_dir),
@@ -42,6 +45,11 @@ class Paths:
     @property
     def models(self) -> Path:
         return self.data / "models"
+
+    @property
+    def downloads(self) -> Path:
+        """The download queue's own folder: its list and its partial files, never the models folder."""
+        return self.data / "downloads"
 
     @property
     def database(self) -> Path:

@@ -18,6 +18,10 @@ log = logging.getLogger("hearth.settings")
 @dataclass
 class Settings:
     added_models: list[str] = field(default_factory=list)  # GGUF files opened from elsewhere
+    model_folders: list[str] = field(default_factory=list)  # folders of GGUF files the library lists in place
+    list_hf_cache: bool = True  # list GGUF files already in the Hugging Face cache
+    list_lm_studio: bool = True  # list GGUF files in LM Studio's models folder
+    download_stall_seconds: float = 30.0  # no byte for this long: reconnect and resume
     last_model: str = ""
     last_conversation: int = 0
     n_threads: int = 0  # 0: one per physical core

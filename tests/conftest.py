@@ -2,9 +2,21 @@
 from __future__ import annotations
 
 import os
+import socket
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# The real huggingface_hub client talks to a local Hub server (tests/hub_server.py), never to the
+# internet. huggingface_hub reads these when it is imported, so they are set before any test runs:
+# the server's port is reserved now and the server starts with the first test that needs it.
+_HUB_SOCKET = socket.socket()
+_HUB_SOCKET.bind(("127.0.0.1", 0))
+os.environ["HF_ENDPOINT"] = "http://127.0.0.1:%d" % _HUB_SOCKET.getsockname()[1]
+os.environ["HF_HUB_DISABLE_XET"] = "1"
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="hearth-test-hf-")  # tokens and cache: never the user's
+os.environ.pop("HF_TOKEN", None)
+os.environ.pop("HF_HUB_OFFLINE", None)
 
 import shutil
 from pathlib import Path
@@ -67,3 +79,20 @@ def copy_model(source: Path, folder: Path, name: str | None = None) -> Path:
     target = folder / (name or source.name)
     shutil.copyfile(source, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def _hub_server():
+    from tests.hub_server import HubServer
+
+    server = HubServer(_HUB_SOCKET).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def hub(_hub_server):
+    """The local Hub server, emptied of repos, faults and byte counts for each test."""
+    _hub_server.reset()
+    yield _hub_server
+    _hub_server.reset()

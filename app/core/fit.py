@@ -79,7 +79,7 @@ def estimate(info: GGUFInfo, n_ctx: int) -> MemoryEstimate:
     vocab = info.metadata.get("tokenizer.ggml.tokens")
     vocab_size = vocab.length if isinstance(vocab, ArrayInfo) else (_int(info, "vocab_size") or 32_000)
     compute = vocab_size * VOCAB_BYTES + heads * context * ATTENTION_BYTES
-    weights = info.file_size - info.data_offset
+    weights = info.model_size - info.data_offset
     return MemoryEstimate(weights=weights, kv_cache=kv_cache, compute=compute)
 
 

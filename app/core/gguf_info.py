@@ -62,6 +62,11 @@ class GGUFInfo:
     data_offset: int
     expected_size: int
     tensor_types: dict[str, int] = field(default_factory=dict)
+    all_parts_size: int = 0  # a split model's size over all its files; 0 for a single file
+
+    @property
+    def model_size(self) -> int:
+        return self.all_parts_size or self.file_size
 
     # -- what the model picker shows -------------------------------------------------
     @property
@@ -119,7 +124,7 @@ class GGUFInfo:
         template = "yes" if self.has_chat_template else "no (a default will be used)"
         return (
             f"{self.architecture} · {self.parameter_label} parameters · {self.quantization} · "
-            f"{format_bytes(self.file_size)} · context {ctx} · chat template: {template}"
+            f"{format_bytes(self.model_size)} · context {ctx} · chat template: {template}"
         )
 
 
@@ -140,16 +145,23 @@ def format_bytes(size: int) -> str:
     return f"{value:.1f} TB"
 
 
+class HeaderIncomplete(Exception):
+    """The bytes read so far end inside the header: read a longer prefix (remote files)."""
+
+
 class _Cursor:
-    """Bounds-checked little-endian reads over the mapped file."""
+    """Bounds-checked little-endian reads over the mapped file, or over a prefix of a remote one."""
 
     def __init__(self, buffer: mmap.mmap | bytes, size: int, path: Path) -> None:
         self.buffer = buffer
         self.size = size
+        self.available = len(buffer)
         self.pos = 0
         self.path = path
 
     def _need(self, count: int, what: str) -> None:
+        if 0 <= count and self.pos + count <= self.size and self.pos + count > self.available:
+            raise HeaderIncomplete(self.pos + count)
         if count < 0 or self.pos + count > self.size:
             raise ModelFileError(
                 f"“{self.path.name}” is truncated: its header ends early (in {what}). "
@@ -248,8 +260,15 @@ def read_gguf_info(path: str | os.PathLike) -> GGUFInfo:
         raise ModelFileError(f"“{path.name}” cannot be read: {error.strerror or error}.", str(error)) from None
 
 
+def parse_header_prefix(data: bytes, size: int, name: str) -> GGUFInfo:
+    """The header of a ``size``-byte GGUF file from its first bytes; HeaderIncomplete asks for more."""
+    return _parse(Path(name), data, size)
+
+
 def _parse(path: Path, view, size: int) -> GGUFInfo:
     cur = _Cursor(view, size, path)
+    if len(view) < 4 and size >= 4:
+        raise HeaderIncomplete(4)
     if size < 4 or struct.unpack_from("<I", view, 0)[0] != GGUF_MAGIC:
         raise ModelFileError(
             f"“{path.name}” is not a GGUF model (it does not start with the GGUF signature).",

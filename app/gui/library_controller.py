@@ -1,6 +1,7 @@
 """Keeps the list of known GGUF models current without blocking the window.
 
-Header reads run on a worker thread; results come back as queued signals.
+Header reads, imports and deletes run on worker threads; results come back as
+queued signals. Settings change only on the GUI thread.
 """
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from app.core import library
-from app.core.errors import ModelFileError
+from app.core import library, library_files
+from app.core.errors import HearthError, ModelFileError
 from app.core.gguf_info import read_gguf_info
 from app.settings import Settings
 
@@ -19,27 +20,43 @@ class LibraryController(QObject):
     models_changed = Signal(list)  # [LibraryEntry]
     file_added = Signal(str)  # path of a GGUF file the user opened, now in the library
     file_rejected = Signal(str)  # a message naming the problem
+    operation_failed = Signal(str)  # an import or delete that did not happen, with why
     _accepted = Signal(str)  # worker thread to GUI thread: settings change only on the GUI thread
 
     def __init__(self, models_dir: Path, settings: Settings, include_starter: bool = True,
+                 hf_cache: Path | None = None, lm_studio: tuple[Path, ...] | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.models_dir = models_dir
         self.settings = settings
         self.include_starter = include_starter
+        self.hf_cache = hf_cache
+        self.lm_studio = library.lm_studio_folders() if lm_studio is None else lm_studio
+        self.entries: list[library.LibraryEntry] = []
         self._accepted.connect(self._on_accepted)
+        self.models_changed.connect(self._remember)
         self._scan_lock = threading.Lock()
 
-    def refresh(self, select: str = "") -> None:
-        added = list(self.settings.added_models)
-        threading.Thread(target=self._scan, args=(added, select), daemon=True, name="library-scan").start()
+    def sources(self) -> library.Sources:
+        settings = self.settings
+        return library.Sources(
+            models_dir=self.models_dir, added=tuple(settings.added_models), folders=tuple(settings.model_folders),
+            hf_cache=self.hf_cache, hf_cache_enabled=settings.list_hf_cache,
+            lm_studio=self.lm_studio if settings.list_lm_studio else (), include_starter=self.include_starter)
 
-    def _scan(self, added: list[str], select: str) -> None:
+    def refresh(self, select: str = "") -> None:
+        sources = self.sources()
+        threading.Thread(target=self._scan, args=(sources, select), daemon=True, name="library-scan").start()
+
+    def _scan(self, sources: library.Sources, select: str) -> None:
         with self._scan_lock:
-            entries = library.scan(self.models_dir, added, self.include_starter)
+            entries = library.scan(sources)
         self.models_changed.emit(entries)
         if select:
             self.file_added.emit(select)
+
+    def _remember(self, entries: list) -> None:
+        self.entries = entries
 
     def add_file(self, path: str) -> None:
         """Check a file the user opened or dropped; add it to the library if it is a usable GGUF."""
@@ -57,3 +74,40 @@ class LibraryController(QObject):
         if path not in self.settings.added_models:
             self.settings.added_models.append(path)
         self.refresh(select=path)
+
+    def add_folder(self, folder: str) -> None:
+        if folder not in self.settings.model_folders:
+            self.settings.model_folders.append(folder)
+        self.refresh()
+
+    def import_file(self, path: str, mode: str) -> None:
+        """Copy, move or link a GGUF file into the models folder (off the GUI thread: copies take a while)."""
+        def work() -> None:
+            try:
+                read_gguf_info(path)
+                target = library_files.import_model(Path(path), self.models_dir, mode)
+            except HearthError as error:
+                self.operation_failed.emit(error.message)
+                return
+            self._scan(self.sources(), str(target))
+        threading.Thread(target=work, daemon=True, name="library-import").start()
+
+    def plan_delete(self, entry: library.LibraryEntry) -> library_files.DeletePlan:
+        return library_files.plan_delete(entry, self.models_dir)
+
+    def delete(self, plan: library_files.DeletePlan) -> None:
+        path = str(plan.entry.path)
+        if path in self.settings.added_models:
+            self.settings.added_models.remove(path)
+        try:
+            library_files.delete(plan, self.models_dir)
+        except HearthError as error:
+            self.operation_failed.emit(error.message)
+        self.refresh()
+
+    def forget(self, entry: library.LibraryEntry) -> None:
+        """Take an opened file off the list without touching it."""
+        path = str(entry.path)
+        if path in self.settings.added_models:
+            self.settings.added_models.remove(path)
+        self.refresh()

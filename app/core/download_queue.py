@@ -1,0 +1,384 @@
+"""The download queue: one worker thread, files that survive pauses, drops, restarts and kills.
+
+The queue owns its partial files (``<work>/<id>/<file>.part``), outside the
+models folder: a model appears in the library only once every one of its files
+is verified, by an atomic rename. The list of downloads is a small JSON file
+rewritten atomically on every state change, so a restart (or a ``kill -9``)
+picks up where it was; the bytes on disk say how far each file got.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+from app.core import transfer
+from app.core.hub_files import HubFile, check_relative_path, check_repo_id
+
+log = logging.getLogger("hearth.downloads")
+
+QUEUED, DOWNLOADING, PAUSED, FAILED, DONE = "queued", "downloading", "paused", "failed", "done"
+QUEUE_FILE = "queue.json"
+MAX_BACKOFF = 60.0
+
+
+@dataclass
+class Download:
+    id: str
+    repo_id: str
+    revision: str
+    label: str
+    files: list[HubFile]
+    state: str = QUEUED
+    message: str = ""
+    received: int = 0
+    speed: float = 0.0  # bytes per second, over the last few seconds
+    attempt: int = 0
+    added: float = field(default_factory=time.time)
+
+    @property
+    def total(self) -> int:
+        return sum(f.size for f in self.files)
+
+    @property
+    def name(self) -> str:
+        return Path(self.files[0].name).name
+
+    @property
+    def seconds_left(self) -> float | None:
+        if self.state != DOWNLOADING or self.speed <= 0:
+            return None
+        return (self.total - self.received) / self.speed
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data.pop("speed")
+        data["files"] = [asdict(f) for f in self.files]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Download":
+        files = [HubFile(str(f["name"]), int(f["size"]), str(f.get("sha256", ""))) for f in data["files"]]
+        known = {k: data[k] for k in ("id", "repo_id", "revision", "label", "state", "message", "received",
+                                      "attempt", "added") if k in data}
+        return cls(files=files, **known)
+
+
+class DownloadQueue:
+    def __init__(self, client, models_dir: Path, work_dir: Path, on_change: Callable[[Download], None] | None = None,
+                 on_removed: Callable[[str], None] | None = None, on_finished: Callable[[Download, Path], None] | None = None,
+                 stall_seconds: float = 30.0, retry_base: float = 1.0, max_attempts: int = 8) -> None:
+        self.client = client
+        self.models_dir = models_dir
+        self.work_dir = work_dir
+        self.stall_seconds = stall_seconds
+        self.retry_base = retry_base
+        self.max_attempts = max_attempts
+        self._on_change = on_change or (lambda download: None)
+        self._on_removed = on_removed or (lambda download_id: None)
+        self._on_finished = on_finished or (lambda download, path: None)
+        self._lock = threading.Condition()
+        self._downloads: list[Download] = []
+        self._stop = threading.Event()  # set to interrupt the running transfer
+        self._current: str | None = None
+        self._after_stop = ""  # what the running download becomes when interrupted: paused, cancelled, closing
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self._load()
+
+    # -- what the window asks -----------------------------------------------------------
+    def downloads(self) -> list[Download]:
+        with self._lock:
+            return [replace(d) for d in self._downloads]
+
+    def add(self, repo_id: str, revision: str, label: str, files: list[HubFile]) -> Download:
+        check_repo_id(repo_id)
+        for hub_file in files:
+            check_relative_path(hub_file.name)
+        with self._lock:
+            for existing in self._downloads:
+                if existing.repo_id == repo_id and existing.files == files and existing.state != DONE:
+                    return replace(existing)
+            download = Download(uuid.uuid4().hex[:12], repo_id, revision, label, list(files))
+            self._downloads.append(download)
+            self._save()
+            self._lock.notify_all()
+        self._changed(download)
+        return replace(download)
+
+    def pause(self, download_id: str) -> None:
+        self._interrupt_or(download_id, PAUSED, lambda d: d.state in (QUEUED, FAILED))
+
+    def resume(self, download_id: str) -> None:
+        with self._lock:
+            download = self._find(download_id)
+            if download is None or download.state not in (PAUSED, FAILED):
+                return
+            download.state, download.message, download.attempt = QUEUED, "", 0
+            self._save()
+            self._lock.notify_all()
+        self._changed(download)
+
+    retry = resume
+
+    def cancel(self, download_id: str) -> None:
+        """Stop and forget a download, deleting its partial files (finished models stay)."""
+        with self._lock:
+            download = self._find(download_id)
+            if download is None:
+                return
+            if self._current == download_id:
+                self._after_stop = "cancelled"
+                self._stop.set()
+                return
+            self._downloads.remove(download)
+            self._save()
+        shutil.rmtree(self.work_dir / download_id, ignore_errors=True)
+        self._on_removed(download_id)
+
+    def clear_finished(self) -> None:
+        with self._lock:
+            finished = [d.id for d in self._downloads if d.state == DONE]
+            self._downloads = [d for d in self._downloads if d.state != DONE]
+            self._save()
+        for download_id in finished:
+            self._on_removed(download_id)
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, daemon=True, name="downloads")
+            self._thread.start()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the worker; the running download stays queued and resumes at the next start."""
+        with self._lock:
+            self._closed = True
+            if self._current:
+                self._after_stop = "closing"
+                self._stop.set()
+            self._lock.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    # -- the worker -------------------------------------------------------------------------
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                while not self._closed and not any(d.state == QUEUED for d in self._downloads):
+                    self._lock.wait()
+                if self._closed:
+                    return
+                download = next(d for d in self._downloads if d.state == QUEUED)
+                download.state, download.message = DOWNLOADING, ""
+                self._current, self._after_stop = download.id, ""
+                self._stop.clear()
+                self._save()
+            self._changed(download)
+            self._run(download)
+
+    def _run(self, download: Download) -> None:
+        try:
+            self._fetch_all(download)
+            final = self._install(download)
+        except transfer.Interrupted:
+            self._settle_interrupted(download)
+            return
+        except transfer.TransferError as error:
+            log.warning("download %s stopped: %s (%s)", download.name, error.message, error.detail)
+            state = PAUSED if isinstance(error, transfer.DiskFull) else FAILED
+            self._finish(download, state, error.message)
+            return
+        except Exception as error:  # noqa: BLE001 - a bug must not kill the queue thread silently
+            log.exception("download %s failed", download.name)
+            self._finish(download, FAILED, f"The download failed: {error}")
+            return
+        self._finish(download, DONE, "")
+        self._on_finished(replace(download), final)
+
+    def _fetch_all(self, download: Download) -> None:
+        folder = self.work_dir / download.id
+        folder.mkdir(parents=True, exist_ok=True)
+        done_before = 0
+        for hub_file in download.files:
+            finished = folder / Path(hub_file.name).name
+            if finished.exists() and finished.stat().st_size == hub_file.size:
+                done_before += hub_file.size
+                continue
+            self._fetch_with_retries(download, hub_file, folder, done_before)
+            os.replace(folder / (finished.name + ".part"), finished)
+            done_before += hub_file.size
+
+    def _fetch_with_retries(self, download: Download, hub_file: HubFile, folder: Path, done_before: int) -> None:
+        part = folder / (Path(hub_file.name).name + ".part")
+        meter = _SpeedMeter()
+        while True:
+            problem = transfer.free_space_problem(folder, download.total - self._bytes_on_disk(download, folder))
+            if problem:
+                raise transfer.DiskFull(problem)
+            job = transfer.FileTransfer(self.client.file_url(download.repo_id, hub_file.name, download.revision),
+                                        self.client.auth_headers(), part, hub_file.size, hub_file.sha256,
+                                        Path(hub_file.name).name)
+            start = transfer.size_on_disk(part)
+
+            def progress(on_disk: int) -> None:
+                download.received = done_before + on_disk
+                download.speed = meter.add(on_disk)
+                self._changed(download)
+
+            try:
+                transfer.run(job, self._stop, progress, self.stall_seconds)
+                return
+            except transfer.TransferError as error:
+                if not error.retry:
+                    raise
+                if transfer.size_on_disk(part) > start:
+                    download.attempt = 0  # it moved forward: count failures from here
+                download.attempt += 1
+                if download.attempt >= self.max_attempts:
+                    raise transfer.TransferError(f"{error.message} Gave up after {download.attempt} tries.",
+                                                 error.detail, retry=False) from None
+                wait = min(MAX_BACKOFF, self.retry_base * 2 ** (download.attempt - 1))
+                download.message = f"{error.message} Trying again in {max(1, round(wait))} s…"
+                download.speed = 0.0
+                self._changed(download)
+                log.info("retrying %s in %.1f s: %s", hub_file.name, wait, error.detail)
+                if self._stop.wait(wait):
+                    raise transfer.Interrupted() from None
+                download.message = ""
+
+    def _install(self, download: Download) -> Path:
+        """Move every verified file into ``<models>/<owner>/<repo>/``; the first part last."""
+        owner, repo = check_repo_id(download.repo_id)
+        folder = self.work_dir / download.id
+        root = self.models_dir.resolve()
+        targets = []
+        for hub_file in download.files:
+            relative = check_relative_path(hub_file.name)
+            target = (root / owner / repo / relative).resolve()
+            if not target.is_relative_to(root):
+                raise transfer.TransferError(f"Refused to write outside the models folder: {hub_file.name}",
+                                             str(target), retry=False)
+            targets.append((folder / relative.name, target))
+        for source, target in reversed(targets):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+        shutil.rmtree(folder, ignore_errors=True)
+        return targets[0][1]
+
+    def _settle_interrupted(self, download: Download) -> None:
+        with self._lock:
+            after = self._after_stop
+        if after == "cancelled":
+            with self._lock:
+                self._current = None
+                if download in self._downloads:
+                    self._downloads.remove(download)
+                self._save()
+            shutil.rmtree(self.work_dir / download.id, ignore_errors=True)
+            self._on_removed(download.id)
+        elif after == "closing":
+            self._finish(download, QUEUED, "")
+        else:
+            self._finish(download, PAUSED, "")
+
+    def _finish(self, download: Download, state: str, message: str) -> None:
+        with self._lock:
+            download.state, download.message, download.speed = state, message, 0.0
+            if state == DONE:
+                download.received = download.total
+            self._current = None
+            self._save()
+        self._changed(download)
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _interrupt_or(self, download_id: str, state: str, directly: Callable[[Download], bool]) -> None:
+        with self._lock:
+            download = self._find(download_id)
+            if download is None:
+                return
+            if self._current == download_id:
+                self._after_stop = state
+                self._stop.set()
+                return
+            if not directly(download):
+                return
+            download.state = state
+            self._save()
+        self._changed(download)
+
+    def _find(self, download_id: str) -> Download | None:
+        return next((d for d in self._downloads if d.id == download_id), None)
+
+    def _changed(self, download: Download) -> None:
+        self._on_change(replace(download))
+
+    def _bytes_on_disk(self, download: Download, folder: Path) -> int:
+        total = 0
+        for hub_file in download.files:
+            name = Path(hub_file.name).name
+            total += transfer.size_on_disk(folder / name) or transfer.size_on_disk(folder / (name + ".part"))
+        return total
+
+    def _load(self) -> None:
+        path = self.work_dir / QUEUE_FILE
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            loaded = [Download.from_json(item) for item in raw]
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            log.warning("download queue at %s unreadable (%s); starting empty", path, error)
+            return
+        for download in loaded:
+            try:
+                check_repo_id(download.repo_id)
+                for hub_file in download.files:
+                    check_relative_path(hub_file.name)
+            except Exception:  # noqa: BLE001 - a tampered entry is dropped, not trusted
+                log.warning("dropping unsafe queue entry %s", download.repo_id)
+                continue
+            if download.state == DOWNLOADING:
+                download.state = QUEUED  # it was running when Hearth stopped: carry on
+            if download.state != DONE:
+                download.received = self._bytes_on_disk(download, self.work_dir / download.id)
+            self._downloads.append(download)
+
+    def _save(self) -> None:
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        data = json.dumps([d.to_json() for d in self._downloads], indent=1)
+        handle, temporary = tempfile.mkstemp(prefix=".queue-", dir=self.work_dir)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, self.work_dir / QUEUE_FILE)
+        except OSError as error:
+            Path(temporary).unlink(missing_ok=True)
+            log.warning("could not save the download queue: %s", error)
+
+
+class _SpeedMeter:
+    """Bytes per second over the last few seconds, so the time left does not jump about."""
+
+    WINDOW = 3.0
+
+    def __init__(self) -> None:
+        self._samples: list[tuple[float, int]] = []
+
+    def add(self, on_disk: int) -> float:
+        now = time.monotonic()
+        self._samples.append((now, on_disk))
+        while len(self._samples) > 2 and now - self._samples[0][0] > self.WINDOW:
+            self._samples.pop(0)
+        (first_time, first_bytes), (last_time, last_bytes) = self._samples[0], self._samples[-1]
+        elapsed = last_time - first_time
+        return max(0.0, (last_bytes - first_bytes) / elapsed) if elapsed > 0.2 else 0.0

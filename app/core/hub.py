@@ -1,0 +1,188 @@
+"""Talking to the Hugging Face Hub: search, file lists, remote GGUF headers, and the user's token.
+
+huggingface_hub does the talking (routes, auth headers, pagination, retries
+of 429/5xx); this module asks it questions a model manager needs and turns
+its exceptions into messages a person can act on. The endpoint is passed in,
+so tests point the real client at a local server.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.core import remote_header
+from app.core.errors import HearthError
+from app.core.gguf_info import GGUFInfo
+from app.core.hub_files import HubFile, check_relative_path, check_repo_id
+
+log = logging.getLogger("hearth.hub")
+
+SORTS = {"downloads": "downloads", "likes": "likes", "recent": "last_modified"}
+SEARCH_LIMIT = 50
+TIMEOUT = 20.0
+
+
+class HubError(HearthError):
+    """The Hub could not answer; ``kind`` says why, for the window to choose its wording."""
+
+    def __init__(self, message: str, detail: str = "", kind: str = "error", link: str = "") -> None:
+        super().__init__(message, detail)
+        self.kind = kind  # "offline", "rate limited", "access", "not found", "error"
+        self.link = link
+
+
+@dataclass(frozen=True)
+class RepoSummary:
+    repo_id: str
+    author: str
+    downloads: int
+    likes: int
+    last_modified: datetime | None
+    gated: bool
+    url: str
+
+
+@dataclass(frozen=True)
+class RepoListing:
+    repo_id: str
+    revision: str  # the commit the file list belongs to; downloads use it so parts never mix
+    gated: bool
+    private: bool
+    files: list[HubFile]
+    url: str
+
+
+class HubClient:
+    def __init__(self, endpoint: str | None = None, token: str | None = None) -> None:
+        from huggingface_hub import HfApi, constants
+
+        # token=None lets huggingface_hub find HF_TOKEN or the token saved by ``hf auth login``.
+        self.endpoint = (endpoint or constants.ENDPOINT).rstrip("/")
+        self._token = token
+        self._api = HfApi(endpoint=self.endpoint, token=token)
+
+    def repo_url(self, repo_id: str) -> str:
+        return f"{self.endpoint}/{repo_id}"
+
+    def search(self, query: str, sort: str = "downloads", limit: int = SEARCH_LIMIT) -> list[RepoSummary]:
+        """GGUF repos matching ``query``, most downloaded (or liked, or recent) first."""
+        with _translated(self, "search the Hugging Face Hub"):
+            found = self._api.list_models(
+                filter="gguf", search=query.strip() or None, sort=SORTS.get(sort, "downloads"), limit=limit,
+                expand=["author", "downloads", "likes", "lastModified", "gated"],
+            )
+            results = []
+            for model in found:
+                results.append(RepoSummary(
+                    repo_id=model.id, author=model.author or model.id.split("/")[0],
+                    downloads=model.downloads or 0, likes=model.likes or 0,
+                    last_modified=model.last_modified, gated=bool(model.gated), url=self.repo_url(model.id)))
+            return results
+
+    def list_files(self, repo_id: str) -> RepoListing:
+        """Every file of a repo with its size and LFS sha256, at the repo's current commit."""
+        check_repo_id(repo_id)
+        with _translated(self, f"list the files of {repo_id}", repo_id):
+            info = self._api.model_info(repo_id, files_metadata=True, timeout=TIMEOUT)
+        files = []
+        for sibling in info.siblings or []:
+            name = sibling.rfilename
+            if not name.lower().endswith(".gguf"):
+                continue
+            check_relative_path(name)  # a hostile name makes the whole listing untrustworthy
+            sha256 = sibling.lfs.sha256 if sibling.lfs else ""
+            size = sibling.lfs.size if sibling.lfs else (sibling.size or 0)
+            files.append(HubFile(name, int(size or 0), sha256 or ""))
+        return RepoListing(repo_id, info.sha or "main", bool(info.gated), bool(info.private), files,
+                           self.repo_url(repo_id))
+
+    def file_url(self, repo_id: str, name: str, revision: str) -> str:
+        from huggingface_hub import hf_hub_url
+
+        check_relative_path(name)
+        return hf_hub_url(repo_id, name, revision=revision, endpoint=self.endpoint)
+
+    def auth_headers(self) -> dict[str, str]:
+        from huggingface_hub.utils import build_hf_headers
+
+        from app import APP_NAME, __version__
+
+        return build_hf_headers(token=self._token, library_name=APP_NAME, library_version=__version__)
+
+    def read_header(self, repo_id: str, hub_file: HubFile, revision: str) -> GGUFInfo:
+        """The GGUF header of a file on the Hub, read with HTTP range requests (a few MB at most)."""
+        url = self.file_url(repo_id, hub_file.name, revision)
+        with _translated(self, f"read the header of {hub_file.name}", repo_id):
+            return remote_header.read(url, self.auth_headers(), hub_file.size, hub_file.name)
+
+    # -- the user's token, kept by huggingface_hub, never by Hearth ------------------
+    def token_owner(self) -> str:
+        """Who the saved token belongs to ("" when there is none or it is refused)."""
+        from huggingface_hub import get_token
+
+        token = self._token or get_token()
+        if not token:
+            return ""
+        try:
+            return str(self._api.whoami(token=token).get("name", ""))
+        except Exception as error:  # noqa: BLE001 - any failure means "not signed in" here
+            log.info("token check failed: %s", type(error).__name__)
+            return ""
+
+    def save_token(self, token: str) -> str:
+        """Check a pasted token with the Hub and store it through huggingface_hub (as ``hf auth login`` does)."""
+        from huggingface_hub import login
+
+        token = token.strip()
+        with _translated(self, "check the token"):
+            login(token=token, add_to_git_credential=False, skip_if_logged_in=False)
+            return str(self._api.whoami(token=token).get("name", ""))
+
+    def forget_token(self) -> None:
+        from huggingface_hub import logout
+
+        logout()
+
+
+class _translated:
+    """Turns huggingface_hub and network exceptions into HubError with a message for the user."""
+
+    def __init__(self, client: HubClient, action: str, repo_id: str = "") -> None:
+        self.client, self.action, self.repo_id = client, action, repo_id
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, error, _trace) -> bool:
+        if error is None or isinstance(error, HearthError) or not isinstance(error, Exception):
+            return False
+        raise translate(error, self.action, self.client.repo_url(self.repo_id) if self.repo_id else "") from error
+
+
+def translate(error: Exception, action: str, link: str = "") -> HubError:
+    import httpx2
+    from huggingface_hub.errors import (GatedRepoError, HfHubHTTPError, OfflineModeIsEnabled,
+                                        RepositoryNotFoundError)
+
+    detail = f"{type(error).__name__}: {error}"
+    if isinstance(error, OfflineModeIsEnabled):
+        return HubError("Offline mode is on (HF_HUB_OFFLINE), so Hearth cannot reach the Hub. "
+                        "Your downloaded models still work.", detail, kind="offline")
+    if isinstance(error, (httpx2.ConnectError, httpx2.TimeoutException, httpx2.NetworkError, ConnectionError)):
+        return HubError(f"Cannot reach the Hugging Face Hub to {action}: this computer seems to be offline. "
+                        "Your downloaded models still work.", detail, kind="offline")
+    status = getattr(getattr(error, "response", None), "status_code", None)
+    if isinstance(error, GatedRepoError) or status in (401, 403):
+        return HubError("This repo needs a Hugging Face token, or you must accept its license on its page "
+                        "first. Add your token in Settings, then try again.", detail, kind="access", link=link)
+    if isinstance(error, RepositoryNotFoundError) or status == 404:
+        return HubError("The Hub has no such repo, or it is private (a token may give access).", detail,
+                        kind="not found", link=link)
+    if status == 429:
+        return HubError("The Hub is limiting requests from this computer. Wait a minute and try again.",
+                        detail, kind="rate limited")
+    if isinstance(error, HfHubHTTPError) and status and status >= 500:
+        return HubError(f"The Hub had a problem ({status}) and could not {action}. Try again in a moment.",
+                        detail)
+    return HubError(f"Could not {action}: {error}", detail)

@@ -1,0 +1,147 @@
+"""What a Hub repo's file list means for someone choosing a GGUF model.
+
+A repo holds many files; a person picks a *quantization*. This module turns
+the siblings the Hub reports into choices: one per quant, split files
+(``-00001-of-00003.gguf``) gathered into one choice whose size is their sum,
+projector files (``mmproj``) labelled and kept apart. It also holds the rule
+every name from the Hub must pass before it touches disk.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from app.core.errors import HearthError
+
+SPLIT = re.compile(r"^(?P<base>.+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.gguf$", re.IGNORECASE)
+# Quant names as llama.cpp's quantize tool and the big uploaders write them; longest first.
+QUANT = re.compile(
+    r"(?<![A-Za-z0-9])(UD-)?("
+    r"IQ[1-4]_(?:XXS|XS|NL|S|M)|IQ[1-4]|"
+    r"Q[2-8]_K(?:_(?:XL|L|M|S))?|Q[2-8]_[01]|Q4_0_\d_\d|"
+    r"TQ[12]_0|MXFP4(?:_MOE)?|BF16|F16|F32|FP16|FP32"
+    r")(?![A-Za-z0-9])",
+    re.IGNORECASE,
+)
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+class UnsafePathError(HearthError):
+    """A file name from the Hub that could write outside the models folder."""
+
+
+def check_relative_path(name: str) -> PurePosixPath:
+    """The name as a safe relative path, or UnsafePathError.
+
+    Refuses what could escape or confuse the models folder on any OS: ``..``,
+    absolute paths, backslashes, drive letters, empty parts and control characters.
+    """
+    problem = ""
+    if not name or len(name) > 1024:
+        problem = "an empty or overlong name"
+    elif "\\" in name:
+        problem = "a backslash"
+    elif name.startswith("/") or _DRIVE.match(name):
+        problem = "an absolute path"
+    elif any(ord(ch) < 32 or ch == "\x7f" for ch in name):
+        problem = "control characters"
+    else:
+        parts = name.split("/")
+        if any(part in ("", ".", "..") for part in parts):
+            problem = "a “..”, “.” or empty folder name"
+        elif any(part.endswith((" ", ".")) or ":" in part for part in parts):
+            problem = "a part that Windows cannot store"
+    if problem:
+        raise UnsafePathError(f"The Hub sent a file name Hearth will not write: {name!r} contains {problem}.",
+                              f"unsafe hub path {name!r}")
+    return PurePosixPath(name)
+
+
+def check_repo_id(repo_id: str) -> tuple[str, str]:
+    """(owner, name) of an ``owner/name`` repo id, each a safe single folder name."""
+    parts = repo_id.split("/")
+    if len(parts) != 2:
+        raise UnsafePathError(f"“{repo_id}” is not a Hub repo name (owner/name).", repr(repo_id))
+    check_relative_path(repo_id)
+    return parts[0], parts[1]
+
+
+@dataclass(frozen=True)
+class HubFile:
+    name: str  # path inside the repo, forward slashes
+    size: int
+    sha256: str = ""  # the LFS sha256 the Hub reports; empty for small non-LFS files
+
+
+@dataclass(frozen=True)
+class QuantChoice:
+    """One thing to download: a single GGUF file or all the parts of a split one."""
+
+    label: str  # "Q4_K_M", "mmproj F16", or the file name when no quant is recognisable
+    files: tuple[HubFile, ...]
+    projector: bool = False
+    complete: bool = True  # False when parts of a split model are missing from the repo
+
+    @property
+    def size(self) -> int:
+        return sum(f.size for f in self.files)
+
+    @property
+    def first(self) -> HubFile:
+        return self.files[0]
+
+    @property
+    def is_split(self) -> bool:
+        return len(self.files) > 1
+
+    @property
+    def downloadable(self) -> bool:
+        return self.complete and not self.projector
+
+
+def quant_label(file_name: str) -> str:
+    stem = PurePosixPath(file_name).name
+    split = SPLIT.match(stem)
+    stem = split.group("base") if split else stem[: -len(".gguf")] if stem.lower().endswith(".gguf") else stem
+    found = QUANT.findall(stem)
+    if not found:
+        return stem
+    prefix, quant = found[-1]
+    return f"{prefix.upper()}{quant.upper()}"
+
+
+def choices(files: list[HubFile]) -> list[QuantChoice]:
+    """Every GGUF choice in a repo, chat models by size, projectors last."""
+    singles: list[QuantChoice] = []
+    splits: dict[tuple[str, int], list[tuple[int, HubFile]]] = {}
+    for hub_file in files:
+        if not hub_file.name.lower().endswith(".gguf"):
+            continue
+        base = PurePosixPath(hub_file.name).name
+        projector = "mmproj" in base.lower()
+        match = SPLIT.match(hub_file.name)
+        if match:
+            key = (match.group("base"), int(match.group("count")))
+            splits.setdefault(key, []).append((int(match.group("index")), hub_file))
+            continue
+        label = quant_label(hub_file.name)
+        singles.append(QuantChoice(f"mmproj {label}" if projector and "mmproj" not in label.lower() else label,
+                                   (hub_file,), projector=projector))
+    for (base, count), parts in splits.items():
+        parts.sort(key=lambda item: item[0])
+        indexes = [index for index, _ in parts]
+        complete = indexes == list(range(1, count + 1))
+        label = quant_label(parts[0][1].name)
+        singles.append(QuantChoice(label, tuple(f for _, f in parts), complete=complete,
+                                   projector="mmproj" in PurePosixPath(base).name.lower()))
+    # Two files can share a quant name (a base and an instruct build): tell them apart by file.
+    counts: dict[str, int] = {}
+    for choice in singles:
+        counts[choice.label] = counts.get(choice.label, 0) + 1
+    named = [
+        QuantChoice(f"{choice.label} · {PurePosixPath(choice.first.name).name}", choice.files, choice.projector,
+                    choice.complete) if counts[choice.label] > 1 else choice
+        for choice in singles
+    ]
+    return sorted(named, key=lambda c: (c.projector, c.size, c.label))

@@ -1,0 +1,310 @@
+"""A local server that speaks the Hugging Face Hub's routes, for the real huggingface_hub client.
+
+It serves real files (the test GGUF models, or any bytes), answers Range
+requests, counts every byte it sends, and can misbehave on request: drop the
+connection, answer 500, stall, send wrong or too few bytes. Used by the tests
+and by ``bench/download_throughput.py``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+TOKEN = "hf_hearth_test_token"
+SEND_CHUNK = 1 << 20
+
+
+@dataclass
+class ServedFile:
+    source: Path | bytes
+    size: int = 0
+    sha256: str = ""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.source, bytes):
+            self.size = len(self.source)
+            self.sha256 = self.sha256 or hashlib.sha256(self.source).hexdigest()
+        else:
+            self.size = self.source.stat().st_size
+            if not self.sha256:
+                digest = hashlib.sha256()
+                with open(self.source, "rb") as handle:
+                    while chunk := handle.read(8 << 20):
+                        digest.update(chunk)
+                self.sha256 = digest.hexdigest()
+
+    def read(self, start: int, end: int):
+        """Yield the bytes [start, end) in chunks."""
+        if isinstance(self.source, bytes):
+            for offset in range(start, end, SEND_CHUNK):
+                yield self.source[offset:min(end, offset + SEND_CHUNK)]
+            return
+        with open(self.source, "rb") as handle:
+            handle.seek(start)
+            left = end - start
+            while left > 0:
+                chunk = handle.read(min(SEND_CHUNK, left))
+                if not chunk:
+                    return
+                left -= len(chunk)
+                yield chunk
+
+
+@dataclass
+class Repo:
+    repo_id: str
+    files: dict[str, ServedFile]
+    downloads: int = 0
+    likes: int = 0
+    last_modified: str = "2026-01-01T00:00:00.000Z"
+    gated: bool = False
+    private: bool = False
+    sha: str = "0123456789abcdef0123456789abcdef01234567"
+
+
+@dataclass
+class Fault:
+    """What the next GET of a file does wrong. ``after`` counts bytes of that response."""
+
+    kind: str  # "drop", "status", "stall", "wrong", "short"
+    after: int = 0
+    status: int = 500
+    seconds: float = 0.0
+
+
+@dataclass
+class Request:
+    path: str
+    start: int
+    sent: int = 0
+
+
+@dataclass
+class HubState:
+    repos: dict[str, Repo] = field(default_factory=dict)
+    faults: dict[str, deque] = field(default_factory=dict)  # file name -> deque[Fault]
+    requests: list[Request] = field(default_factory=list)
+    search_status: int = 0  # answer searches with this status (429, 500) when set
+    bytes_per_second: float = 0.0  # throttle file bodies when set
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def sent(self, name: str) -> int:
+        return sum(r.sent for r in self.requests if r.path.endswith("/" + name))
+
+
+class HubServer:
+    def __init__(self, sock: socket.socket | None = None) -> None:
+        self.state = HubState()
+        state = self.state
+
+        class Handler(_Handler):
+            hub = state
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler, bind_and_activate=sock is None)
+        if sock is not None:
+            self._server.socket.close()
+            self._server.socket = sock
+            self._server.server_address = sock.getsockname()
+            self._server.server_activate()
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def add_repo(self, repo_id: str, files: dict[str, Path | bytes], **fields) -> Repo:
+        repo = Repo(repo_id, {name: ServedFile(source) for name, source in files.items()}, **fields)
+        with self.state.lock:
+            self.state.repos[repo_id] = repo
+        return repo
+
+    def fail_next(self, name: str, *faults: Fault) -> None:
+        with self.state.lock:
+            self.state.faults.setdefault(name, deque()).extend(faults)
+
+    def reset(self) -> None:
+        with self.state.lock:
+            self.state.repos.clear()
+            self.state.faults.clear()
+            self.state.requests.clear()
+            self.state.search_status = 0
+            self.state.bytes_per_second = 0.0
+
+    def start(self) -> "HubServer":
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="hub-server")
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    hub: HubState
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:
+        pass
+
+    # -- routing -----------------------------------------------------------------------
+    def do_HEAD(self) -> None:
+        self._route(head=True)
+
+    def do_GET(self) -> None:
+        self._route(head=False)
+
+    def _route(self, head: bool) -> None:
+        url = urlparse(self.path)
+        path = unquote(url.path)
+        query = parse_qs(url.query)
+        try:
+            if path == "/api/models":
+                return self._search(query)
+            if path == "/api/whoami-v2":
+                return self._whoami()
+            if path.startswith("/api/models/"):
+                rest = path[len("/api/models/"):]
+                repo_id = "/".join(rest.split("/")[:2])
+                return self._model_info(repo_id)
+            parts = path.lstrip("/").split("/")
+            if len(parts) >= 5 and parts[2] == "resolve":
+                repo_id = f"{parts[0]}/{parts[1]}"
+                name = "/".join(parts[4:])
+                return self._resolve(repo_id, name, head)
+            self._json(404, {"error": "Not found"})
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _authorized(self) -> bool:
+        return self.headers.get("Authorization", "") == f"Bearer {TOKEN}"
+
+    def _json(self, status: int, body, headers: dict | None = None) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    # -- API routes ----------------------------------------------------------------------
+    def _search(self, query: dict) -> None:
+        if self.hub.search_status:
+            return self._json(self.hub.search_status, {"error": "slow down"}, {"Retry-After": "0"})
+        text = (query.get("search") or [""])[0].lower()
+        sort = (query.get("sort") or ["downloads"])[0]
+        limit = int((query.get("limit") or ["1000"])[0])
+        with self.hub.lock:
+            repos = [r for r in self.hub.repos.values() if text in r.repo_id.lower() and not r.private]
+        key = {"likes": lambda r: r.likes, "lastModified": lambda r: r.last_modified}.get(sort, lambda r: r.downloads)
+        repos.sort(key=key, reverse=True)
+        self._json(200, [{
+            "_id": r.repo_id, "id": r.repo_id, "author": r.repo_id.split("/")[0], "downloads": r.downloads,
+            "likes": r.likes, "lastModified": r.last_modified, "gated": "manual" if r.gated else False,
+            "tags": ["gguf"], "private": False,
+        } for r in repos[:limit]])
+
+    def _whoami(self) -> None:
+        if not self._authorized():
+            return self._json(401, {"error": "Invalid credentials in Authorization header"})
+        self._json(200, {"type": "user", "name": "hearth-tester",
+                         "auth": {"type": "access_token", "accessToken": {"displayName": "hearth", "role": "read"}}})
+
+    def _repo(self, repo_id: str) -> Repo | None:
+        with self.hub.lock:
+            return self.hub.repos.get(repo_id)
+
+    def _model_info(self, repo_id: str) -> None:
+        repo = self._repo(repo_id)
+        if repo is None or (repo.private and not self._authorized()):
+            return self._json(401 if repo is None or repo.private else 404,
+                              {"error": "Repository not found"}, {"X-Error-Code": "RepoNotFound"})
+        siblings = [{"rfilename": name, "size": f.size, "blobId": f.sha256[:40],
+                     "lfs": {"sha256": f.sha256, "size": f.size, "pointerSize": 134}}
+                    for name, f in repo.files.items()]
+        self._json(200, {"_id": repo.repo_id, "id": repo.repo_id, "modelId": repo.repo_id, "sha": repo.sha,
+                         "author": repo.repo_id.split("/")[0], "private": repo.private,
+                         "gated": "manual" if repo.gated else False, "downloads": repo.downloads,
+                         "likes": repo.likes, "lastModified": repo.last_modified, "tags": ["gguf"],
+                         "siblings": siblings})
+
+    # -- files ----------------------------------------------------------------------------
+    def _resolve(self, repo_id: str, name: str, head: bool) -> None:
+        repo = self._repo(repo_id)
+        served = repo.files.get(name) if repo else None
+        if repo is not None and (repo.gated or repo.private) and not self._authorized():
+            return self._json(401, {"error": "Access to this repo is restricted."},
+                              {"X-Error-Code": "GatedRepo" if repo.gated else "RepoNotFound"})
+        if served is None:
+            return self._json(404, {"error": "Entry not found"}, {"X-Error-Code": "EntryNotFound"})
+        start, end = 0, served.size
+        ranged = self.headers.get("Range", "")
+        if ranged.startswith("bytes="):
+            first, _, last = ranged[len("bytes="):].partition("-")
+            start = int(first or 0)
+            end = min(served.size, int(last) + 1) if last else served.size
+            if start >= served.size:
+                return self._json(416, {"error": "Range not satisfiable"},
+                                  {"Content-Range": f"bytes */{served.size}"})
+        fault = None
+        if not head:
+            with self.hub.lock:
+                queue = self.hub.faults.get(name)
+                fault = queue.popleft() if queue else None
+        if fault is not None and fault.kind == "status":
+            return self._json(fault.status, {"error": "injected"})
+        length = end - start
+        declared = min(length, fault.after) if fault is not None and fault.kind == "short" else length
+        self.send_response(206 if ranged else 200)
+        self.send_header("Content-Length", str(declared))
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("ETag", f'"{served.sha256}"')
+        self.send_header("X-Linked-Etag", f'"{served.sha256}"')
+        self.send_header("X-Linked-Size", str(served.size))
+        self.send_header("X-Repo-Commit", repo.sha)
+        if ranged:
+            self.send_header("Content-Range", f"bytes {start}-{end - 1}/{served.size}")
+        self.end_headers()
+        if head:
+            return
+        record = Request(self.path, start)
+        with self.hub.lock:
+            self.hub.requests.append(record)
+        self._send_body(served, start, start + declared, fault, record)
+
+    def _send_body(self, served: ServedFile, start: int, end: int, fault: Fault | None, record: Request) -> None:
+        began = time.monotonic()
+        for chunk in served.read(start, end):
+            if fault is not None and fault.kind in ("drop", "stall", "wrong") and record.sent + len(chunk) > fault.after:
+                keep = fault.after - record.sent
+                if fault.kind == "wrong":
+                    chunk = chunk[:keep] + bytes(b ^ 0xFF for b in chunk[keep:keep + 16]) + chunk[keep + 16:]
+                    fault = None
+                else:
+                    self.wfile.write(chunk[:keep])
+                    self.wfile.flush()
+                    record.sent += keep
+                    if fault.kind == "stall":
+                        time.sleep(fault.seconds)
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+            self.wfile.write(chunk)
+            record.sent += len(chunk)
+            rate = self.hub.bytes_per_second
+            if rate:
+                ahead = record.sent / rate - (time.monotonic() - began)
+                if ahead > 0:
+                    time.sleep(ahead)
