@@ -26,7 +26,8 @@ def _setup_logging(paths: Paths) -> None:
 class Hearth:
     """The running app: every long-lived part, built once and passed to whoever needs it."""
 
-    def __init__(self, paths: Paths, include_starter: bool = True, memory_probe=None) -> None:
+    def __init__(self, paths: Paths, include_starter: bool = True, memory_probe=None,
+                 hub_endpoint: str | None = None, retry_base: float = 1.0) -> None:
         from app.core.store import Store
         from app.gui.chat.chat_controller import ChatController
         from app.gui.engine_bridge import EngineBridge
@@ -49,9 +50,39 @@ class Hearth:
         self.library = LibraryController(paths.models, self.settings, include_starter=include_starter,
                                          lm_studio=lm_studio_folders(paths.user_home))
         self.window = MainWindow(self.chat, self.library, paths.models)
+        from app.core.hub import HubClient
+        from app.gui.models.download_controller import DownloadController
+        from app.gui.models.hub_controller import HubController
+
+        self.hub_client = HubClient(hub_endpoint)
+        self.hub = HubController(self.hub_client, self.settings, **probe)
+        self.downloads = DownloadController(self.hub_client, paths.models, paths.downloads,
+                                            stall_seconds=self.settings.download_stall_seconds,
+                                            retry_base=retry_base)
+        self.downloads.download_finished.connect(lambda _download, _path: self.library.refresh())
+        self.manager = None
+        self.window.manager_requested.connect(self.open_manager)
         # Save preferences when they may have changed, not only at a clean exit.
         self.library.file_added.connect(self.save_settings)
         self.chat.model_state_changed.connect(self.save_settings)
+
+    def open_manager(self) -> None:
+        """Show the Model manager, built the first time it is asked for."""
+        if self.manager is None:
+            from app.gui.models.manager_window import ModelManagerWindow
+
+            self.manager = ModelManagerWindow(self.hub, self.downloads, self.library,
+                                              describe_fit=lambda info: self.chat.fit_of(info).message)
+            self.manager.model_chosen.connect(self._chat_with)
+            self.library.file_added.connect(lambda _path: self.save_settings())
+        self.manager.show()
+        self.manager.raise_()
+        self.manager.activateWindow()
+
+    def _chat_with(self, path: str) -> None:
+        self.window.picker.select(path)
+        self.window.raise_()
+        self.window.activateWindow()
 
     def save_settings(self, *_ignored) -> None:
         """Write settings.json if anything in it changed (each write is fsynced)."""
@@ -71,11 +102,15 @@ class Hearth:
         self.chat.open_latest_or_new()
         self.library.refresh()
         self.engine.start()
+        self.downloads.start()  # downloads left from the last run carry on
 
     def close(self) -> None:
         # Results still on their way from worker threads must not reach a closing window.
-        for emitter in (self.library, self.engine):
+        for emitter in (self.library, self.engine, self.hub, self.downloads):
             emitter.blockSignals(True)
+        self.downloads.close()
+        if self.manager is not None:
+            self.manager.close()
         self.chat.stop()
         self.engine.shutdown()
         self.save_settings()

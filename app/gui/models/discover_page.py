@@ -1,0 +1,249 @@
+"""Find GGUF repos on the Hub, see every quantization with its size and fit, start a download."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QSplitter,
+                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from app.core import fit
+from app.core.gguf_info import format_bytes
+from app.core.hub import RepoListing, RepoSummary
+from app.core.hub_files import QuantChoice
+
+SORTS = (("Most downloaded", "downloads"), ("Most liked", "likes"), ("Recently updated", "recent"))
+DEBOUNCE_MS = 350
+FIT_COLOURS = {fit.FITS: "#2e7d32", fit.TIGHT: "#b26a00", fit.WONT_FIT: "#c62828"}
+
+
+def _count(number: int) -> str:
+    for limit, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if number >= limit:
+            return f"{number / limit:.1f}{suffix}".replace(".0", "")
+    return str(number)
+
+
+class DiscoverPage(QWidget):
+    search_requested = Signal(str, str)  # query, sort key
+    repo_chosen = Signal(str)
+    download_requested = Signal(object, object)  # RepoListing, QuantChoice
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.listing: RepoListing | None = None
+        self._advice: dict[tuple, object] = {}
+        self._note = ""
+        self._header_note = ""
+        self.query = QLineEdit()
+        self.query.setObjectName("hubSearch")
+        self.query.setPlaceholderText("Search GGUF models on Hugging Face (for example: qwen, llama 8b, gemma)")
+        self.query.setClearButtonEnabled(True)
+        self.sort = QComboBox()
+        self.sort.setObjectName("hubSort")
+        for label, key in SORTS:
+            self.sort.addItem(label, key)
+        self.status = QLabel("")
+        self.status.setObjectName("hubStatus")
+        self.status.setWordWrap(True)
+        self.results = QTreeWidget()
+        self.results.setObjectName("hubResults")
+        self.results.setHeaderLabels(["Repo", "Author", "Downloads", "Likes", "Updated"])
+        self.results.setRootIsDecorated(False)
+        self.results.setUniformRowHeights(True)
+        self.results.header().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.results.header().setStretchLastSection(False)
+
+        self.repo_title = QLabel("Choose a repo to see its files")
+        self.repo_title.setObjectName("repoTitle")
+        self.repo_title.setOpenExternalLinks(True)
+        self.repo_title.setTextFormat(Qt.RichText)
+        self.repo_title.setWordWrap(True)
+        self.repo_note = QLabel("")
+        self.repo_note.setObjectName("repoNote")
+        self.repo_note.setWordWrap(True)
+        self.repo_note.setOpenExternalLinks(True)
+        self.files = QTreeWidget()
+        self.files.setObjectName("hubFiles")
+        self.files.setHeaderLabels(["Quantization", "Size", "Fit"])
+        self.files.setRootIsDecorated(False)
+        self.files.header().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.fit_line = QLabel("")
+        self.fit_line.setObjectName("fitLine")
+        self.fit_line.setWordWrap(True)
+        self.download_button = QPushButton("Download")
+        self.download_button.setObjectName("downloadButton")
+        self.download_button.setEnabled(False)
+
+        top = QHBoxLayout()
+        top.addWidget(self.query, 1)
+        top.addWidget(self.sort)
+        right = QWidget()
+        column = QVBoxLayout(right)
+        column.setContentsMargins(8, 0, 0, 0)
+        for widget in (self.repo_title, self.repo_note):
+            column.addWidget(widget)
+        column.addWidget(self.files, 1)
+        column.addWidget(self.fit_line)
+        column.addWidget(self.download_button, 0, Qt.AlignRight)
+        splitter = QSplitter()
+        splitter.addWidget(self.results)
+        splitter.addWidget(right)
+        splitter.setSizes([520, 480])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.status)
+        layout.addWidget(splitter, 1)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.search_now)
+        self.query.textEdited.connect(lambda _text: self._debounce.start())
+        self.query.returnPressed.connect(self.search_now)
+        self.sort.currentIndexChanged.connect(lambda _index: self.search_now())
+        self.results.currentItemChanged.connect(self._on_result)
+        self.files.currentItemChanged.connect(lambda *_: self._on_file())
+        self.download_button.clicked.connect(self._download)
+
+    # -- search ---------------------------------------------------------------------------
+    def search_now(self) -> None:
+        self._debounce.stop()
+        self.status.setText("Searching the Hugging Face Hub…")
+        self.status.setProperty("problem", False)
+        self.search_requested.emit(self.query.text(), self.sort.currentData())
+
+    def show_results(self, results: list[RepoSummary]) -> None:
+        self.results.clear()
+        for summary in results:
+            updated = summary.last_modified.strftime("%Y-%m-%d") if summary.last_modified else ""
+            item = QTreeWidgetItem([summary.repo_id + ("  🔒" if summary.gated else ""), summary.author,
+                                    _count(summary.downloads), _count(summary.likes), updated])
+            item.setData(0, Qt.UserRole, summary.repo_id)
+            item.setToolTip(0, summary.url + ("\nGated: needs a token and an accepted license" if summary.gated else ""))
+            for column in (2, 3):
+                item.setTextAlignment(column, Qt.AlignRight | Qt.AlignVCenter)
+            self.results.addTopLevelItem(item)
+        for column in range(1, 5):
+            self.results.resizeColumnToContents(column)
+        self.status.setText(f"{len(results)} GGUF repos" if results else "No GGUF repos match this search.")
+
+    def show_search_error(self, message: str, _kind: str) -> None:
+        self.status.setText(message)
+        self.status.setProperty("problem", True)
+        self.status.style().polish(self.status)
+
+    def result_ids(self) -> list[str]:
+        return [self.results.topLevelItem(i).data(0, Qt.UserRole) for i in range(self.results.topLevelItemCount())]
+
+    def choose_repo(self, repo_id: str) -> None:
+        for index in range(self.results.topLevelItemCount()):
+            item = self.results.topLevelItem(index)
+            if item.data(0, Qt.UserRole) == repo_id:
+                self.results.setCurrentItem(item)
+                return
+
+    def _on_result(self, item: QTreeWidgetItem | None, _previous=None) -> None:
+        if item is None:
+            return
+        repo_id = item.data(0, Qt.UserRole)
+        self.listing = None
+        self.files.clear()
+        self.download_button.setEnabled(False)
+        self.repo_title.setText(f"<b>{repo_id}</b>")
+        self.repo_note.setText("Listing files…")
+        self.fit_line.setText("")
+        self.repo_chosen.emit(repo_id)
+
+    # -- one repo ---------------------------------------------------------------------------
+    def show_files(self, listing: RepoListing, found: list[QuantChoice]) -> None:
+        self.listing = listing
+        self._advice = {}
+        self.repo_title.setText(f"<b>{listing.repo_id}</b> · <a href=\"{listing.url}\">model card</a>")
+        gated = "Gated: downloading needs a Hugging Face token and the license accepted on the model card. " \
+            if listing.gated else ""
+        chat = [c for c in found if c.downloadable]
+        self._note = f"{gated}{len(chat)} quantizations to choose from."
+        self.repo_note.setText(self._note + (" Checking what fits this computer…" if chat else ""))
+        self.files.clear()
+        for choice in found:
+            label = choice.label + (f" ({len(choice.files)} parts)" if choice.is_split else "")
+            fit_text = "…"
+            if choice.projector:
+                label, fit_text = f"{label} · vision projector", "not a chat model"
+            elif not choice.complete:
+                fit_text = "parts missing"
+            item = QTreeWidgetItem([label, format_bytes(choice.size), fit_text])
+            item.setData(0, Qt.UserRole, choice)
+            item.setToolTip(0, "\n".join(f.name for f in choice.files))
+            item.setTextAlignment(1, Qt.AlignRight | Qt.AlignVCenter)
+            if not choice.downloadable:
+                item.setFlags(item.flags() & ~Qt.ItemIsSelectable)
+                item.setForeground(0, self.palette().placeholderText())
+            self.files.addTopLevelItem(item)
+        self.files.resizeColumnToContents(1)
+        if not found:
+            self.repo_note.setText("This repo has no GGUF files.")
+
+    def show_listing_error(self, message: str, _kind: str, link: str) -> None:
+        suffix = f' <a href="{link}">Open the model card</a>' if link else ""
+        self.repo_note.setText(message + suffix)
+
+    def show_advice(self, repo_id: str, advice: list, best: QuantChoice | None, header) -> None:
+        if self.listing is None or self.listing.repo_id != repo_id:
+            return
+        self._advice = {a.choice.files: a for a in advice}
+        for index in range(self.files.topLevelItemCount()):
+            item = self.files.topLevelItem(index)
+            choice: QuantChoice = item.data(0, Qt.UserRole)
+            verdict = self._advice.get(choice.files)
+            if verdict is None or verdict.fit is None:
+                continue
+            recommended = best is not None and choice.files == best.files
+            item.setText(2, verdict.fit.verdict + ("  ★ recommended" if recommended else ""))
+            item.setToolTip(2, verdict.fit.message)
+            item.setForeground(2, _colour(verdict.fit.verdict))
+            if recommended:
+                self.files.setCurrentItem(item)
+        self.repo_note.setText(self._note)
+        self._header_note = f"Estimated from the real header of {header.path.name} ({header.architecture})."
+        self._on_file()
+
+    def show_advice_error(self, repo_id: str, message: str) -> None:
+        if self.listing is not None and self.listing.repo_id == repo_id:
+            self.fit_line.setText(f"Cannot estimate memory: {message}")
+
+    def current_choice(self) -> QuantChoice | None:
+        item = self.files.currentItem()
+        return item.data(0, Qt.UserRole) if item is not None else None
+
+    def choose_file(self, label: str) -> None:
+        for index in range(self.files.topLevelItemCount()):
+            item = self.files.topLevelItem(index)
+            if item.data(0, Qt.UserRole).label == label:
+                self.files.setCurrentItem(item)
+
+    def file_rows(self) -> list[tuple[str, str, str]]:
+        return [tuple(self.files.topLevelItem(i).text(c) for c in range(3))
+                for i in range(self.files.topLevelItemCount())]
+
+    def _on_file(self) -> None:
+        choice = self.current_choice()
+        if choice is None or not choice.downloadable:
+            self.download_button.setEnabled(False)
+            self.download_button.setText("Download")
+            return
+        self.download_button.setEnabled(True)
+        self.download_button.setText(f"Download {choice.label} ({format_bytes(choice.size)})")
+        verdict = self._advice.get(choice.files)
+        if verdict is not None and verdict.fit is not None:
+            self.fit_line.setText(f"{verdict.fit.message} {self._header_note}")
+
+    def _download(self) -> None:
+        choice = self.current_choice()
+        if self.listing is not None and choice is not None and choice.downloadable:
+            self.download_requested.emit(self.listing, choice)
+
+
+def _colour(verdict: str):
+    from PySide6.QtGui import QBrush, QColor
+
+    return QBrush(QColor(FIT_COLOURS.get(verdict, "#444444")))

@@ -1,0 +1,121 @@
+"""Hub questions off the GUI thread: searches, file lists, remote headers, the token.
+
+Each request runs on its own worker thread and answers through a queued
+signal. A newer search makes older answers stale: they are dropped, so a
+slow reply never overwrites what the user typed last.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+
+from PySide6.QtCore import QObject, Signal
+
+from app.core import fit, quant_advice
+from app.core.errors import HearthError
+from app.core.hub import HubClient, RepoListing
+from app.core.hub_files import choices
+from app.settings import Settings
+
+log = logging.getLogger("hearth.hub")
+
+
+class HubController(QObject):
+    search_finished = Signal(list)  # [RepoSummary]
+    search_failed = Signal(str, str)  # message, kind ("offline", "rate limited", …)
+    files_listed = Signal(object, list)  # RepoListing, [QuantChoice]
+    listing_failed = Signal(str, str, str)  # message, kind, link
+    advice_ready = Signal(str, list, object, object)  # repo id, [Advice], recommended QuantChoice, GGUFInfo
+    advice_failed = Signal(str, str)  # repo id, message
+    account_changed = Signal(str)  # the token's owner, "" when signed out
+    token_failed = Signal(str)
+
+    def __init__(self, client: HubClient, settings: Settings, memory_probe=fit.system_memory,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.client = client
+        self.settings = settings
+        self.memory_probe = memory_probe
+        self._searches = itertools.count(1)
+        self._latest_search = 0
+        self._latest_repo = ""
+
+    def _spawn(self, name: str, target, *args) -> None:
+        threading.Thread(target=target, args=args, daemon=True, name=name).start()
+
+    # -- search -------------------------------------------------------------------------
+    def search(self, query: str, sort: str) -> None:
+        number = next(self._searches)
+        self._latest_search = number
+        self._spawn("hub-search", self._search, number, query, sort)
+
+    def _search(self, number: int, query: str, sort: str) -> None:
+        try:
+            results = self.client.search(query, sort)
+        except HearthError as error:
+            log.info("search failed: %s", error.detail)
+            if number == self._latest_search:
+                self.search_failed.emit(error.message, getattr(error, "kind", "error"))
+            return
+        if number == self._latest_search:
+            self.search_finished.emit(results)
+
+    # -- one repo -----------------------------------------------------------------------
+    def open_repo(self, repo_id: str) -> None:
+        self._latest_repo = repo_id
+        self._spawn("hub-files", self._list, repo_id)
+
+    def _list(self, repo_id: str) -> None:
+        try:
+            listing = self.client.list_files(repo_id)
+        except HearthError as error:
+            log.info("listing %s failed: %s", repo_id, error.detail)
+            if repo_id == self._latest_repo:
+                self.listing_failed.emit(error.message, getattr(error, "kind", "error"), getattr(error, "link", ""))
+            return
+        if repo_id != self._latest_repo:
+            return
+        found = choices(listing.files)
+        self.files_listed.emit(listing, found)
+        self._advise(listing, found)
+
+    def _advise(self, listing: RepoListing, found: list) -> None:
+        chat_models = [c for c in found if c.downloadable]
+        if not chat_models:
+            return
+        # Any quant's header will do; try the smallest few, in case one file is broken.
+        problem = None
+        for candidate in sorted(chat_models, key=lambda c: c.size)[:3]:
+            try:
+                header = self.client.read_header(listing.repo_id, candidate.first, listing.revision)
+                break
+            except HearthError as error:
+                log.info("header of %s failed: %s", candidate.first.name, error.detail)
+                problem = problem or error
+        else:
+            self.advice_failed.emit(listing.repo_id, problem.message)
+            return
+        advice = quant_advice.advise(found, header, self.settings.n_ctx, self.memory_probe())
+        self.advice_ready.emit(listing.repo_id, advice, quant_advice.recommended(advice), header)
+
+    # -- the token ----------------------------------------------------------------------
+    def check_account(self) -> None:
+        self._spawn("hub-account", lambda: self.account_changed.emit(self.client.token_owner()))
+
+    def save_token(self, token: str) -> None:
+        def work() -> None:
+            try:
+                owner = self.client.save_token(token)
+            except HearthError as error:
+                self.token_failed.emit("The Hub did not accept this token. " + error.message
+                                       if getattr(error, "kind", "") == "access" else error.message)
+                return
+            self.account_changed.emit(owner)
+        self._spawn("hub-token", work)
+
+    def forget_token(self) -> None:
+        def work() -> None:
+            self.client.forget_token()
+            self.account_changed.emit("")
+        self._spawn("hub-token", work)

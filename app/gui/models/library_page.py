@@ -1,0 +1,126 @@
+"""What is on this computer: every GGUF model the library knows, where it lives, and what it is."""
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QPushButton, QSplitter, QTextBrowser, QTreeWidget,
+                               QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from app.core.gguf_info import ArrayInfo, format_bytes
+from app.core.library import LibraryEntry
+
+DETAIL_KEYS = ("block_count", "embedding_length", "attention.head_count", "attention.head_count_kv",
+               "context_length", "attention.sliding_window", "expert_count")
+
+
+class LibraryPage(QWidget):
+    use_requested = Signal(object)  # LibraryEntry
+    delete_requested = Signal(object)
+    reveal_requested = Signal(object)
+    import_requested = Signal()
+    add_folder_requested = Signal()
+
+    def __init__(self, describe_fit=None, parent=None) -> None:
+        super().__init__(parent)
+        self._describe_fit = describe_fit  # GGUFInfo -> "Fits: …", from the chat controller's settings
+        self.tree = QTreeWidget()
+        self.tree.setObjectName("libraryTree")
+        self.tree.setHeaderLabels(["Model", "Size", "Where", "File"])
+        self.tree.setRootIsDecorated(False)
+        self.tree.header().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.details = QTextBrowser()
+        self.details.setObjectName("libraryDetails")
+        self.use_button = QPushButton("Chat with it")
+        self.reveal_button = QPushButton("Show in folder")
+        self.delete_button = QPushButton("Delete…")
+        self.delete_button.setObjectName("deleteButton")
+        self.import_button = QPushButton("Import a file…")
+        self.folder_button = QPushButton("Add a folder…")
+        for button, signal in ((self.use_button, self.use_requested), (self.reveal_button, self.reveal_requested),
+                               (self.delete_button, self.delete_requested)):
+            button.clicked.connect(lambda _checked=False, s=signal: self._emit_current(s))
+        self.import_button.clicked.connect(self.import_requested)
+        self.folder_button.clicked.connect(self.add_folder_requested)
+        buttons = QHBoxLayout()
+        for button in (self.use_button, self.reveal_button, self.delete_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.import_button)
+        buttons.addWidget(self.folder_button)
+        splitter = QSplitter(Qt.Vertical)
+        splitter.addWidget(self.tree)
+        splitter.addWidget(self.details)
+        splitter.setSizes([380, 200])
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(buttons)
+        self.tree.currentItemChanged.connect(lambda *_: self._show_current())
+        self.tree.itemDoubleClicked.connect(lambda *_: self._emit_current(self.use_requested))
+        self._show_current()
+
+    def set_entries(self, entries: list[LibraryEntry]) -> None:
+        current = self.current_entry()
+        self.tree.clear()
+        for entry in entries:
+            name = entry.display_name if entry.usable else f"⚠ {entry.path.name}"
+            item = QTreeWidgetItem([name, format_bytes(entry.size), entry.source, str(entry.path)])
+            item.setData(0, Qt.UserRole, entry)
+            item.setToolTip(0, str(entry.path) if entry.usable else entry.problem)
+            item.setTextAlignment(1, Qt.AlignRight | Qt.AlignVCenter)
+            self.tree.addTopLevelItem(item)
+            if current is not None and entry.path == current.path:
+                self.tree.setCurrentItem(item)
+        for column in (1, 2):
+            self.tree.resizeColumnToContents(column)
+        self._show_current()
+
+    def names(self) -> list[str]:
+        return [self.tree.topLevelItem(i).text(0) for i in range(self.tree.topLevelItemCount())]
+
+    def select(self, path: str) -> None:
+        for index in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(index)
+            if str(item.data(0, Qt.UserRole).path) == path:
+                self.tree.setCurrentItem(item)
+
+    def current_entry(self) -> LibraryEntry | None:
+        item = self.tree.currentItem()
+        return item.data(0, Qt.UserRole) if item is not None else None
+
+    def _emit_current(self, signal) -> None:
+        entry = self.current_entry()
+        if entry is not None:
+            signal.emit(entry)
+
+    def _show_current(self) -> None:
+        entry = self.current_entry()
+        for button in (self.reveal_button, self.delete_button):
+            button.setEnabled(entry is not None)
+        self.use_button.setEnabled(entry is not None and entry.usable)
+        if entry is None:
+            self.details.setHtml("<p>Choose a model to see what its GGUF header says.</p>")
+            return
+        self.details.setHtml(self._details_html(entry))
+
+    def _details_html(self, entry: LibraryEntry) -> str:
+        rows = [("File", str(entry.path)), ("Where", entry.source), ("Size", format_bytes(entry.size))]
+        if len(entry.files) > 1:
+            rows.append(("Parts", ", ".join(p.name for p in entry.files)))
+        if not entry.usable:
+            rows.append(("Problem", entry.problem))
+        else:
+            info = entry.info
+            rows += [("Name", info.name), ("Architecture", info.architecture),
+                     ("Parameters", info.parameter_label), ("Quantization", info.quantization),
+                     ("GGUF version", str(info.version)),
+                     ("Chat template", "yes" if info.has_chat_template else "no (a default will be used)")]
+            for key in DETAIL_KEYS:
+                value = info.metadata.get(f"{info.architecture}.{key}")
+                if value is not None and not isinstance(value, ArrayInfo):
+                    rows.append((key.replace("_", " ").replace(".", " "), f"{value:,}" if isinstance(value, int)
+                                 else str(value)))
+            if self._describe_fit is not None:
+                rows.append(("Memory", self._describe_fit(info)))
+        body = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>" for k, v in rows)
+        return f"<table cellspacing=4>{body}</table>"

@@ -1,0 +1,209 @@
+"""The Model manager window: Discover on the Hub, Downloads, and the Library on this computer."""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox,
+                               QPushButton, QTabWidget, QVBoxLayout, QWidget)
+
+from app import APP_NAME
+from app.core import library_files
+from app.core.download_queue import DONE, Download
+from app.core.gguf_info import format_bytes
+from app.gui.library_controller import LibraryController
+from app.gui.models.discover_page import DiscoverPage
+from app.gui.models.download_controller import DownloadController
+from app.gui.models.downloads_page import DownloadsPage
+from app.gui.models.hub_controller import HubController
+from app.gui.models.library_page import LibraryPage
+
+
+def ask_with_dialog(parent, title: str, text: str, choices: tuple[str, ...]) -> str:
+    """A modal question; returns the chosen button's text, or "" when dismissed."""
+    box = QMessageBox(QMessageBox.Question, title, text, parent=parent)
+    buttons = {box.addButton(choice, QMessageBox.AcceptRole): choice for choice in choices}
+    box.addButton(QMessageBox.Cancel)
+    box.exec()
+    return buttons.get(box.clickedButton(), "")
+
+
+class ModelManagerWindow(QMainWindow):
+    model_chosen = Signal(str)  # path of a library model to chat with
+
+    def __init__(self, hub: HubController, downloads: DownloadController, library: LibraryController,
+                 describe_fit=None, parent=None) -> None:
+        super().__init__(parent)
+        self.hub, self.downloads, self.library = hub, downloads, library
+        self.ask = lambda title, text, choices: ask_with_dialog(self, title, text, choices)  # tests answer for the user
+        self.setWindowTitle(f"Model manager — {APP_NAME}")
+        self.resize(1000, 680)
+        self.discover = DiscoverPage()
+        self.downloads_page = DownloadsPage()
+        self.library_page = LibraryPage(describe_fit=describe_fit)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.discover, "Discover")
+        self.tabs.addTab(self.downloads_page, "Downloads")
+        self.tabs.addTab(self.library_page, "Library")
+        self.account = QLabel("")
+        self.account.setObjectName("hubAccount")
+        self.token_button = QPushButton("Add Hugging Face token…")
+        self.sign_out_button = QPushButton("Sign out")
+        self.sign_out_button.hide()
+        self.notice = QLabel("")
+        self.notice.setObjectName("managerNotice")
+        self.notice.setWordWrap(True)
+        self.notice.setOpenExternalLinks(True)
+        top = QHBoxLayout()
+        top.addWidget(self.notice, 1)
+        top.addWidget(self.account)
+        top.addWidget(self.token_button)
+        top.addWidget(self.sign_out_button)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addLayout(top)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+        QShortcut(QKeySequence.Find, self, activated=self._focus_search)
+        QShortcut(QKeySequence.Close, self, activated=self.close)
+        self._connect()
+        for download in downloads.downloads():
+            self.downloads_page.show_download(download)
+        self._update_downloads_tab()
+        self.library_page.set_entries(library.entries)
+        self._searched = False
+
+    def _connect(self) -> None:
+        hub, page = self.hub, self.discover
+        page.search_requested.connect(hub.search)
+        page.repo_chosen.connect(hub.open_repo)
+        page.download_requested.connect(self._download)
+        hub.search_finished.connect(page.show_results)
+        hub.search_failed.connect(page.show_search_error)
+        hub.files_listed.connect(page.show_files)
+        hub.listing_failed.connect(page.show_listing_error)
+        hub.advice_ready.connect(page.show_advice)
+        hub.advice_failed.connect(page.show_advice_error)
+        hub.account_changed.connect(self._on_account)
+        hub.token_failed.connect(self._show_problem)
+        self.token_button.clicked.connect(self._ask_token)
+        self.sign_out_button.clicked.connect(hub.forget_token)
+
+        queue, rows = self.downloads, self.downloads_page
+        rows.pause_requested.connect(queue.pause)
+        rows.resume_requested.connect(queue.resume)
+        rows.cancel_requested.connect(queue.cancel)
+        rows.clear_requested.connect(queue.clear_finished)
+        queue.download_changed.connect(self._on_download)
+        queue.download_removed.connect(self._on_download_removed)
+
+        lib = self.library
+        lib.models_changed.connect(self.library_page.set_entries)
+        lib.operation_failed.connect(self._show_problem)
+        lib.file_added.connect(self.library_page.select)
+        self.library_page.use_requested.connect(lambda entry: self.model_chosen.emit(str(entry.path)))
+        self.library_page.delete_requested.connect(self._delete)
+        self.library_page.reveal_requested.connect(self._reveal)
+        self.library_page.import_requested.connect(self._import)
+        self.library_page.add_folder_requested.connect(self._add_folder)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._searched:  # the first look shows the most downloaded GGUF repos
+            self._searched = True
+            self.discover.search_now()
+            self.hub.check_account()
+
+    def _focus_search(self) -> None:
+        self.tabs.setCurrentWidget(self.discover)
+        self.discover.query.setFocus()
+        self.discover.query.selectAll()
+
+    def _show_problem(self, message: str) -> None:
+        self.notice.setText(html.escape(message))
+        self.notice.setProperty("problem", True)
+        self.notice.style().polish(self.notice)
+
+    def _show_info(self, message: str) -> None:
+        self.notice.setText(html.escape(message))
+        self.notice.setProperty("problem", False)
+        self.notice.style().polish(self.notice)
+
+    # -- downloads ------------------------------------------------------------------------
+    def _download(self, listing, choice) -> None:
+        download = self.downloads.download(listing, choice)
+        self._show_info(f"Downloading {listing.repo_id} {choice.label} ({format_bytes(choice.size)}): "
+                        "follow it on the Downloads tab.")
+        self.downloads_page.show_download(download)
+        self._update_downloads_tab()
+
+    def _on_download(self, download: Download) -> None:
+        self.downloads_page.show_download(download)
+        self._update_downloads_tab()
+        if download.state == DONE:
+            self._show_info(f"{download.repo_id} {download.label} is downloaded, verified and in your library.")
+
+    def _on_download_removed(self, download_id: str) -> None:
+        self.downloads_page.remove_download(download_id)
+        self._update_downloads_tab()
+
+    def _update_downloads_tab(self) -> None:
+        active = self.downloads_page.active_count()
+        self.tabs.setTabText(1, f"Downloads ({active})" if active else "Downloads")
+
+    # -- the token ------------------------------------------------------------------------
+    def _on_account(self, owner: str) -> None:
+        self.account.setText(f"Signed in to Hugging Face as {owner}" if owner else "")
+        self.token_button.setVisible(not owner)
+        self.sign_out_button.setVisible(bool(owner))
+        if owner:
+            self._show_info("Your Hugging Face token is saved by huggingface_hub, not in Hearth's files.")
+
+    def _ask_token(self) -> None:
+        token, ok = QInputDialog.getText(
+            self, "Hugging Face token",
+            "Paste a read token from your Hugging Face settings (Access Tokens).\n"
+            "It is stored by huggingface_hub, like `hf auth login`, never in Hearth's files.",
+            QLineEdit.Password)
+        if ok and token.strip():
+            self.hub.save_token(token)
+
+    # -- library --------------------------------------------------------------------------
+    def _delete(self, entry) -> None:
+        plan = self.library.plan_delete(entry)
+        listed = "\n".join(f"• {path}" for path in plan.paths)
+        warning = ("\n\nThis is outside Hearth's models folder: it belongs to "
+                   f"{entry.source}, and other apps may use it.") if plan.outside else ""
+        text = f"Delete {entry.display_name} ({format_bytes(plan.size)})? This removes:\n{listed}{warning}"
+        choices = ("Delete",) if entry.source != "added" else ("Delete", "Only remove from the list")
+        answer = self.ask("Delete model", text, choices)
+        if answer == "Delete":
+            self.library.delete(plan)
+        elif answer == "Only remove from the list":
+            self.library.forget(entry)
+
+    def _reveal(self, entry) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(entry.path).parent)))
+
+    def _import(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import a GGUF model", str(Path.home()),
+                                              "GGUF models (*.gguf);;All files (*)")
+        if not path:
+            return
+        answer = self.ask("Import model", f"Bring {Path(path).name} into Hearth's models folder by:",
+                          ("Copy", "Move", "Link"))
+        if answer:
+            self.import_file(path, answer.lower())
+
+    def import_file(self, path: str, mode: str) -> None:
+        if mode not in (library_files.COPY, library_files.MOVE, library_files.LINK):
+            raise ValueError(mode)
+        self._show_info(f"Importing {Path(path).name}…")
+        self.library.import_file(path, mode)
+
+    def _add_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of GGUF models", str(Path.home()))
+        if folder:
+            self.library.add_folder(folder)
