@@ -92,6 +92,7 @@ class HubState:
     repos: dict[str, Repo] = field(default_factory=dict)
     faults: dict[str, deque] = field(default_factory=dict)  # file name -> deque[Fault]
     requests: list[Request] = field(default_factory=list)
+    searches: list[dict] = field(default_factory=list)  # the query parameters of every search
     search_status: int = 0  # answer searches with this status (429, 500) when set
     bytes_per_second: float = 0.0  # throttle file bodies when set
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -137,6 +138,7 @@ class HubServer:
             self.state.repos.clear()
             self.state.faults.clear()
             self.state.requests.clear()
+            self.state.searches.clear()
             self.state.search_status = 0
             self.state.bytes_per_second = 0.0
 
@@ -197,10 +199,12 @@ class _Handler(BaseHTTPRequestHandler):
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.end_headers()
-        self.wfile.write(data)
+        if self.command != "HEAD":
+            self.wfile.write(data)
 
     # -- API routes ----------------------------------------------------------------------
     def _search(self, query: dict) -> None:
+        self.hub.searches.append(query)
         if self.hub.search_status:
             return self._json(self.hub.search_status, {"error": "slow down"}, {"Retry-After": "0"})
         text = (query.get("search") or [""])[0].lower()

@@ -21,6 +21,8 @@ log = logging.getLogger("hearth.hub")
 SORTS = {"downloads": "downloads", "likes": "likes", "recent": "last_modified"}
 SEARCH_LIMIT = 50
 TIMEOUT = 20.0
+PROBE_TIMEOUT = 5.0
+REACHABLE_FOR = 60.0
 
 
 class HubError(HearthError):
@@ -61,6 +63,23 @@ class HubClient:
         self.endpoint = (endpoint or constants.ENDPOINT).rstrip("/")
         self._token = token
         self._api = HfApi(endpoint=self.endpoint, token=token)
+        self._reached_at = -REACHABLE_FOR
+
+    def _check_reachable(self) -> None:
+        """Fail fast when the Hub cannot be reached at all.
+
+        huggingface_hub retries a refused connection with backoff for about 25 s, which is right
+        for a flaky network but leaves someone who is offline staring at "Searching…". One quick
+        request tells the two apart; a success is trusted for a minute.
+        """
+        import time
+
+        from huggingface_hub.utils import get_session
+
+        if time.monotonic() - self._reached_at < REACHABLE_FOR:
+            return
+        get_session().head(self.endpoint, timeout=PROBE_TIMEOUT)  # any answer at all means "online"
+        self._reached_at = time.monotonic()
 
     def repo_url(self, repo_id: str) -> str:
         return f"{self.endpoint}/{repo_id}"
@@ -68,6 +87,7 @@ class HubClient:
     def search(self, query: str, sort: str = "downloads", limit: int = SEARCH_LIMIT) -> list[RepoSummary]:
         """GGUF repos matching ``query``, most downloaded (or liked, or recent) first."""
         with _translated(self, "search the Hugging Face Hub"):
+            self._check_reachable()
             found = self._api.list_models(
                 filter="gguf", search=query.strip() or None, sort=SORTS.get(sort, "downloads"), limit=limit,
                 expand=["author", "downloads", "likes", "lastModified", "gated"],
@@ -84,6 +104,7 @@ class HubClient:
         """Every file of a repo with its size and LFS sha256, at the repo's current commit."""
         check_repo_id(repo_id)
         with _translated(self, f"list the files of {repo_id}", repo_id):
+            self._check_reachable()
             info = self._api.model_info(repo_id, files_metadata=True, timeout=TIMEOUT)
         files = []
         for sibling in info.siblings or []:

@@ -126,7 +126,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(quit_action)
         models_menu = self.menuBar().addMenu("&Models")
         self.manager_action = QAction("&Model manager…", self, shortcut=QKeySequence("Ctrl+Shift+M"),
-                                      triggered=self.manager_requested)
+                                      triggered=lambda: self.manager_requested.emit())
         self.manager_action.setToolTip("Find, download and manage GGUF models (Ctrl+Shift+M)")
         models_menu.addAction(self.manager_action)
         models_menu.addAction(self.open_action)
