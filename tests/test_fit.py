@@ -13,10 +13,17 @@ def test_estimate_grows_with_context_from_real_metadata(smollm_path):
     assert small.total < large.total < 600_000_000
 
 
-def test_sliding_window_layers_are_counted_at_their_window(gemma_path):
+def test_sliding_window_layers_count_at_full_context(gemma_path):
+    # llama.cpp keeps a full-size cache for sliding-window layers by default (swa_full), and so does Hearth.
     info = read_gguf_info(gemma_path)
-    full = fit.estimate(info, 32768)
-    assert full.kv_cache < 18 * 32768 * 1 * 512 * 2 / 3  # far below 18 full-context layers
+    assert fit.estimate(info, 8192).kv_cache == 18 * 8192 * 1 * (256 + 256) * 2
+
+
+def test_a_split_model_counts_all_its_parts(smollm_path):
+    info = read_gguf_info(smollm_path)
+    single = fit.estimate(info, 1024).weights
+    info.all_parts_size = info.file_size * 3
+    assert fit.estimate(info, 1024).weights == single + 2 * info.file_size
 
 
 def test_verdicts():

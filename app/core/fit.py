@@ -1,11 +1,11 @@
 """Will this model fit? Memory needed from the file's real GGUF metadata, against the machine's.
 
 needed = weights + KV cache for the chosen context + compute buffers + runtime.
-The compute term is fitted to the resident memory llama.cpp really touches
-(measured on SmolLM2 and Gemma 3 at 1k and 4k context, full context; within
-about 10%): a part that scales with the vocabulary (logits, output buffers)
+The compute term is fitted to the resident memory llama.cpp really uses with
+the whole context filled (SmolLM2 and Gemma 3 at 1k, 4k and 8k context; within
+about 6%): a part that scales with the vocabulary (logits, output buffers)
 and a part that scales with heads × context (the attention scores of one
-micro-batch). ``bench/`` checks the estimate against real loads.
+micro-batch). ``bench/fit_accuracy.py`` checks it against real loads.
 """
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from app.core.gguf_info import ArrayInfo, GGUFInfo, format_bytes
 FITS, TIGHT, WONT_FIT = "fits", "tight", "won't fit"
 MICRO_BATCH = 512
 RUNTIME_BYTES = 50_000_000  # the engine process before a model: Python and llama.cpp
-VOCAB_BYTES = 450  # compute bytes per vocabulary entry
-ATTENTION_BYTES = 4_000  # compute bytes per head per context token
+VOCAB_BYTES = 345  # compute bytes per vocabulary entry (fitted by bench/fit_accuracy.py)
+ATTENTION_BYTES = 3_650  # compute bytes per head per context token (same fit)
 KV_BYTES_PER_VALUE = 2  # f16 cache, llama.cpp's default
 COMFORT = 0.8  # above this share of free memory the system starts to swap or evict caches
 
@@ -67,15 +67,10 @@ def estimate(info: GGUFInfo, n_ctx: int) -> MemoryEstimate:
     key_size = _int(info, "attention.key_length") or (embedding // heads if heads else 0)
     value_size = _int(info, "attention.value_length") or key_size
     context = min(n_ctx, info.context_length or n_ctx)
-    window = _int(info, "attention.sliding_window")
     kv_per_token_layer = kv_heads * (key_size + value_size) * KV_BYTES_PER_VALUE
+    # Sliding-window layers get a full-size cache too: llama.cpp's default (swa_full), which Hearth
+    # keeps so a conversation's cached prefix stays reusable from one turn to the next.
     kv_cache = layers * context * kv_per_token_layer
-    if window and window < context:
-        # Sliding-window layers keep only the window; which layers slide differs by model, so
-        # count them at the window size and keep a sixth at full context (Gemma 3's pattern).
-        full_layers = max(1, layers // 6)
-        swa_cells = min(context, window + MICRO_BATCH)  # llama.cpp keeps window + one micro-batch
-        kv_cache = (full_layers * context + (layers - full_layers) * swa_cells) * kv_per_token_layer
     vocab = info.metadata.get("tokenizer.ggml.tokens")
     vocab_size = vocab.length if isinstance(vocab, ArrayInfo) else (_int(info, "vocab_size") or 32_000)
     compute = vocab_size * VOCAB_BYTES + heads * context * ATTENTION_BYTES
