@@ -44,7 +44,10 @@ class Hearth:
             log.warning("%d reply(ies) were interrupted by the last exit", recovered)
         self.engine = EngineBridge(log_path=paths.logs / "engine.log")
         probe = {"memory_probe": memory_probe} if memory_probe else {}
-        self.chat = ChatController(self.store, self.engine, self.settings, **probe)
+        from app.core.gpu import gpu_memory
+
+        self.chat = ChatController(self.store, self.engine, self.settings,
+                                   gpu_probe=lambda: gpu_memory(self.engine.client.backend), **probe)
         from app.core.library import lm_studio_folders
 
         self.library = LibraryController(paths.models, self.settings, include_starter=include_starter,
@@ -55,7 +58,7 @@ class Hearth:
         from app.gui.models.hub_controller import HubController
 
         self.hub_client = HubClient(hub_endpoint)
-        self.hub = HubController(self.hub_client, self.settings, **probe)
+        self.hub = HubController(self.hub_client, judge=self.chat.fit_of)
         self.downloads = DownloadController(self.hub_client, paths.models, paths.downloads,
                                             stall_seconds=self.settings.download_stall_seconds,
                                             retry_base=retry_base)

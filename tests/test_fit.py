@@ -32,3 +32,21 @@ def test_verdicts():
     verdict = fit.judge(2_500_000_000, 1_000_000_000, 8_000_000_000)
     assert verdict.verdict == fit.WONT_FIT
     assert verdict.message.startswith("Won't fit: needs about 2.5 GB; 1.0 GB of 8.0 GB RAM is free")
+
+
+def test_gpu_memory_from_nvidia_smi_and_offloaded_verdicts(smollm_path):
+    from app.core.gpu import GpuMemory, parse_nvidia_smi
+
+    h100 = parse_nvidia_smi("NVIDIA H100 80GB HBM3, 80563, 81559\n")
+    assert h100 == GpuMemory("NVIDIA H100 80GB HBM3", 80563 << 20, 81559 << 20)
+    assert parse_nvidia_smi("No devices were found") is None
+    info = read_gguf_info(smollm_path)
+    needed = fit.estimate(info, 4096).total
+    assert fit.offload_share(0, info) == 0 and fit.offload_share(-1, info) == 1
+    assert fit.offload_share(15, info) == 15 / 31  # 30 blocks and the output layer
+    small_gpu = GpuMemory("Tiny GPU", 100_000_000, 200_000_000)
+    on_gpu = fit.judge(needed, 16_000_000_000, 32_000_000_000, gpu=small_gpu, gpu_share=1.0)
+    assert on_gpu.verdict == fit.WONT_FIT and "of GPU memory" in on_gpu.message and "Tiny GPU" in on_gpu.message
+    assert fit.judge(needed, 16_000_000_000, 32_000_000_000, gpu=h100, gpu_share=1.0).verdict == fit.FITS
+    # With no layers offloaded the GPU does not matter.
+    assert fit.judge(needed, 16_000_000_000, 32_000_000_000, gpu=small_gpu, gpu_share=0).verdict == fit.FITS

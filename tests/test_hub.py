@@ -101,13 +101,15 @@ def test_advice_recommends_the_largest_quant_that_fits(repos, smollm_path):
 
     offered = choices([HubFile("m-Q4_1.gguf", 98_000_000, "a"), HubFile("m-Q8_0.gguf", 180_000_000, "b"),
                        HubFile("m-F16.gguf", 340_000_000, "c"), HubFile("mmproj-m-f16.gguf", 90_000_000, "d")])
-    memory = (800_000_000, 4_000_000_000)  # 800 MB free: F16 needs more than 80% of it at 4k context
-    advice = quant_advice.advise(offered, header, 4096, memory)
+    def judge_with(available):
+        return lambda info: fit.judge(fit.estimate(info, 4096).total, available, 4_000_000_000)
+
+    advice = quant_advice.advise(offered, header, judge_with(700_000_000))  # F16 needs over 80% of 700 MB
     verdicts = {a.choice.label: a.fit.verdict if a.fit else None for a in advice}
     assert verdicts["mmproj F16"] is None
     assert verdicts["Q4_1"] == fit.FITS and verdicts["F16"] != fit.FITS
     assert quant_advice.recommended(advice).label == "Q8_0"
-    assert quant_advice.recommended(quant_advice.advise(offered, header, 4096, (50_000_000, 1))).label == "Q4_1"
+    assert quant_advice.recommended(quant_advice.advise(offered, header, judge_with(50_000_000))).label == "Q4_1"
 
 
 def test_token_is_checked_and_kept_by_huggingface_hub(hub, tmp_path):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.core.gguf_info import ArrayInfo, GGUFInfo, format_bytes
+from app.core.gpu import GpuMemory
 
 FITS, TIGHT, WONT_FIT = "fits", "tight", "won't fit"
 MICRO_BATCH = 512
@@ -40,11 +41,19 @@ class Fit:
     needed: int
     available: int
     total: int
+    gpu: GpuMemory | None = None
+    gpu_needed: int = 0  # the share of ``needed`` that goes to the GPU's memory
 
     @property
     def message(self) -> str:
-        numbers = f"needs about {format_bytes(self.needed)}; {format_bytes(self.available)} of " \
-                  f"{format_bytes(self.total)} RAM is free"
+        if self.gpu is not None and self.gpu_needed:
+            numbers = (f"needs about {format_bytes(self.gpu_needed)} of GPU memory "
+                       f"({format_bytes(self.gpu.free)} of {format_bytes(self.gpu.total)} free on {self.gpu.name}) "
+                       f"and {format_bytes(self.needed - self.gpu_needed)} of RAM "
+                       f"({format_bytes(self.available)} of {format_bytes(self.total)} free)")
+        else:
+            numbers = f"needs about {format_bytes(self.needed)}; {format_bytes(self.available)} of " \
+                      f"{format_bytes(self.total)} RAM is free"
         if self.verdict == FITS:
             return f"Fits: {numbers}."
         if self.verdict == TIGHT:
@@ -86,11 +95,25 @@ def system_memory() -> tuple[int, int]:
     return memory.available, memory.total
 
 
-def judge(needed: int, available: int, total: int) -> Fit:
+def _verdict(needed: int, available: int) -> str:
     if needed <= available * COMFORT:
-        verdict = FITS
-    elif needed <= available:
-        verdict = TIGHT
-    else:
-        verdict = WONT_FIT
-    return Fit(verdict, needed, available, total)
+        return FITS
+    return TIGHT if needed <= available else WONT_FIT
+
+
+def offload_share(n_gpu_layers: int, info: GGUFInfo) -> float:
+    """The share of the model llama.cpp puts on the GPU for ``n_gpu_layers`` (-1: all of it)."""
+    if n_gpu_layers == 0:
+        return 0.0
+    layers = (_int(info, "block_count") or 0) + 1  # the output layer counts as one more
+    return 1.0 if n_gpu_layers < 0 else min(1.0, n_gpu_layers / layers)
+
+
+def judge(needed: int, available: int, total: int, gpu: GpuMemory | None = None, gpu_share: float = 0.0) -> Fit:
+    """Fits, tight or won't fit: RAM alone, or RAM and GPU memory when layers are offloaded."""
+    if gpu is None or gpu_share <= 0:
+        return Fit(_verdict(needed, available), needed, available, total)
+    on_gpu = int((needed - RUNTIME_BYTES) * gpu_share)
+    verdicts = (_verdict(needed - on_gpu, available), _verdict(on_gpu, gpu.free))
+    worst = max(verdicts, key=(FITS, TIGHT, WONT_FIT).index)
+    return Fit(worst, needed, available, total, gpu, on_gpu)

@@ -6,6 +6,7 @@ what the KV cache and compute buffers need; each quant brings its own size.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from app.core import fit
@@ -19,7 +20,8 @@ class Advice:
     fit: fit.Fit | None  # None for files that are not chat models (projectors, incomplete splits)
 
 
-def advise(choices: list[QuantChoice], header: GGUFInfo, n_ctx: int, memory: tuple[int, int]) -> list[Advice]:
+def advise(choices: list[QuantChoice], header: GGUFInfo, judge: Callable[[GGUFInfo], fit.Fit]) -> list[Advice]:
+    """A verdict for every chat model on offer; ``judge`` is the same check that guards loading."""
     advice = []
     for choice in choices:
         if not choice.downloadable:
@@ -27,8 +29,7 @@ def advise(choices: list[QuantChoice], header: GGUFInfo, n_ctx: int, memory: tup
             continue
         # The header's own tensor data offset is close enough for another quant of the same model.
         sized = replace(header, file_size=choice.first.size, all_parts_size=choice.size)
-        needed = fit.estimate(sized, n_ctx).total
-        advice.append(Advice(choice, fit.judge(needed, *memory)))
+        advice.append(Advice(choice, judge(sized)))
     return advice
 
 

@@ -84,6 +84,7 @@ class EngineClient:
         self._pending: set[int] = set()  # requests sent and not yet answered
         self.last_load: dict | None = None  # replayed after a restart
         self.system_info = ""  # llama.cpp's build and CPU features, from the engine's "ready"
+        self.backend = "CPU"  # "CUDA", "Metal", …: the engine's llama.cpp build, from "ready"
 
     # -- process ----------------------------------------------------------------------
     @property
@@ -223,6 +224,7 @@ class EngineClient:
                     self._pending.discard(event.get("id"))
                 elif event.get("event") == protocol.READY:
                     self.system_info = event.get("system_info", "")
+                    self.backend = event.get("backend", "CPU")
                 self._deliver(event)
             flush()
         flush()

@@ -43,9 +43,10 @@ class ChatController(QObject):
     load_blocked = Signal(str, str, str)  # path, name, why: the model would not fit in memory
 
     def __init__(self, store: Store, engine: EngineBridge, settings: Settings, parent: QObject | None = None,
-                 memory_probe=fit.system_memory) -> None:
+                 memory_probe=fit.system_memory, gpu_probe=lambda: None) -> None:
         super().__init__(parent)
         self.memory_probe = memory_probe
+        self.gpu_probe = gpu_probe  # GpuMemory of the engine's GPU, or None
         self.store = store
         self.engine = engine
         self.settings = settings
@@ -133,8 +134,10 @@ class ChatController(QObject):
 
     # -- the model --------------------------------------------------------------------
     def fit_of(self, info: GGUFInfo) -> fit.Fit:
+        """Whether a model fits with this chat's context size and GPU offload, from its metadata."""
         needed = fit.estimate(info, self.settings.n_ctx).total
-        return fit.judge(needed, *self.memory_probe())
+        share = fit.offload_share(self.settings.n_gpu_layers, info)
+        return fit.judge(needed, *self.memory_probe(), gpu=self.gpu_probe() if share else None, gpu_share=share)
 
     def choose_model(self, path: str, name: str = "", info: GGUFInfo | None = None, force: bool = False) -> None:
         """Load a model. With its header at hand, refuse one that would not fit unless ``force``."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
@@ -16,7 +17,7 @@ from app.core import fit, quant_advice
 from app.core.errors import HearthError
 from app.core.hub import HubClient, RepoListing
 from app.core.hub_files import choices
-from app.settings import Settings
+from app.core.gguf_info import GGUFInfo
 
 log = logging.getLogger("hearth.hub")
 
@@ -31,12 +32,11 @@ class HubController(QObject):
     account_changed = Signal(str)  # the token's owner, "" when signed out
     token_failed = Signal(str)
 
-    def __init__(self, client: HubClient, settings: Settings, memory_probe=fit.system_memory,
+    def __init__(self, client: HubClient, judge: Callable[[GGUFInfo], fit.Fit],
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.client = client
-        self.settings = settings
-        self.memory_probe = memory_probe
+        self.judge = judge  # the chat's own fit check, so the manager and the load guard always agree
         self._searches = itertools.count(1)
         self._latest_search = 0
         self._latest_repo = ""
@@ -96,7 +96,7 @@ class HubController(QObject):
         else:
             self.advice_failed.emit(listing.repo_id, problem.message)
             return
-        advice = quant_advice.advise(found, header, self.settings.n_ctx, self.memory_probe())
+        advice = quant_advice.advise(found, header, self.judge)
         self.advice_ready.emit(listing.repo_id, advice, quant_advice.recommended(advice), header)
 
     # -- the token ----------------------------------------------------------------------

@@ -1,0 +1,54 @@
+"""How much GPU memory there is, for the fit estimate when llama.cpp offloads layers.
+
+Only asked when the engine's llama.cpp reports a GPU backend. CUDA memory comes
+from ``nvidia-smi`` (present wherever the NVIDIA driver is); Metal shares the
+system's RAM, which the RAM check already covers.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+
+CACHE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class GpuMemory:
+    name: str
+    free: int
+    total: int
+
+
+_cache: tuple[float, GpuMemory | None] = (-CACHE_SECONDS, None)
+
+
+def parse_nvidia_smi(output: str) -> GpuMemory | None:
+    """The first GPU of ``nvidia-smi --query-gpu=name,memory.free,memory.total --format=csv,noheader,nounits``."""
+    for line in output.strip().splitlines():
+        parts = [part.strip() for part in line.rsplit(",", 2)]
+        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+            return GpuMemory(parts[0], int(parts[1]) << 20, int(parts[2]) << 20)
+    return None
+
+
+def gpu_memory(backend: str) -> GpuMemory | None:
+    """Free and total memory of the GPU llama.cpp would use, or None (CPU, Metal, or unknown)."""
+    global _cache
+    if backend != "CUDA":
+        return None
+    now = time.monotonic()
+    if now - _cache[0] < CACHE_SECONDS:
+        return _cache[1]
+    found = None
+    tool = shutil.which("nvidia-smi")
+    if tool:
+        try:
+            result = subprocess.run([tool, "--query-gpu=name,memory.free,memory.total", "--format=csv,noheader,nounits"],
+                                    capture_output=True, text=True, timeout=5, check=False)
+            found = parse_nvidia_smi(result.stdout) if result.returncode == 0 else None
+        except (OSError, subprocess.TimeoutExpired):
+            found = None
+    _cache = (now, found)
+    return found
