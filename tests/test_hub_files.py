@@ -60,3 +60,8 @@ def test_split_models_are_one_choice_and_projectors_are_set_apart():
     assert not found["Q8_0"].complete and not found["Q8_0"].downloadable
     assert found["mmproj F16"].projector and not found["mmproj F16"].downloadable
     assert [c.label for c in choices(files)][-1] == "mmproj F16"  # projectors listed last
+
+
+def test_two_files_with_one_quant_name_are_told_apart():
+    found = choices([HubFile("base-Q4_K_M.gguf", 10, "a"), HubFile("instruct-Q4_K_M.gguf", 11, "b")])
+    assert [c.title for c in found] == ["Q4_K_M · base-Q4_K_M", "Q4_K_M · instruct-Q4_K_M"]

@@ -97,7 +97,7 @@ def test_gated_repo_says_it_needs_a_token_and_works_with_one(qtbot, make_hearth,
     hearth = make_hearth(include_starter=False, memory_probe=PLENTY)
     manager = open_manager(qtbot, hearth)
     page = search(qtbot, manager, catalogue, "gemma")
-    assert "🔒" in page.results.topLevelItem(0).text(0)
+    assert page.results.topLevelItem(0).text(0) == f"{GATED_REPO}  (gated)"
     page.choose_repo(GATED_REPO)
     qtbot.waitUntil(lambda: "Gated" in page.repo_note.text(), timeout=10_000)
     # Without a token even the header is out of reach: the fit line says why.
@@ -124,7 +124,7 @@ def test_download_with_progress_lands_in_the_library_and_answers(qtbot, make_hea
     page = search(qtbot, manager, catalogue, "split")
     page.choose_repo(SPLIT_REPO)
     qtbot.waitUntil(lambda: page.download_button.isEnabled(), timeout=15_000)
-    page.choose_file("Q4_1")
+    page.choose_file("Q4_1 (3 parts)")
     assert page.download_button.text().startswith("Download Q4_1")
     page.download_button.click()
     assert manager.tabs.tabText(1) == "Downloads (1)"

@@ -9,7 +9,7 @@ every name from the Hub must pass before it touches disk.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 from app.core.errors import HearthError
@@ -82,6 +82,13 @@ class QuantChoice:
     files: tuple[HubFile, ...]
     projector: bool = False
     complete: bool = True  # False when parts of a split model are missing from the repo
+    variant: str = ""  # the file's own name, when two choices share a quant name
+
+    @property
+    def title(self) -> str:
+        """What the file list shows: "Q4_K_M", "BF16 (3 parts)", "Q4_1 · model-instruct"."""
+        parts = f" ({len(self.files)} parts)" if len(self.files) > 1 else ""
+        return f"{self.label}{parts}" + (f" · {self.variant}" if self.variant else "")
 
     @property
     def size(self) -> int:
@@ -98,6 +105,12 @@ class QuantChoice:
     @property
     def downloadable(self) -> bool:
         return self.complete and not self.projector
+
+
+def _stem(file_name: str) -> str:
+    name = PurePosixPath(file_name).name
+    split = SPLIT.match(name)
+    return split.group("base") if split else name[: -len(".gguf")] if name.lower().endswith(".gguf") else name
 
 
 def quant_label(file_name: str) -> str:
@@ -139,9 +152,6 @@ def choices(files: list[HubFile]) -> list[QuantChoice]:
     counts: dict[str, int] = {}
     for choice in singles:
         counts[choice.label] = counts.get(choice.label, 0) + 1
-    named = [
-        QuantChoice(f"{choice.label} · {PurePosixPath(choice.first.name).name}", choice.files, choice.projector,
-                    choice.complete) if counts[choice.label] > 1 else choice
-        for choice in singles
-    ]
+    named = [replace(choice, variant=_stem(choice.first.name)) if counts[choice.label] > 1 else choice
+             for choice in singles]
     return sorted(named, key=lambda c: (c.projector, c.size, c.label))

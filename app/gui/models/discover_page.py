@@ -115,7 +115,7 @@ class DiscoverPage(QWidget):
         self.results.clear()
         for summary in results:
             updated = summary.last_modified.strftime("%Y-%m-%d") if summary.last_modified else ""
-            item = QTreeWidgetItem([summary.repo_id + ("  🔒" if summary.gated else ""), summary.author,
+            item = QTreeWidgetItem([summary.repo_id + ("  (gated)" if summary.gated else ""), summary.author,
                                     _count(summary.downloads), _count(summary.likes), updated])
             item.setData(0, Qt.UserRole, summary.repo_id)
             item.setToolTip(0, summary.url + ("\nGated: needs a token and an accepted license" if summary.gated else ""))
@@ -165,7 +165,7 @@ class DiscoverPage(QWidget):
         self.repo_note.setText(self._note + (" Checking what fits this computer…" if chat else ""))
         self.files.clear()
         for choice in found:
-            label = choice.label + (f" ({len(choice.files)} parts)" if choice.is_split else "")
+            label = choice.title
             fit_text = "…"
             if choice.projector:
                 label, fit_text = f"{label} · vision projector", "not a chat model"
@@ -215,11 +215,12 @@ class DiscoverPage(QWidget):
         item = self.files.currentItem()
         return item.data(0, Qt.UserRole) if item is not None else None
 
-    def choose_file(self, label: str) -> None:
+    def choose_file(self, title: str) -> None:
         for index in range(self.files.topLevelItemCount()):
             item = self.files.topLevelItem(index)
-            if item.data(0, Qt.UserRole).label == label:
+            if item.data(0, Qt.UserRole).title == title:
                 self.files.setCurrentItem(item)
+                return
 
     def file_rows(self) -> list[tuple[str, str, str]]:
         return [tuple(self.files.topLevelItem(i).text(c) for c in range(3))
