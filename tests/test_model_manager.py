@@ -223,3 +223,42 @@ def test_import_refuses_a_file_that_is_not_a_model(qtbot, make_hearth, home, tmp
     manager.import_file(str(bad), "copy")
     qtbot.waitUntil(lambda: "not a GGUF model" in manager.notice.text(), timeout=10_000)
     assert not any(home.models.rglob("*.gguf"))
+
+
+def test_pause_resume_and_cancel_from_the_downloads_tab(qtbot, make_hearth, catalogue, home):
+    catalogue.state.bytes_per_second = 20_000_000
+    hearth = make_hearth(include_starter=False, memory_probe=PLENTY)
+    manager = open_manager(qtbot, hearth)
+    page = search(qtbot, manager, catalogue, "Instruct")
+    page.choose_repo(SMOL_REPO)
+    qtbot.waitUntil(lambda: page.download_button.isEnabled(), timeout=15_000)
+    page.download_button.click()
+    manager.tabs.setCurrentIndex(1)
+    [row] = manager.downloads_page.rows.values()
+    qtbot.waitUntil(lambda: row.bar.value() > 50, timeout=20_000)
+    qtbot.mouseClick(row.pause_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: "paused" in row.detail.text(), timeout=10_000)
+    assert row.resume_button.isVisible() and not row.pause_button.isVisible()
+    kept = next(home.downloads.rglob("*.part")).stat().st_size
+    catalogue.state.bytes_per_second = 0
+    qtbot.mouseClick(row.resume_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: "verified" in row.detail.text(), timeout=30_000)
+    assert catalogue.state.requests[-1].start == kept
+    assert not row.cancel_button.isVisible()
+
+    # A second download, cancelled half-way: its partial file goes, nothing reaches the models folder.
+    catalogue.state.bytes_per_second = 20_000_000
+    page.choose_repo(GATED_REPO)
+    hearth.hub.save_token(TOKEN)
+    qtbot.waitUntil(lambda: "hearth-tester" in manager.account.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: page.file_rows() != [], timeout=10_000)
+    page.choose_file("Q4_K_M")
+    page.download_button.click()
+    qtbot.waitUntil(lambda: len(manager.downloads_page.rows) == 2, timeout=5_000)
+    second = next(r for r in manager.downloads_page.rows.values() if r is not row)
+    qtbot.waitUntil(lambda: second.bar.value() > 20, timeout=20_000)
+    qtbot.mouseClick(second.cancel_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: len(manager.downloads_page.rows) == 1, timeout=10_000)
+    assert not list(home.downloads.rglob("*.part"))
+    assert not (home.models / "google").exists()
+    hearth.hub.forget_token()
