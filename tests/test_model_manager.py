@@ -109,6 +109,7 @@ def test_gated_repo_says_it_needs_a_token_and_works_with_one(qtbot, make_hearth,
                     timeout=15_000)
     [row] = rows.values()
     assert row.resume_button.text() == "Retry" and not row.resume_button.isHidden()
+    assert f'<a href="{catalogue.url}/{GATED_REPO}">' in row.detail.text()  # where to accept the license
 
     hearth.hub.save_token(TOKEN)  # what the token dialog does with pasted text
     qtbot.waitUntil(lambda: "hearth-tester" in manager.account.text(), timeout=10_000)

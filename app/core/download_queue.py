@@ -194,7 +194,10 @@ class DownloadQueue:
         except transfer.TransferError as error:
             log.warning("download %s stopped: %s (%s)", download.name, error.message, error.detail)
             state = PAUSED if isinstance(error, transfer.DiskFull) else FAILED
-            self._finish(download, state, error.message)
+            message = error.message
+            if error.detail in ("401", "403"):  # where to accept the license or check access
+                message += f" {self.client.repo_url(download.repo_id)}"
+            self._finish(download, state, message)
             return
         except Exception as error:  # noqa: BLE001 - a bug must not kill the queue thread silently
             log.exception("download %s failed", download.name)

@@ -1,6 +1,9 @@
 """The download queue: one row per model, with progress, speed, time left and what can be done next."""
 from __future__ import annotations
 
+import html
+import re
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QVBoxLayout,
                                QWidget)
@@ -38,6 +41,11 @@ def describe(download: Download) -> str:
     return f"{format_bytes(download.total)} · verified (sha256) and in your library"
 
 
+def _linked(text: str) -> str:
+    """Plain text as rich text, with web addresses made clickable (a gated repo's page)."""
+    return re.sub(r"(https?://[^\s<]+)", r'<a href="\1">\1</a>', html.escape(text, quote=False))
+
+
 class DownloadRow(QWidget):
     pause_clicked = Signal(str)
     resume_clicked = Signal(str)
@@ -55,6 +63,8 @@ class DownloadRow(QWidget):
         self.detail = QLabel()
         self.detail.setObjectName("downloadDetail")
         self.detail.setWordWrap(True)
+        self.detail.setTextFormat(Qt.RichText)
+        self.detail.setOpenExternalLinks(True)
         self.pause_button = QPushButton("Pause")
         self.resume_button = QPushButton("Resume")
         self.cancel_button = QPushButton("Cancel")
@@ -76,7 +86,7 @@ class DownloadRow(QWidget):
         self.title.setText(f"<b>{download.repo_id}</b> · {download.label}"
                            + (f" · {len(download.files)} parts" if len(download.files) > 1 else ""))
         self.bar.setValue(int(1000 * download.received / download.total) if download.total else 0)
-        self.detail.setText(describe(download))
+        self.detail.setText(_linked(describe(download)))
         self.detail.setProperty("problem", download.state == FAILED or bool(download.message))
         self.detail.style().polish(self.detail)
         self.pause_button.setVisible(download.state in (QUEUED, DOWNLOADING))
