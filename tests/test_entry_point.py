@@ -34,3 +34,13 @@ def test_python_m_app_starts_and_quits_cleanly_on_sigterm(home):
 def test_version():
     result = subprocess.run([sys.executable, "-m", "app", "--version"], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.strip() == "Hearth 0.1.0"
+
+
+def test_every_package_is_installed():
+    """``pip install .`` ships only the packages pyproject names: a new folder must be listed."""
+    import tomllib
+
+    declared = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    folders = {".".join(p.parent.relative_to(REPO).parts) for p in (REPO / "app").rglob("*.py")}
+    assert folders <= declared, f"missing from pyproject.toml: {sorted(folders - declared)}"
+    assert all((REPO / name.replace(".", "/") / "__init__.py").exists() for name in folders)
