@@ -7,6 +7,7 @@ import logging.handlers
 import signal
 import sys
 from dataclasses import asdict
+from pathlib import Path
 
 from app import APP_NAME, __version__
 from app.paths import Paths, resource
@@ -52,7 +53,10 @@ class Hearth:
 
         self.library = LibraryController(paths.models, self.settings, include_starter=include_starter,
                                          lm_studio=lm_studio_folders(paths.user_home))
-        self.window = MainWindow(self.chat, self.library, paths.models)
+        from app.gui.voice.voice_controller import VoiceController
+
+        self.voice = VoiceController(self.settings, log_path=paths.logs / "speech.log")
+        self.window = MainWindow(self.chat, self.library, paths.models, voice=self.voice)
         from app.core.hub import HubClient
         from app.gui.models.download_controller import DownloadController
         from app.gui.models.hub_controller import HubController
@@ -65,6 +69,8 @@ class Hearth:
         self.downloads.download_finished.connect(lambda _download, _path: self.library.refresh())
         self.manager = None
         self.window.manager_requested.connect(self.open_manager)
+        self.dictation = None
+        self.window.dictation_requested.connect(self.open_dictation)
         # Save preferences when they may have changed, not only at a clean exit.
         self.library.file_added.connect(self.save_settings)
         self.chat.model_state_changed.connect(self.save_settings)
@@ -81,6 +87,24 @@ class Hearth:
         self.manager.show()
         self.manager.raise_()
         self.manager.activateWindow()
+
+    def open_dictation(self) -> None:
+        if self.dictation is None:
+            from app.gui.voice.dictation_window import DictationWindow
+
+            self.dictation = DictationWindow(self.voice)
+            self.dictation.save_requested.connect(self._save_transcript)
+        self.dictation.show()
+        self.dictation.raise_()
+        self.dictation.activateWindow()
+
+    def _save_transcript(self, path: str, text: str) -> None:
+        try:
+            Path(path).write_text(text, encoding="utf-8")
+        except OSError as error:
+            self.dictation.status.setText(f"Could not save {Path(path).name}: {error.strerror}.")
+            return
+        self.dictation.status.setText(f"Saved {path}")
 
     def _chat_with(self, path: str) -> None:
         self.window.picker.select(path)
@@ -109,8 +133,11 @@ class Hearth:
 
     def close(self) -> None:
         # Results still on their way from worker threads must not reach a closing window.
-        for emitter in (self.library, self.engine, self.hub, self.downloads):
+        for emitter in (self.library, self.engine, self.hub, self.downloads, self.voice, self.voice.speech):
             emitter.blockSignals(True)
+        self.voice.shutdown()
+        if self.dictation is not None:
+            self.dictation.close()
         self.downloads.close()
         if self.manager is not None:
             self.manager.close()
@@ -126,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         from app.engine.worker import main as engine_main
 
         return engine_main()
+    if arguments[:1] == ["--speech-worker"]:
+        from app.engine.speech_worker import main as speech_main
+
+        return speech_main()
     parser = argparse.ArgumentParser(prog="hearth", description=f"{APP_NAME}: chat with local GGUF models.")
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     parser.add_argument("--no-starter", action="store_true", help="do not offer the starter model")

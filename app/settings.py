@@ -22,6 +22,11 @@ class Settings:
     list_hf_cache: bool = True  # list GGUF files already in the Hugging Face cache
     list_lm_studio: bool = True  # list GGUF files in LM Studio's models folder
     download_stall_seconds: float = 30.0  # no byte for this long: reconnect and resume
+    speech_model: str = ""  # a faster-whisper (CTranslate2) model folder; empty: the starter tiny.en
+    speech_language: str = "en"  # empty: detect the language (multilingual models)
+    speech_prompt: str = ""  # names and jargon that help the recogniser
+    microphone: str = ""  # a device id; empty: the system's default input, following its changes
+    send_dictated: bool = False  # push to talk sends the message as soon as the text is final
     last_model: str = ""
     last_conversation: int = 0
     n_threads: int = 0  # 0: one per physical core

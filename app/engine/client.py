@@ -38,27 +38,28 @@ AMX_HINT = (" This llama.cpp build uses AMX kernels, which crash on some CPUs: r
             "without them (see the README, “Building llama.cpp”).")
 
 
-def describe_exit(returncode: int | None, system_info: str = "") -> str:
-    """Say in words why the engine process ended."""
+def describe_exit(returncode: int | None, system_info: str = "", what: str = "engine",
+                  native: str = "llama.cpp") -> str:
+    """Say in words why an engine process ended."""
     if returncode is None:
-        return "The engine stopped answering."
+        return f"The {what} stopped answering."
     if returncode < 0:
         try:
             name = signal.Signals(-returncode).name
         except ValueError:
             name = f"signal {-returncode}"
         if -returncode == signal.SIGKILL:
-            return f"The engine was killed ({name}); the system may have run out of memory."
+            return f"The {what} was killed ({name}); the system may have run out of memory."
         hint = AMX_HINT if "AMX_INT8 = 1" in system_info and -returncode == signal.SIGSEGV else ""
-        return f"The engine crashed inside llama.cpp ({name}).{hint}"
-    return f"The engine exited unexpectedly (code {returncode})."
+        return f"The {what} crashed inside {native} ({name}).{hint}"
+    return f"The {what} exited unexpectedly (code {returncode})."
 
 
-def engine_command() -> list[str]:
+def engine_command(module: str = "app.engine.worker", flag: str = "--engine-worker") -> list[str]:
     """How to start an engine process: the module from source, or the frozen app in a bundle."""
     if getattr(sys, "frozen", False):  # PyInstaller: sys.executable is Hearth itself
-        return [sys.executable, "--engine-worker"]
-    return [sys.executable, "-m", "app.engine.worker"]
+        return [sys.executable, flag]
+    return [sys.executable, "-m", module]
 
 
 class EngineClient:
@@ -85,6 +86,7 @@ class EngineClient:
         self.last_load: dict | None = None  # replayed after a restart
         self.system_info = ""  # llama.cpp's build and CPU features, from the engine's "ready"
         self.backend = "CPU"  # "CUDA", "Metal", …: the engine's llama.cpp build, from "ready"
+        self.describes = ("engine", "llama.cpp")  # how crash messages name this process and its native code
 
     # -- process ----------------------------------------------------------------------
     @property
@@ -233,7 +235,7 @@ class EngineClient:
             return  # asked to stop, or replaced by a newer process
         orphaned = sorted(self._pending)
         self._pending.clear()
-        message = describe_exit(returncode, self.system_info)
+        message = describe_exit(returncode, self.system_info, *self.describes)
         log.warning("engine %s ended: %s", process.pid, message)
         self._deliver({"event": protocol.CRASHED, "message": message,
                        "returncode": returncode, "requests": orphaned})

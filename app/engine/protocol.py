@@ -18,6 +18,16 @@ Events (engine to client):
   {"event": "piece", "id", "text", "n"}                  ``n`` tokens' worth of text
   {"event": "done", "id", "reason", "stats": {...}}      reason: stop | length | cancelled
   {"event": "error", "id", "op", "path", "message", "detail"}   op and path: the failed request's
+
+The speech engine (``python -m app.engine.speech_worker``) speaks the same way:
+  {"op": "load", "id", "path", "device", "threads"}        a faster-whisper model folder
+  {"op": "configure", "language", "initial_prompt"}       for what follows
+  {"op": "listen", "id", "continuous"}                     a microphone stream starts
+  {"op": "audio", "id", "pcm"}                             base64 of 16 kHz mono float32 samples
+  {"op": "end", "id"}                                      the stream ends: final text, then "done"
+  {"op": "file", "id", "path"}                             transcribe an audio or video file
+  events: "loaded", "partial" {"id", "text"}, "final" {"id", "text", "start", "end"},
+          "segment" {"id", "text", "start", "end", "progress"}, "done" {"id", "reason"}, "error"
 """
 from __future__ import annotations
 
@@ -29,6 +39,9 @@ READY, LOADED, STARTED, PIECE, DONE, ERROR = "ready", "loaded", "started", "piec
 CRASHED = "crashed"
 
 STOP, LENGTH, CANCELLED = "stop", "length", "cancelled"
+
+CONFIGURE, LISTEN, AUDIO, END, FILE = "configure", "listen", "audio", "end", "file"
+PARTIAL, FINAL, SEGMENT = "partial", "final", "segment"
 
 # How long the engine gathers tokens into one piece; app/engine/client.py says why 80 ms.
 PIECE_SECONDS = 0.08

@@ -32,11 +32,17 @@ EMPTY_CHAT_HELP = "<h3>Say hello</h3><p>Your messages and the replies are kept o
 
 class MainWindow(QMainWindow):
     manager_requested = Signal()
+    dictation_requested = Signal()
 
-    def __init__(self, chat: ChatController, library: LibraryController, models_dir: Path, parent=None) -> None:
+    def __init__(self, chat: ChatController, library: LibraryController, models_dir: Path, voice=None,
+                 parent=None) -> None:
         super().__init__(parent)
         self.chat = chat
         self.library = library
+        self.voice = voice  # VoiceController: push to talk into the input box
+        self._before_voice = ""  # what the input box held when listening began
+        self._heard: list[str] = []  # final text of the current push to talk
+        self._placeholder = ""
         self.models_dir = models_dir
         self.setWindowTitle(APP_NAME)
         self.resize(1100, 720)
@@ -59,6 +65,12 @@ class MainWindow(QMainWindow):
         self.stop_button = QPushButton("Stop")
         self.stop_button.setObjectName("stopButton")
         self.stop_button.hide()
+        from PySide6.QtGui import QIcon
+
+        from app.gui.voice.mic_button import MicButton
+        from app.paths import resource
+
+        self.mic_button = MicButton(QIcon(str(resource("microphone.svg"))))
 
         self.system_toggle = QToolButton()
         self.system_toggle.setText("System prompt ▸")
@@ -83,6 +95,7 @@ class MainWindow(QMainWindow):
         buttons = QVBoxLayout()
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.mic_button, 0, Qt.AlignHCenter)
         buttons.addStretch(1)
         bottom.addLayout(buttons)
 
@@ -135,6 +148,18 @@ class MainWindow(QMainWindow):
         toolbar.setMovable(False)
         toolbar.addAction(self.new_action)
         toolbar.addAction(self.manager_action)
+        voice_menu = self.menuBar().addMenu("&Voice")
+        self.talk_action = QAction("&Push to talk", self, shortcut=QKeySequence("Ctrl+Shift+Space"),
+                                   triggered=lambda: self.mic_button.toggle_listening())
+        self.dictation_action = QAction("&Dictation window…", self, shortcut=QKeySequence("Ctrl+Shift+D"),
+                                        triggered=lambda: self.dictation_requested.emit())
+        self.send_dictated_action = QAction("&Send dictated messages at once", self, checkable=True)
+        self.send_dictated_action.setChecked(bool(self.chat.settings.send_dictated))
+        self.send_dictated_action.toggled.connect(lambda on: setattr(self.chat.settings, "send_dictated", on))
+        self.microphone_menu = voice_menu.addMenu("&Microphone")
+        self.microphone_menu.aboutToShow.connect(self._fill_microphones)
+        for action in (self.talk_action, self.dictation_action, self.send_dictated_action):
+            voice_menu.addAction(action)
         chat_menu = self.menuBar().addMenu("&Chat")
         self.stop_action = QAction("&Stop reply", self, shortcut=QKeySequence(Qt.Key_Escape),
                                    triggered=self.chat.stop, enabled=False)
@@ -170,9 +195,73 @@ class MainWindow(QMainWindow):
         chat.error_raised.connect(self.notice.show_error)
         chat.notice_raised.connect(self.notice.show_notice)
         chat.load_blocked.connect(self._on_load_blocked)
+        self.mic_button.start_requested.connect(lambda: self.voice and self.voice.listen("chat", continuous=False))
+        self.mic_button.stop_requested.connect(lambda: self.voice and self.voice.stop())
+        if self.voice is not None:
+            self.voice.listening_changed.connect(self._on_listening)
+            self.voice.partial_text.connect(lambda target, text: target == "chat" and self._show_heard(text))
+            self.voice.final_text.connect(self._on_heard)
+            self.voice.finished.connect(self._on_voice_finished)
+            self.voice.error.connect(lambda target, message: target == "chat" and self.notice.show_error(message))
         library.models_changed.connect(self._on_models)
         library.file_added.connect(self.picker.select)
         library.file_rejected.connect(self.notice.show_error)
+
+    # -- voice ----------------------------------------------------------------------------
+    def _fill_microphones(self) -> None:
+        from PySide6.QtGui import QActionGroup
+
+        from app.gui.voice.microphone import Microphone
+
+        menu, settings = self.microphone_menu, self.chat.settings
+        menu.clear()
+        group = QActionGroup(menu)
+        choices = [("", "System default")] + Microphone.devices()
+        if len(choices) == 1:
+            menu.addAction("No microphone found").setEnabled(False)
+        for device_id, name in choices:
+            action = menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(device_id == settings.microphone)
+            action.triggered.connect(lambda _on=False, d=device_id: setattr(settings, "microphone", d))
+            group.addAction(action)
+
+    def _on_listening(self, target: str, listening: bool) -> None:
+        if target != "chat":
+            return
+        self.mic_button.set_listening(listening)
+        if listening:
+            self._before_voice = self.input.toPlainText()
+            self._heard = []
+            self.input.setReadOnly(True)
+            self._placeholder = self.input.placeholderText()
+            self.input.setPlaceholderText("Listening… (release the button, or click it again, to stop)")
+            self.notice.hide()
+
+    def _joined(self, *more: str) -> str:
+        words = " ".join(part for part in (*self._heard, *more) if part)
+        glue = " " if self._before_voice and not self._before_voice.endswith((" ", "\n")) and words else ""
+        return f"{self._before_voice}{glue}{words}"
+
+    def _show_heard(self, partial: str) -> None:
+        self.input.setPlainText(self._joined(partial))
+        self.input.moveCursor(self.input.textCursor().MoveOperation.End)
+
+    def _on_heard(self, target: str, text: str, _start: float, _end: float) -> None:
+        if target == "chat":
+            self._heard.append(text.strip())
+            self._show_heard("")
+
+    def _on_voice_finished(self, target: str) -> None:
+        if target != "chat":
+            return
+        self.input.setReadOnly(False)
+        self.input.setPlaceholderText(self._placeholder)
+        self.input.setPlainText(self._joined())
+        self.input.moveCursor(self.input.textCursor().MoveOperation.End)
+        self.input.setFocus()
+        if self._heard and self.chat.settings.send_dictated:
+            self._send(self.input.toPlainText())
 
     # -- slots --------------------------------------------------------------------------
     def _send(self, text: str) -> None:

@@ -1,0 +1,152 @@
+"""Dictation policy: when a stream of microphone audio becomes partial text and when final text.
+
+Audio arrives in small pieces (16 kHz mono float32). Voice activity detection
+(Silero VAD, passed in) finds speech; while someone speaks, the utterance so
+far is transcribed about once a second as *partial* text; when speech is
+followed by enough silence (continuous dictation) or the stream ends (push to
+talk), the utterance is transcribed once more as *final* text. Silence, breath
+and noise never reach the recogniser, and what it returns for audio it thinks
+holds no speech is dropped: Whisper invents words on silence otherwise.
+
+The recogniser and the VAD are functions passed in, so this policy runs in the
+speech engine process and is tested there with the real ones.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+RATE = 16_000
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Recognised text for a span of the stream (seconds from its start)."""
+
+    text: str
+    start: float
+    end: float
+    no_speech_prob: float = 0.0
+    avg_logprob: float = 0.0
+
+
+# A segment Whisper itself thinks is not speech and is unsure of: the classic invented "Thank you."
+NO_SPEECH_PROB = 0.6
+LOW_LOGPROB = -1.0
+
+Transcribe = Callable[[np.ndarray, bool], list[Piece]]  # (audio, final) -> pieces, times within the audio
+Vad = Callable[[np.ndarray], list[tuple[int, int]]]  # audio -> speech spans in samples
+
+
+def keep(piece: Piece) -> bool:
+    if not piece.text.strip():
+        return False
+    return not (piece.no_speech_prob > NO_SPEECH_PROB and piece.avg_logprob < LOW_LOGPROB)
+
+
+@dataclass
+class Settings:
+    continuous: bool = True  # dictation: utterances end on silence; push to talk: when the stream ends
+    partial_every: float = 1.0  # seconds of speech between partial results
+    end_silence: float = 0.5  # seconds of silence that end an utterance (continuous)
+    draft_silence: float = 0.15  # after this much silence, transcribe the utterance ahead of time
+    pad: float = 0.2  # seconds of audio kept around speech, so first and last sounds are not cut
+    analyse_every: float = 0.1  # seconds of new audio between VAD passes
+    max_utterance: float = 28.0  # Whisper reads 30 s windows: cut a long monologue before that
+
+
+class Dictation:
+    def __init__(self, transcribe: Transcribe, vad: Vad, on_partial: Callable[[str], None],
+                 on_final: Callable[[Piece], None], settings: Settings | None = None) -> None:
+        self.transcribe = transcribe
+        self.vad = vad
+        self.on_partial = on_partial
+        self.on_final = on_final
+        self.settings = settings or Settings()
+        self._buffer = np.zeros(0, dtype=np.float32)
+        self._offset = 0  # stream sample index of _buffer[0]
+        self._unanalysed = 0
+        self._last_partial_at = 0  # buffer length at the last partial
+        self._speech_start: int | None = None
+        self._draft: tuple[int, int, list[Piece]] | None = None  # (start, end, pieces) made during the pause
+
+    @property
+    def seconds(self) -> float:
+        return (self._offset + len(self._buffer)) / RATE
+
+    def feed(self, samples: np.ndarray) -> None:
+        self._buffer = np.concatenate([self._buffer, samples.astype(np.float32, copy=False)])
+        self._unanalysed += len(samples)
+        if self._unanalysed >= self.settings.analyse_every * RATE:
+            self._unanalysed = 0
+            self._analyse()
+
+    def finish(self) -> None:
+        """The stream ended: whatever speech is left becomes final text."""
+        spans = self.vad(self._buffer) if len(self._buffer) else []
+        if spans:
+            self._commit(spans[0][0], spans[-1][1])
+        self._buffer = np.zeros(0, dtype=np.float32)
+        self._speech_start = None
+
+    # -- inside ---------------------------------------------------------------------------
+    def _analyse(self) -> None:
+        s = self.settings
+        spans = self.vad(self._buffer)
+        if not spans:
+            self._speech_start = None
+            keep_samples = int(s.pad * RATE)
+            if len(self._buffer) > keep_samples:  # only silence so far: drop all but a little pre-roll
+                self._drop(len(self._buffer) - keep_samples)
+            return
+        start, end = spans[0][0], spans[-1][1]
+        self._speech_start = start
+        silence = len(self._buffer) - end
+        too_long = end - start >= s.max_utterance * RATE
+        if s.continuous and (silence >= s.end_silence * RATE or too_long):
+            self._commit(start, end)
+            return
+        if s.continuous and silence >= s.draft_silence * RATE:
+            # Probably the end of a sentence: do the final transcription now, while the pause that
+            # confirms it is still being recorded. It is used if the pause lasts; dropped if speech resumes.
+            if not self._draft_matches(start, end):
+                self._draft = (start, end, self.transcribe(self._utterance(start, end), True))
+            return
+        if len(self._buffer) - self._last_partial_at >= s.partial_every * RATE:
+            self._last_partial_at = len(self._buffer)
+            audio = self._buffer[max(0, start - int(s.pad * RATE)):]
+            text = " ".join(p.text.strip() for p in self.transcribe(audio, False) if keep(p)).strip()
+            if text:
+                self.on_partial(text)
+
+    def _draft_matches(self, start: int, end: int) -> bool:
+        tolerance = int(0.08 * RATE)  # VAD edges wobble by a window or two between passes
+        return self._draft is not None and abs(self._draft[0] - start) <= tolerance \
+            and abs(self._draft[1] - end) <= tolerance
+
+    def _utterance(self, start: int, end: int) -> np.ndarray:
+        pad = int(self.settings.pad * RATE)
+        return self._buffer[max(0, start - pad):min(len(self._buffer), end + pad)]
+
+    def _commit(self, start: int, end: int) -> None:
+        pad = int(self.settings.pad * RATE)
+        first = max(0, start - pad)
+        found = self._draft[2] if self._draft_matches(start, end) else self.transcribe(self._utterance(start, end), True)
+        self._draft = None
+        pieces = [p for p in found if keep(p)]
+        base = (self._offset + first) / RATE
+        if pieces:
+            text = " ".join(p.text.strip() for p in pieces).strip()
+            self.on_final(Piece(text, base + pieces[0].start, base + pieces[-1].end,
+                                max(p.no_speech_prob for p in pieces), min(p.avg_logprob for p in pieces)))
+        self._drop(end)
+        self._speech_start = None
+
+    def _drop(self, count: int) -> None:
+        if self._draft is not None:
+            self._draft = None
+        self._buffer = self._buffer[count:]
+        self._offset += count
+        self._last_partial_at = 0
