@@ -211,12 +211,11 @@ class MainWindow(QMainWindow):
     def _fill_microphones(self) -> None:
         from PySide6.QtGui import QActionGroup
 
-        from app.gui.voice.microphone import Microphone
-
         menu, settings = self.microphone_menu, self.chat.settings
         menu.clear()
         group = QActionGroup(menu)
-        choices = [("", "System default")] + Microphone.devices()
+        devices = self.voice.microphone.devices() if self.voice is not None else []
+        choices = [("", "System default"), *devices]
         if len(choices) == 1:
             menu.addAction("No microphone found").setEnabled(False)
         for device_id, name in choices:

@@ -8,11 +8,18 @@ recording, or none at all, ends in a message, never a silent stop.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtMultimedia import QAudio, QAudioDevice, QAudioFormat, QAudioSource, QMediaDevices
+
+from app.core.pulse_inputs import PulseInputs
 
 RATE = 16_000
 CHUNK_SECONDS = 0.1  # what the speech engine receives at a time
+WATCH_MS = 400  # how often a recording checks that its device is still there
+
+
+def _device_id(device: QAudioDevice) -> str:
+    return bytes(device.id().data()).decode("utf-8", "replace")
 
 
 def speech_format() -> QAudioFormat:
@@ -38,25 +45,32 @@ class Microphone(QObject):
         self._io = None
         self._device: QAudioDevice | None = None
         self._pending = np.zeros(0, dtype=np.float32)
+        self._inputs = PulseInputs()
+        self._watch = QTimer(self)
+        self._watch.setInterval(WATCH_MS)
+        self._watch.timeout.connect(self._check_device)
 
     # -- devices ------------------------------------------------------------------------
-    @staticmethod
-    def devices() -> list[tuple[str, str]]:
+    def _present(self) -> list[QAudioDevice]:
+        """Qt's inputs, less any the audio server no longer has."""
+        live = self._inputs.names()
+        return [d for d in QMediaDevices.audioInputs() if live is None or _device_id(d) in live]
+
+    def devices(self) -> list[tuple[str, str]]:
         """(id, description) of every input, the system default first."""
-        default = QMediaDevices.defaultAudioInput()
-        found = [(bytes(d.id().data()).decode("utf-8", "replace"), d.description()) for d in QMediaDevices.audioInputs()]
-        found.sort(key=lambda item: item[0] != bytes(default.id().data()).decode("utf-8", "replace"))
+        default = _device_id(QMediaDevices.defaultAudioInput())
+        found = [(_device_id(d), d.description()) for d in self._present()]
+        found.sort(key=lambda item: item[0] != default)
         return found
 
     def _find_device(self) -> QAudioDevice | None:
-        inputs = QMediaDevices.audioInputs()
+        present = self._present()
         if self.device_id:
-            for device in inputs:
-                if bytes(device.id().data()).decode("utf-8", "replace") == self.device_id:
-                    return device
-            return None
+            return next((d for d in present if _device_id(d) == self.device_id), None)
         default = QMediaDevices.defaultAudioInput()
-        return None if default.isNull() else default
+        if not default.isNull() and any(d.id() == default.id() for d in present):
+            return default
+        return present[0] if present else None
 
     @property
     def active(self) -> bool:
@@ -91,6 +105,7 @@ class Microphone(QObject):
         self._pending = np.zeros(0, dtype=np.float32)
         self._io = self._source.start()
         self._io.readyRead.connect(self._read)
+        self._watch.start()
         self.active_changed.emit(True)
         return True
 
@@ -99,6 +114,7 @@ class Microphone(QObject):
         source, self._source = self._source, None
         if source is None:
             return
+        self._watch.stop()
         self._read_from(self._io)
         if len(self._pending):
             self.samples_ready.emit(self._pending)
@@ -139,10 +155,18 @@ class Microphone(QObject):
             self.stop()
             self.failed.emit(f"{name} stopped working (disconnected?). What was recorded so far is kept.")
 
+    def _check_device(self) -> None:
+        live = self._inputs.names()
+        if self._source is not None and self._device is not None and live is not None \
+                and _device_id(self._device) not in live:
+            name = self.device_name
+            self.stop()
+            self.failed.emit(f"{name} was disconnected. What was recorded so far is kept.")
+
     def _on_devices_changed(self) -> None:
         if self._source is None or self._device is None:
             return
-        current = {bytes(d.id().data()) for d in QMediaDevices.audioInputs()}
+        current = {bytes(d.id().data()) for d in self._present()}
         if bytes(self._device.id().data()) not in current:
             name = self.device_name
             self.stop()

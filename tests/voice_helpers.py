@@ -1,0 +1,92 @@
+"""A real microphone for tests: PulseAudio's null sink, remapped as the default input.
+
+What is played into ``vmic_sink`` is what Qt's QAudioSource records from ``vmic``.
+Speech is made with espeak-ng at test time; noise with sox.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+import wave
+from pathlib import Path
+
+SINK, SOURCE = "vmic_sink", "vmic"
+
+
+def _pactl(*args: str, check: bool = True) -> str:
+    return subprocess.run(["pactl", *args], capture_output=True, text=True, check=check).stdout
+
+
+def ensure_virtual_microphone() -> None:
+    if shutil.which("pulseaudio") is None:
+        raise RuntimeError("PulseAudio is not installed (packaging/setup-debian.sh test installs it)")
+    if subprocess.run(["pulseaudio", "--check"], capture_output=True, check=False).returncode != 0:
+        subprocess.run(["pulseaudio", "-D", "--exit-idle-time=-1"], capture_output=True, check=False)
+        for _ in range(50):
+            if subprocess.run(["pulseaudio", "--check"], capture_output=True, check=False).returncode == 0:
+                break
+            time.sleep(0.1)
+    connect_microphone()
+
+
+def connect_microphone() -> None:
+    sinks = _pactl("list", "short", "sinks")
+    if SINK not in sinks:
+        _pactl("load-module", "module-null-sink", f"sink_name={SINK}")
+    if not re.search(rf"\b{SOURCE}\b", _pactl("list", "short", "sources")):
+        _pactl("load-module", "module-remap-source", f"master={SINK}.monitor", f"source_name={SOURCE}")
+    _pactl("set-default-source", SOURCE)
+
+
+def disconnect_microphone() -> None:
+    """Unplug the virtual microphone: Qt then sees no input device at all."""
+    for line in _pactl("list", "short", "modules").splitlines():
+        if "module-remap-source" in line and f"source_name={SOURCE}" in line:
+            _pactl("unload-module", line.split()[0], check=False)
+
+
+def play(path: Path) -> subprocess.Popen:
+    return subprocess.Popen(["paplay", "-d", SINK, str(path)])
+
+
+def speak(text: str, path: Path, speed: int = 160) -> Path:
+    subprocess.run(["espeak-ng", "-s", str(speed), "-w", str(path), text], check=True, capture_output=True)
+    return path
+
+
+def silence(seconds: float, path: Path) -> Path:
+    subprocess.run(["sox", "-n", "-r", "22050", "-c", "1", "-b", "16", str(path), "trim", "0", str(seconds)],
+                   check=True, capture_output=True)
+    return path
+
+
+def noise(seconds: float, path: Path, volume: float = 0.3) -> Path:
+    subprocess.run(["sox", "-n", "-r", "22050", "-c", "1", "-b", "16", str(path), "synth", str(seconds),
+                    "whitenoise", "vol", str(volume)], check=True, capture_output=True)
+    return path
+
+
+def join(parts: list[Path], path: Path) -> Path:
+    subprocess.run(["sox", *map(str, parts), str(path)], check=True, capture_output=True)
+    return path
+
+
+def duration(path: Path) -> float:
+    with wave.open(str(path)) as clip:
+        return clip.getnframes() / clip.getframerate()
+
+
+def word_error_rate(expected: str, heard: str) -> float:
+    """Word-level edit distance over the expected length, ignoring case and punctuation."""
+    def words(text: str) -> list[str]:
+        return re.sub(r"[^a-z0-9' ]+", " ", text.lower().replace("-", " ")).split()
+
+    ref, hyp = words(expected), words(heard)
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        previous, row[0] = row[0], i
+        for j, h in enumerate(hyp, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (r != h))
+    return row[len(hyp)] / max(1, len(ref))
