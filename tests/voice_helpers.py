@@ -13,6 +13,7 @@ import wave
 from pathlib import Path
 
 SINK, SOURCE = "vmic_sink", "vmic"
+FORMAT = ("rate=16000", "channels=1", "format=float32le")
 
 
 def _pactl(*args: str, check: bool = True) -> str:
@@ -33,10 +34,12 @@ def ensure_virtual_microphone() -> None:
 
 def connect_microphone() -> None:
     sinks = _pactl("list", "short", "sinks")
+    # 16 kHz mono float all the way, like a USB headset set up for speech: PulseAudio resamples
+    # the played file once, with its default resampler, and Qt receives the format it asks for.
     if SINK not in sinks:
-        _pactl("load-module", "module-null-sink", f"sink_name={SINK}")
+        _pactl("load-module", "module-null-sink", f"sink_name={SINK}", *FORMAT)
     if not re.search(rf"\b{SOURCE}\b", _pactl("list", "short", "sources")):
-        _pactl("load-module", "module-remap-source", f"master={SINK}.monitor", f"source_name={SOURCE}")
+        _pactl("load-module", "module-remap-source", f"master={SINK}.monitor", f"source_name={SOURCE}", *FORMAT)
     _pactl("set-default-source", SOURCE)
 
 

