@@ -55,7 +55,7 @@ class Hearth:
                                          lm_studio=lm_studio_folders(paths.user_home))
         from app.gui.voice.voice_controller import VoiceController
 
-        self.voice = VoiceController(self.settings, log_path=paths.logs / "speech.log")
+        self.voice = VoiceController(self.settings, log_path=paths.logs / "speech.log", models_dir=paths.models)
         self.window = MainWindow(self.chat, self.library, paths.models, voice=self.voice)
         from app.core.hub import HubClient
         from app.gui.models.download_controller import DownloadController

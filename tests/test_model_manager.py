@@ -263,3 +263,40 @@ def test_pause_resume_and_cancel_from_the_downloads_tab(qtbot, make_hearth, cata
     assert not list(home.downloads.rglob("*.part"))
     assert not (home.models / "google").exists()
     hearth.hub.forget_token()
+
+
+def test_a_whisper_model_downloads_and_transcribes(qtbot, make_hearth, hub, home, tmp_path):
+    from app.engine.speech import find_starter_speech_model
+    from tests import voice_helpers as mic
+
+    tiny = find_starter_speech_model()
+    files = {p.name: p for p in tiny.iterdir() if p.is_file()}
+    hub.add_repo("Systran/faster-whisper-tiny.en", {**files, "README.md": b"# tiny.en", ".gitattributes": b"*"},
+                 downloads=400)
+    hub.add_repo("HuggingFaceTB/SmolLM2-135M-Instruct-GGUF", {"x.gguf": b"GGUF"})  # a chat repo: not listed
+    hearth = make_hearth(include_starter=False)
+    manager = open_manager(qtbot, hearth)
+    page = manager.discover
+    page.kind.setCurrentIndex(1)  # Speech models (Whisper)
+    qtbot.waitUntil(lambda: page.result_ids() == ["Systran/faster-whisper-tiny.en"], timeout=10_000)
+    assert hub.state.searches[-1]["filter"] == ["ctranslate2"]
+    page.choose_repo("Systran/faster-whisper-tiny.en")
+    qtbot.waitUntil(lambda: page.download_button.isEnabled(), timeout=10_000)
+    [row] = page.file_rows()
+    assert row[0] == f"faster-whisper model ({len(files)} files)" and row[2] == "for Voice"
+    page.download_button.click()
+    [download] = manager.downloads_page.rows.values()
+    qtbot.waitUntil(lambda: "verified" in download.detail.text(), timeout=30_000)
+    folder = home.models / "Systran" / "faster-whisper-tiny.en"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(files)  # no README, no dotfiles
+
+    assert (str(folder), "Systran/faster-whisper-tiny.en") in hearth.voice.speech_models()
+    hearth.window.choose_speech_model(str(folder))
+    loaded = []
+    hearth.voice.model_loaded.connect(loaded.append)
+    hearth.open_dictation()
+    qtbot.addWidget(hearth.dictation)
+    hearth.dictation.transcribe(str(mic.speak("Open the window and let the fresh air in.", tmp_path / "a.wav")))
+    qtbot.waitUntil(lambda: hearth.dictation.status.text().startswith("Transcribed"), timeout=60_000)
+    assert loaded and loaded[0]["path"] == str(folder)
+    assert mic.word_error_rate("Open the window and let the fresh air in.", hearth.dictation.text.toPlainText()) <= 0.25

@@ -14,11 +14,14 @@ from datetime import datetime
 from app.core import remote_header
 from app.core.errors import HearthError
 from app.core.gguf_info import GGUFInfo
-from app.core.hub_files import HubFile, check_relative_path, check_repo_id
+from app.core.hub_files import HubFile, check_relative_path, check_repo_id, is_speech_model_file
 
 log = logging.getLogger("hearth.hub")
 
 SORTS = {"downloads": "downloads", "likes": "likes", "recent": "last_modified"}
+# What a search looks for: GGUF chat models, or faster-whisper (CTranslate2) speech models.
+CHAT, SPEECH = "chat", "speech"
+KIND_TAGS = {CHAT: "gguf", SPEECH: "ctranslate2"}
 SEARCH_LIMIT = 50
 TIMEOUT = 20.0
 PROBE_TIMEOUT = 5.0
@@ -84,12 +87,14 @@ class HubClient:
     def repo_url(self, repo_id: str) -> str:
         return f"{self.endpoint}/{repo_id}"
 
-    def search(self, query: str, sort: str = "downloads", limit: int = SEARCH_LIMIT) -> list[RepoSummary]:
-        """GGUF repos matching ``query``, most downloaded (or liked, or recent) first."""
+    def search(self, query: str, sort: str = "downloads", limit: int = SEARCH_LIMIT,
+               kind: str = CHAT) -> list[RepoSummary]:
+        """GGUF (or faster-whisper) repos matching ``query``, most downloaded (or liked, or recent) first."""
+        text = query.strip() or ("whisper" if kind == SPEECH else "")
         with _translated(self, "search the Hugging Face Hub"):
             self._check_reachable()
             found = self._api.list_models(
-                filter="gguf", search=query.strip() or None, sort=SORTS.get(sort, "downloads"), limit=limit,
+                filter=KIND_TAGS.get(kind, "gguf"), search=text or None, sort=SORTS.get(sort, "downloads"), limit=limit,
                 expand=["author", "downloads", "likes", "lastModified", "gated"],
             )
             results = []
@@ -100,8 +105,9 @@ class HubClient:
                     last_modified=model.last_modified, gated=bool(model.gated), url=self.repo_url(model.id)))
             return results
 
-    def list_files(self, repo_id: str) -> RepoListing:
-        """Every file of a repo with its size and LFS sha256, at the repo's current commit."""
+    def list_files(self, repo_id: str, kind: str = CHAT) -> RepoListing:
+        """The repo's GGUF files (or, for a speech model, every file it needs) with sizes and LFS
+        sha256, at the repo's current commit."""
         check_repo_id(repo_id)
         with _translated(self, f"list the files of {repo_id}", repo_id):
             self._check_reachable()
@@ -109,7 +115,8 @@ class HubClient:
         files = []
         for sibling in info.siblings or []:
             name = sibling.rfilename
-            if not name.lower().endswith(".gguf"):
+            wanted = name.lower().endswith(".gguf") if kind == CHAT else is_speech_model_file(name)
+            if not wanted:
                 continue
             check_relative_path(name)  # a hostile name makes the whole listing untrustworthy
             sha256 = sibling.lfs.sha256 if sibling.lfs else ""

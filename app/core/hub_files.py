@@ -155,3 +155,22 @@ def choices(files: list[HubFile]) -> list[QuantChoice]:
     named = [replace(choice, variant=_stem(choice.first.name)) if counts[choice.label] > 1 else choice
              for choice in singles]
     return sorted(named, key=lambda c: (c.projector, c.size, c.label))
+
+
+# A faster-whisper model is a folder: CTranslate2 weights, their config, and the tokenizer.
+SPEECH_REQUIRED = ("model.bin", "config.json")
+SPEECH_FILES = re.compile(r"^(model\.bin|config\.json|tokenizer\.json|vocabulary\.(txt|json)|"
+                          r"preprocessor_config\.json)$")
+
+
+def is_speech_model_file(name: str) -> bool:
+    return "/" not in name and bool(SPEECH_FILES.match(name))
+
+
+def speech_choices(files: list[HubFile]) -> list[QuantChoice]:
+    """A faster-whisper repo is one choice: the whole model folder."""
+    names = {f.name for f in files}
+    if not all(required in names for required in SPEECH_REQUIRED):
+        return []
+    ordered = sorted(files, key=lambda f: f.name != "model.bin")  # model.bin names the download
+    return [QuantChoice("faster-whisper model", tuple(ordered))]

@@ -194,3 +194,10 @@ def scan(sources: Sources) -> list[LibraryEntry]:
         if starter is not None:
             add(starter, STARTER)
     return entries
+
+
+def speech_models(models_dir: Path) -> list[Path]:
+    """faster-whisper model folders in the models folder (downloaded as ``<owner>/<repo>/``)."""
+    if not models_dir.is_dir():
+        return []
+    return sorted(path.parent for path in models_dir.glob("*/*/model.bin") if (path.parent / "config.json").is_file())

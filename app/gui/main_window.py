@@ -158,6 +158,8 @@ class MainWindow(QMainWindow):
         self.send_dictated_action.toggled.connect(lambda on: setattr(self.chat.settings, "send_dictated", on))
         self.microphone_menu = voice_menu.addMenu("&Microphone")
         self.microphone_menu.aboutToShow.connect(self._fill_microphones)
+        self.speech_model_menu = voice_menu.addMenu("Speech &model")
+        self.speech_model_menu.aboutToShow.connect(self._fill_speech_models)
         for action in (self.talk_action, self.dictation_action, self.send_dictated_action):
             voice_menu.addAction(action)
         chat_menu = self.menuBar().addMenu("&Chat")
@@ -224,6 +226,26 @@ class MainWindow(QMainWindow):
             action.setChecked(device_id == settings.microphone)
             action.triggered.connect(lambda _on=False, d=device_id: setattr(settings, "microphone", d))
             group.addAction(action)
+
+    def _fill_speech_models(self) -> None:
+        from PySide6.QtGui import QActionGroup
+
+        menu, settings = self.speech_model_menu, self.chat.settings
+        menu.clear()
+        group = QActionGroup(menu)
+        models = self.voice.speech_models() if self.voice is not None else []
+        current = settings.speech_model or (models[0][0] if models else "")
+        for folder, name in models:
+            action = menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(folder == current)
+            action.triggered.connect(lambda _on=False, f=folder: self.choose_speech_model(f))
+            group.addAction(action)
+        menu.addSeparator()
+        menu.addAction("Find speech models…", lambda: self.manager_requested.emit())
+
+    def choose_speech_model(self, folder: str) -> None:
+        self.chat.settings.speech_model = folder  # loaded by the speech engine with the next recording
 
     def _on_listening(self, target: str, listening: bool) -> None:
         if target != "chat":

@@ -23,8 +23,8 @@ def _count(number: int) -> str:
 
 
 class DiscoverPage(QWidget):
-    search_requested = Signal(str, str)  # query, sort key
-    repo_chosen = Signal(str)
+    search_requested = Signal(str, str, str)  # query, sort key, kind ("chat" or "speech")
+    repo_chosen = Signal(str, str)  # repo id, kind
     download_requested = Signal(object, object)  # RepoListing, QuantChoice
 
     def __init__(self, parent=None) -> None:
@@ -37,6 +37,10 @@ class DiscoverPage(QWidget):
         self.query.setObjectName("hubSearch")
         self.query.setPlaceholderText("Search GGUF models on Hugging Face (for example: qwen, llama 8b, gemma)")
         self.query.setClearButtonEnabled(True)
+        self.kind = QComboBox()
+        self.kind.setObjectName("hubKind")
+        self.kind.addItem("Chat models (GGUF)", "chat")
+        self.kind.addItem("Speech models (Whisper)", "speech")
         self.sort = QComboBox()
         self.sort.setObjectName("hubSort")
         for label, key in SORTS:
@@ -74,6 +78,7 @@ class DiscoverPage(QWidget):
         self.download_button.setEnabled(False)
 
         top = QHBoxLayout()
+        top.addWidget(self.kind)
         top.addWidget(self.query, 1)
         top.addWidget(self.sort)
         right = QWidget()
@@ -100,6 +105,7 @@ class DiscoverPage(QWidget):
         self.query.textEdited.connect(lambda _text: self._debounce.start())
         self.query.returnPressed.connect(self.search_now)
         self.sort.currentIndexChanged.connect(lambda _index: self.search_now())
+        self.kind.currentIndexChanged.connect(lambda _index: self.search_now())
         self.results.currentItemChanged.connect(self._on_result)
         self.files.currentItemChanged.connect(lambda *_: self._on_file())
         self.download_button.clicked.connect(self._download)
@@ -109,7 +115,7 @@ class DiscoverPage(QWidget):
         self._debounce.stop()
         self.status.setText("Searching the Hugging Face Hub…")
         self.status.setProperty("problem", False)
-        self.search_requested.emit(self.query.text(), self.sort.currentData())
+        self.search_requested.emit(self.query.text(), self.sort.currentData(), self.kind.currentData())
 
     def show_results(self, results: list[RepoSummary]) -> None:
         self.results.clear()
@@ -124,7 +130,8 @@ class DiscoverPage(QWidget):
             self.results.addTopLevelItem(item)
         for column in range(1, 5):
             self.results.resizeColumnToContents(column)
-        self.status.setText(f"{len(results)} GGUF repos" if results else "No GGUF repos match this search.")
+        what = "GGUF" if self.kind.currentData() == "chat" else "speech model"
+        self.status.setText(f"{len(results)} {what} repos" if results else f"No {what} repos match this search.")
 
     def show_search_error(self, message: str, _kind: str) -> None:
         self.status.setText(message)
@@ -151,7 +158,7 @@ class DiscoverPage(QWidget):
         self.repo_title.setText(f"<b>{repo_id}</b>")
         self.repo_note.setText("Listing files…")
         self.fit_line.setText("")
-        self.repo_chosen.emit(repo_id)
+        self.repo_chosen.emit(repo_id, self.kind.currentData())
 
     # -- one repo ---------------------------------------------------------------------------
     def show_files(self, listing: RepoListing, found: list[QuantChoice]) -> None:
@@ -161,8 +168,10 @@ class DiscoverPage(QWidget):
         gated = "Gated: downloading needs a Hugging Face token and the license accepted on the model card. " \
             if listing.gated else ""
         chat = [c for c in found if c.downloadable]
-        self._note = f"{gated}{len(chat)} quantizations to choose from."
-        self.repo_note.setText(self._note + (" Checking what fits this computer…" if chat else ""))
+        speech = self.kind.currentData() == "speech"
+        self._note = gated + ("A faster-whisper model for voice input: its whole folder is downloaded." if speech
+                              else f"{len(chat)} quantizations to choose from.")
+        self.repo_note.setText(self._note + (" Checking what fits this computer…" if chat and not speech else ""))
         self.files.clear()
         for choice in found:
             label = choice.title
@@ -171,6 +180,8 @@ class DiscoverPage(QWidget):
                 label, fit_text = f"{label} · vision projector", "not a chat model"
             elif not choice.complete:
                 fit_text = "parts missing"
+            elif speech:
+                label, fit_text = f"{choice.label} ({len(choice.files)} files)", "for Voice"
             item = QTreeWidgetItem([label, format_bytes(choice.size), fit_text])
             item.setData(0, Qt.UserRole, choice)
             item.setToolTip(0, "\n".join(f.name for f in choice.files))
@@ -180,8 +191,10 @@ class DiscoverPage(QWidget):
                 item.setForeground(0, self.palette().placeholderText())
             self.files.addTopLevelItem(item)
         self.files.resizeColumnToContents(1)
+        if speech and found:
+            self.files.setCurrentItem(self.files.topLevelItem(0))
         if not found:
-            self.repo_note.setText("This repo has no GGUF files.")
+            self.repo_note.setText("This repo has no faster-whisper model." if speech else "This repo has no GGUF files.")
 
     def show_listing_error(self, message: str, _kind: str, link: str) -> None:
         suffix = f' <a href="{link}">Open the model card</a>' if link else ""

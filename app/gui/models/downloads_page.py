@@ -84,7 +84,7 @@ class DownloadRow(QWidget):
     def update_from(self, download: Download) -> None:
         self.state = download.state
         self.title.setText(f"<b>{download.repo_id}</b> · {download.label}"
-                           + (f" · {len(download.files)} parts" if len(download.files) > 1 else ""))
+                           + (f" · {len(download.files)} files" if len(download.files) > 1 else ""))
         self.bar.setValue(int(1000 * download.received / download.total) if download.total else 0)
         self.detail.setText(_linked(describe(download)))
         self.detail.setProperty("problem", download.state == FAILED or bool(download.message))

@@ -15,8 +15,8 @@ from PySide6.QtCore import QObject, Signal
 
 from app.core import fit, quant_advice
 from app.core.errors import HearthError
-from app.core.hub import HubClient, RepoListing
-from app.core.hub_files import choices
+from app.core.hub import CHAT, SPEECH, HubClient, RepoListing
+from app.core.hub_files import choices, speech_choices
 from app.core.gguf_info import GGUFInfo
 
 log = logging.getLogger("hearth.hub")
@@ -45,14 +45,14 @@ class HubController(QObject):
         threading.Thread(target=target, args=args, daemon=True, name=name).start()
 
     # -- search -------------------------------------------------------------------------
-    def search(self, query: str, sort: str) -> None:
+    def search(self, query: str, sort: str, kind: str = CHAT) -> None:
         number = next(self._searches)
         self._latest_search = number
-        self._spawn("hub-search", self._search, number, query, sort)
+        self._spawn("hub-search", self._search, number, query, sort, kind)
 
-    def _search(self, number: int, query: str, sort: str) -> None:
+    def _search(self, number: int, query: str, sort: str, kind: str) -> None:
         try:
-            results = self.client.search(query, sort)
+            results = self.client.search(query, sort, kind=kind)
         except HearthError as error:
             log.info("search failed: %s", error.detail)
             if number == self._latest_search:
@@ -62,19 +62,22 @@ class HubController(QObject):
             self.search_finished.emit(results)
 
     # -- one repo -----------------------------------------------------------------------
-    def open_repo(self, repo_id: str) -> None:
+    def open_repo(self, repo_id: str, kind: str = CHAT) -> None:
         self._latest_repo = repo_id
-        self._spawn("hub-files", self._list, repo_id)
+        self._spawn("hub-files", self._list, repo_id, kind)
 
-    def _list(self, repo_id: str) -> None:
+    def _list(self, repo_id: str, kind: str) -> None:
         try:
-            listing = self.client.list_files(repo_id)
+            listing = self.client.list_files(repo_id, kind)
         except HearthError as error:
             log.info("listing %s failed: %s", repo_id, error.detail)
             if repo_id == self._latest_repo:
                 self.listing_failed.emit(error.message, getattr(error, "kind", "error"), getattr(error, "link", ""))
             return
         if repo_id != self._latest_repo:
+            return
+        if kind == SPEECH:  # one folder to download; Whisper models are small next to RAM
+            self.files_listed.emit(listing, speech_choices(listing.files))
             return
         found = choices(listing.files)
         self.files_listed.emit(listing, found)

@@ -33,9 +33,10 @@ class VoiceController(QObject):
     model_loaded = Signal(dict)
 
     def __init__(self, settings: Settings, log_path: Path | None = None, microphone: Microphone | None = None,
-                 parent: QObject | None = None) -> None:
+                 models_dir: Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
+        self.models_dir = models_dir
         self.microphone = microphone or Microphone(settings.microphone)
         self.speech = SpeechBridge(log_path=log_path)
         self._model = ""
@@ -53,6 +54,18 @@ class VoiceController(QObject):
         bridge.failed.connect(self._on_failed)
         bridge.crashed.connect(self._on_crashed)
         bridge.loaded.connect(lambda _id, model: self.model_loaded.emit(model))
+
+    def speech_models(self) -> list[tuple[str, str]]:
+        """(folder, name) of every speech model on this computer: the starter first."""
+        from app.core.library import speech_models
+
+        found = []
+        starter = find_starter_speech_model()
+        if starter is not None:
+            found.append((str(starter), "Whisper tiny.en (starter)"))
+        if self.models_dir is not None:
+            found += [(str(path), f"{path.parent.name}/{path.name}") for path in speech_models(self.models_dir)]
+        return found
 
     @property
     def listening_target(self) -> str:
