@@ -51,6 +51,7 @@ def test_hold_to_talk_puts_the_words_in_the_input_box(qtbot, make_hearth, virtua
     hearth = make_hearth(include_starter=False)
     window = hearth.window
     window.input.setPlainText("Note:")
+    hearth.settings.speech_prompt = "window, fresh air"  # Voice ▸ Names and terms
     partials = []
     hearth.voice.partial_text.connect(lambda target, text: partials.append(text))
     button = window.mic_button
@@ -67,6 +68,7 @@ def test_hold_to_talk_puts_the_words_in_the_input_box(qtbot, make_hearth, virtua
     assert text.startswith("Note: ")
     assert mic.word_error_rate(FOX, text[len("Note: "):]) <= 0.25, text
     assert not window.input.isReadOnly() and not button.isChecked()
+    assert hearth.voice.speech.client.settings == {"language": "en", "initial_prompt": "window, fresh air"}
 
 
 def test_click_to_toggle_and_send_at_once(qtbot, make_hearth, virtual_microphone, clips, smollm_path):

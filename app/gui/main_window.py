@@ -26,6 +26,11 @@ NO_MODEL_HELP = (
     "<p><a href=\"manager\">Find and download a model…</a> (Ctrl+Shift+M) from Hugging Face, with an"
     " estimate of what fits this computer.</p>"
 )
+# Whisper language codes offered in Voice ▸ Language ("" lets a multilingual model detect it).
+LANGUAGES = (("", "Detect automatically"), ("en", "English"), ("de", "German"), ("fr", "French"),
+             ("es", "Spanish"), ("it", "Italian"), ("pt", "Portuguese"), ("nl", "Dutch"), ("pl", "Polish"),
+             ("ru", "Russian"), ("uk", "Ukrainian"), ("tr", "Turkish"), ("ja", "Japanese"), ("zh", "Chinese"),
+             ("ko", "Korean"), ("hi", "Hindi"), ("ar", "Arabic"))
 CHOOSE_MODEL_HELP = "<h3>Choose a model above to start chatting</h3>"
 EMPTY_CHAT_HELP = "<h3>Say hello</h3><p>Your messages and the replies are kept on this computer.</p>"
 
@@ -71,6 +76,14 @@ class MainWindow(QMainWindow):
         from app.paths import resource
 
         self.mic_button = MicButton(QIcon(str(resource("microphone.svg"))))
+        from PySide6.QtWidgets import QProgressBar
+
+        self.mic_level = QProgressBar()
+        self.mic_level.setObjectName("levelMeter")
+        self.mic_level.setRange(0, 100)
+        self.mic_level.setTextVisible(False)
+        self.mic_level.setMaximumWidth(60)
+        self.mic_level.hide()
 
         self.system_toggle = QToolButton()
         self.system_toggle.setText("System prompt ▸")
@@ -96,6 +109,7 @@ class MainWindow(QMainWindow):
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
         buttons.addWidget(self.mic_button, 0, Qt.AlignHCenter)
+        buttons.addWidget(self.mic_level, 0, Qt.AlignHCenter)
         buttons.addStretch(1)
         bottom.addLayout(buttons)
 
@@ -160,6 +174,9 @@ class MainWindow(QMainWindow):
         self.microphone_menu.aboutToShow.connect(self._fill_microphones)
         self.speech_model_menu = voice_menu.addMenu("Speech &model")
         self.speech_model_menu.aboutToShow.connect(self._fill_speech_models)
+        self.language_menu = voice_menu.addMenu("&Language")
+        self.language_menu.aboutToShow.connect(self._fill_languages)
+        voice_menu.addAction("Names and &terms…", self._ask_speech_prompt)
         for action in (self.talk_action, self.dictation_action, self.send_dictated_action):
             voice_menu.addAction(action)
         chat_menu = self.menuBar().addMenu("&Chat")
@@ -201,6 +218,7 @@ class MainWindow(QMainWindow):
         self.mic_button.stop_requested.connect(lambda: self.voice and self.voice.stop())
         if self.voice is not None:
             self.voice.listening_changed.connect(self._on_listening)
+            self.voice.level.connect(lambda value: self.mic_level.setValue(int(value * 100)))
             self.voice.partial_text.connect(lambda target, text: target == "chat" and self._show_heard(text))
             self.voice.final_text.connect(self._on_heard)
             self.voice.finished.connect(self._on_voice_finished)
@@ -244,6 +262,30 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         menu.addAction("Find speech models…", lambda: self.manager_requested.emit())
 
+    def _fill_languages(self) -> None:
+        from PySide6.QtGui import QActionGroup
+
+        menu, settings = self.language_menu, self.chat.settings
+        menu.clear()
+        group = QActionGroup(menu)
+        for code, name in LANGUAGES:
+            action = menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(code == settings.speech_language)
+            action.triggered.connect(lambda _on=False, c=code: setattr(settings, "speech_language", c))
+            group.addAction(action)
+        note = menu.addAction("(English-only models such as tiny.en always hear English)")
+        note.setEnabled(False)
+
+    def _ask_speech_prompt(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        text, ok = QInputDialog.getText(
+            self, "Names and terms", "Words the recogniser should expect (names, jargon), separated by commas:",
+            text=self.chat.settings.speech_prompt)
+        if ok:
+            self.chat.settings.speech_prompt = text.strip()
+
     def choose_speech_model(self, folder: str) -> None:
         self.chat.settings.speech_model = folder  # loaded by the speech engine with the next recording
 
@@ -251,6 +293,7 @@ class MainWindow(QMainWindow):
         if target != "chat":
             return
         self.mic_button.set_listening(listening)
+        self.mic_level.setVisible(listening)
         if listening:
             self._before_voice = self.input.toPlainText()
             self._heard = []
