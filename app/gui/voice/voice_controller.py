@@ -171,7 +171,7 @@ class VoiceController(QObject):
         log.warning("speech engine ended: %s", message)
         self._model = ""  # the next request restarts the engine and loads the model again
         text = f"{message} Speech input will restart with the next recording."
-        if self._file in request_ids or self._file is not None:
+        if self._file is not None:  # a file being transcribed ends with the engine
             self._file = None
             self.error.emit("file", text)
         if self._listening is not None:
