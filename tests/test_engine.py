@@ -158,3 +158,26 @@ def test_stop_is_heard_while_a_long_prompt_is_read(engine, smollm_path):
     request = client.chat(QUESTION, GREEDY)
     _, text = events.until({protocol.DONE}, request)
     assert "Paris" in text
+
+
+def test_a_long_conversation_keeps_the_system_prompt_and_newest_turns(engine, smollm_path):
+    client, events = engine
+    client.load(str(smollm_path), n_threads=2, n_ctx=512)
+    events.until({protocol.LOADED})
+    filler = "Tell me about rivers, mountains, forests and the sea. " * 6
+    history = [{"role": "system", "content": "You are a helpful assistant."}]
+    for turn in range(12):  # far more than 512 tokens
+        history += [{"role": "user", "content": f"{turn}: {filler}"},
+                    {"role": "assistant", "content": f"Here is answer {turn}. {filler}"}]
+    history.append({"role": "user", "content": "What is the capital of France?"})
+    request = client.chat(history, {**GREEDY, "max_tokens": 32})
+    started, _ = events.until({protocol.STARTED}, request)
+    assert started["prompt_tokens"] <= 512 - 32
+    assert "oldest" in started["notice"] and "context window (512 tokens)" in started["notice"]
+    done, text = events.until({protocol.DONE}, request)
+    assert "Paris" in text
+
+    too_long = [history[0], {"role": "user", "content": filler * 20}]
+    request = client.chat(too_long, GREEDY)
+    error, _ = events.until({protocol.ERROR}, request)
+    assert "too long for the model's context window" in error["message"]

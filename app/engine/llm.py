@@ -147,6 +147,42 @@ class LlmSession:
             tokens.insert(0, bos)
         return prompt, tokens
 
+    def _fit_to_context(self, messages: list[dict], budget: int):
+        """The prompt for ``messages``, dropping the oldest turns until it leaves room for a reply.
+
+        The policy: the system prompt and the newest turns stay; the oldest turns go first, and
+        the caller says how many went. Only when the system prompt and the last message alone
+        are too long is that an error. The number to drop is found by bisection, as tokenizing a
+        long history many times over would be slow.
+        """
+        prompt, tokens = self._tokenize_prompt(messages)
+        if len(tokens) <= budget:
+            return prompt, tokens, 0
+        system = [m for m in messages[:1] if m.get("role") == "system"]
+        history = messages[len(system):]
+
+        def attempt(drop: int):
+            kept = history[drop:]
+            while kept and kept[0].get("role") == "assistant":  # a turn starts with the user's words
+                kept = kept[1:]
+            return self._tokenize_prompt(system + kept), len(history) - len(kept)
+
+        low, high = 1, len(history) - 1
+        best = None
+        while low <= high:
+            middle = (low + high) // 2
+            (candidate, candidate_tokens), dropped = attempt(middle)
+            if len(candidate_tokens) <= budget:
+                best, high = (candidate, candidate_tokens, dropped), middle - 1
+            else:
+                low = middle + 1
+        if best is None:
+            raise EngineError(
+                f"The last message is too long for the model's context window ({len(tokens):,} tokens with the "
+                f"history; even alone it does not leave room for a reply in {budget + 1:,}). Shorten it, or "
+                "choose a larger context length.")
+        return best
+
     def _prefill(self, tokens: list[int], cancel: threading.Event) -> list[int] | None:
         """Read the prompt into the KV cache a micro-batch at a time, so Stop is heard between batches.
 
@@ -181,15 +217,16 @@ class LlmSession:
 
         llm = self._llm
         options = {**DEFAULT_PARAMS, **{k: v for k, v in params.items() if v is not None}}
-        prompt, tokens = self._tokenize_prompt(messages)
         n_ctx = llm.n_ctx()
-        if len(tokens) >= n_ctx:
-            raise EngineError(
-                f"This conversation is too long for the model's context window "
-                f"({len(tokens):,} tokens; the window holds {n_ctx:,}). Start a new chat or shorten it.",
-            )
+        reply_room = max(1, min(int(options["max_tokens"]), n_ctx // 4))
+        prompt, tokens, dropped = self._fit_to_context(messages, n_ctx - reply_room)
         max_tokens = min(int(options["max_tokens"]), n_ctx - len(tokens))
-        started(len(tokens), prompt.notice)
+        notice = prompt.notice
+        if dropped:
+            notice = (f"The oldest {dropped} message{'s' if dropped > 1 else ''} of this conversation no longer "
+                      f"fit in the model's context window ({n_ctx:,} tokens), so this reply was written "
+                      f"without {'them' if dropped > 1 else 'it'}. " + notice).strip()
+        started(len(tokens), notice)
         llm.set_seed(options["seed"] if options["seed"] is not None else random.randrange(2**31))
         stream = TextStream(list(options["stop"]) + prompt.stop)
         vocab = llm._model.vocab
