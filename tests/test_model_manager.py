@@ -291,7 +291,7 @@ def test_a_whisper_model_downloads_and_transcribes(qtbot, make_hearth, hub, home
     assert sorted(p.name for p in folder.iterdir()) == sorted(files)  # no README, no dotfiles
 
     assert (str(folder), "Systran/faster-whisper-tiny.en") in hearth.voice.speech_models()
-    hearth.window.choose_speech_model(str(folder))
+    hearth.window.voice_menu.choose_speech_model(str(folder))
     loaded = []
     hearth.voice.model_loaded.connect(loaded.append)
     hearth.open_dictation()

@@ -7,6 +7,7 @@ so tests point the real client at a local server.
 """
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,13 +61,20 @@ class RepoListing:
 
 class HubClient:
     def __init__(self, endpoint: str | None = None, token: str | None = None) -> None:
-        from huggingface_hub import HfApi, constants
+        from huggingface_hub import constants  # light; the HTTP stack loads with the first request
 
         # token=None lets huggingface_hub find HF_TOKEN or the token saved by ``hf auth login``.
         self.endpoint = (endpoint or constants.ENDPOINT).rstrip("/")
         self._token = token
-        self._api = HfApi(endpoint=self.endpoint, token=token)
         self._reached_at = -REACHABLE_FOR
+
+    @functools.cached_property
+    def _api(self):
+        # Built on first use, on a worker thread: importing HfApi (httpx2 and friends) takes about
+        # 0.2 s, which the window's start-up should not pay.
+        from huggingface_hub import HfApi
+
+        return HfApi(endpoint=self.endpoint, token=self._token)
 
     def _check_reachable(self) -> None:
         """Fail fast when the Hub cannot be reached at all.

@@ -11,7 +11,6 @@ import base64
 import logging
 import os
 import queue
-import sys
 import threading
 import traceback
 
@@ -20,14 +19,14 @@ import numpy as np
 from app.core.dictation import Dictation, Piece, Settings
 from app.core.errors import HearthError
 from app.engine import protocol
+from app.engine.worker_io import EventStream, requests, run
 
 log = logging.getLogger("hearth.speech")
 
 
 class SpeechWorker:
-    def __init__(self, out) -> None:
-        self._out = out
-        self._out_lock = threading.Lock()
+    def __init__(self, events: EventStream) -> None:
+        self.send = events.send
         self._requests: queue.Queue[dict] = queue.Queue()
         self._cancelled: set[int] = set()
         self._lock = threading.Lock()
@@ -36,26 +35,12 @@ class SpeechWorker:
 
         self.session = SpeechSession()
 
-    def send(self, message: dict) -> None:
-        data = protocol.encode(message)
-        with self._out_lock:
-            try:
-                self._out.write(data)
-            except BrokenPipeError:
-                os._exit(0)
-
     def read_requests(self, stream) -> None:
-        for line in stream:
-            try:
-                request = protocol.decode(line)
-            except ValueError:
-                log.warning("ignoring a malformed request: %r", line[:200])
-                continue
+        for request in requests(stream):
             if request.get("op") == protocol.CANCEL:
                 with self._lock:
                     self._cancelled.add(request.get("id"))
             self._requests.put(request)
-        self._requests.put({"op": protocol.SHUTDOWN})
 
     def is_cancelled(self, request_id: int) -> bool:
         with self._lock:
@@ -142,14 +127,7 @@ def _vad():
 
 
 def main() -> int:
-    events = os.fdopen(os.dup(1), "wb", buffering=0)
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s speech %(levelname)s %(message)s")
-    worker = SpeechWorker(events)
-    threading.Thread(target=worker.read_requests, args=(sys.stdin.buffer,), daemon=True, name="requests").start()
-    worker.serve()
-    return 0
+    return run(SpeechWorker, "speech")
 
 
 if __name__ == "__main__":

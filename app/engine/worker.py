@@ -10,21 +10,20 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import sys
 import threading
 import time
 import traceback
 
 from app.core.errors import HearthError
 from app.engine import protocol
+from app.engine.worker_io import EventStream, requests, run
 
 log = logging.getLogger("hearth.engine")
 
 
 class Worker:
-    def __init__(self, out) -> None:
-        self._out = out
-        self._out_lock = threading.Lock()
+    def __init__(self, events: EventStream) -> None:
+        self.send = events.send
         self._requests: queue.Queue[dict] = queue.Queue()
         self._cancelled: set[int] = set()
         self._current: int | None = None
@@ -34,22 +33,9 @@ class Worker:
 
         self.session = LlmSession()
 
-    def send(self, message: dict) -> None:
-        data = protocol.encode(message)
-        with self._out_lock:
-            try:
-                self._out.write(data)
-            except BrokenPipeError:
-                os._exit(0)  # nobody is listening any more
-
     # -- the stdin thread -------------------------------------------------------------
     def read_requests(self, stream) -> None:
-        for line in stream:
-            try:
-                request = protocol.decode(line)
-            except ValueError:
-                log.warning("ignoring a malformed request: %r", line[:200])
-                continue
+        for request in requests(stream):
             if request.get("op") == protocol.CANCEL:
                 with self._state_lock:
                     if request.get("id") == self._current:
@@ -58,8 +44,6 @@ class Worker:
                         self._cancelled.add(request.get("id"))
                 continue
             self._requests.put(request)
-        # stdin closed: the app is gone or asked us to go. Exit without native teardown.
-        os._exit(0)
 
     # -- the main thread --------------------------------------------------------------
     def serve(self) -> None:
@@ -155,17 +139,7 @@ def default_threads() -> int:
 
 
 def main() -> int:
-    # Keep a private handle on the real stdout for events, then point fd 1 at stderr so
-    # anything native code prints can never corrupt the event stream.
-    events = os.fdopen(os.dup(1), "wb", buffering=0)
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s engine %(levelname)s %(message)s")
-    worker = Worker(events)
-    threading.Thread(target=worker.read_requests, args=(sys.stdin.buffer,), daemon=True, name="requests").start()
-    worker.serve()
-    return 0
+    return run(Worker, "engine")
 
 
 if __name__ == "__main__":

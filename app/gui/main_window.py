@@ -4,9 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QPlainTextEdit,
-                               QPushButton, QSplitter, QToolButton, QVBoxLayout, QWidget)
+                               QProgressBar, QPushButton, QSplitter, QToolButton, QVBoxLayout, QWidget)
 
 from app import APP_NAME, __version__
 from app.core.store import Conversation, Message
@@ -17,6 +17,9 @@ from app.gui.chat.input_box import InputBox
 from app.gui.library_controller import LibraryController
 from app.gui.model_picker import ModelPicker
 from app.gui.notice_bar import NoticeBar
+from app.gui.voice.mic_button import MicButton
+from app.gui.voice.voice_menu import VoiceMenu
+from app.paths import resource
 
 NO_MODEL_HELP = (
     "<h3>No model yet</h3>"
@@ -26,11 +29,6 @@ NO_MODEL_HELP = (
     "<p><a href=\"manager\">Find and download a model…</a> (Ctrl+Shift+M) from Hugging Face, with an"
     " estimate of what fits this computer.</p>"
 )
-# Whisper language codes offered in Voice ▸ Language ("" lets a multilingual model detect it).
-LANGUAGES = (("", "Detect automatically"), ("en", "English"), ("de", "German"), ("fr", "French"),
-             ("es", "Spanish"), ("it", "Italian"), ("pt", "Portuguese"), ("nl", "Dutch"), ("pl", "Polish"),
-             ("ru", "Russian"), ("uk", "Ukrainian"), ("tr", "Turkish"), ("ja", "Japanese"), ("zh", "Chinese"),
-             ("ko", "Korean"), ("hi", "Hindi"), ("ar", "Arabic"))
 CHOOSE_MODEL_HELP = "<h3>Choose a model above to start chatting</h3>"
 EMPTY_CHAT_HELP = "<h3>Say hello</h3><p>Your messages and the replies are kept on this computer.</p>"
 
@@ -39,7 +37,7 @@ class MainWindow(QMainWindow):
     manager_requested = Signal()
     dictation_requested = Signal()
 
-    def __init__(self, chat: ChatController, library: LibraryController, models_dir: Path, voice=None,
+    def __init__(self, chat: ChatController, library: LibraryController, models_dir: Path, voice,
                  parent=None) -> None:
         super().__init__(parent)
         self.chat = chat
@@ -70,14 +68,7 @@ class MainWindow(QMainWindow):
         self.stop_button = QPushButton("Stop")
         self.stop_button.setObjectName("stopButton")
         self.stop_button.hide()
-        from PySide6.QtGui import QIcon
-
-        from app.gui.voice.mic_button import MicButton
-        from app.paths import resource
-
         self.mic_button = MicButton(QIcon(str(resource("microphone.svg"))))
-        from PySide6.QtWidgets import QProgressBar
-
         self.mic_level = QProgressBar()
         self.mic_level.setObjectName("levelMeter")
         self.mic_level.setRange(0, 100)
@@ -162,23 +153,11 @@ class MainWindow(QMainWindow):
         toolbar.setMovable(False)
         toolbar.addAction(self.new_action)
         toolbar.addAction(self.manager_action)
-        voice_menu = self.menuBar().addMenu("&Voice")
-        self.talk_action = QAction("&Push to talk", self, shortcut=QKeySequence("Ctrl+Shift+Space"),
-                                   triggered=lambda: self.mic_button.toggle_listening())
-        self.dictation_action = QAction("&Dictation window…", self, shortcut=QKeySequence("Ctrl+Shift+D"),
-                                        triggered=lambda: self.dictation_requested.emit())
-        self.send_dictated_action = QAction("&Send dictated messages at once", self, checkable=True)
-        self.send_dictated_action.setChecked(bool(self.chat.settings.send_dictated))
-        self.send_dictated_action.toggled.connect(lambda on: setattr(self.chat.settings, "send_dictated", on))
-        self.microphone_menu = voice_menu.addMenu("&Microphone")
-        self.microphone_menu.aboutToShow.connect(self._fill_microphones)
-        self.speech_model_menu = voice_menu.addMenu("Speech &model")
-        self.speech_model_menu.aboutToShow.connect(self._fill_speech_models)
-        self.language_menu = voice_menu.addMenu("&Language")
-        self.language_menu.aboutToShow.connect(self._fill_languages)
-        voice_menu.addAction("Names and &terms…", self._ask_speech_prompt)
-        for action in (self.talk_action, self.dictation_action, self.send_dictated_action):
-            voice_menu.addAction(action)
+        self.voice_menu = VoiceMenu(self.voice, self.chat.settings, toggle_talk=self.mic_button.toggle_listening,
+                                    open_dictation=self.dictation_requested.emit,
+                                    find_models=self.manager_requested.emit, parent=self)
+        self.menuBar().addMenu(self.voice_menu)
+        self.send_dictated_action = self.voice_menu.send_dictated_action
         chat_menu = self.menuBar().addMenu("&Chat")
         self.stop_action = QAction("&Stop reply", self, shortcut=QKeySequence(Qt.Key_Escape),
                                    triggered=self.chat.stop, enabled=False)
@@ -214,81 +193,20 @@ class MainWindow(QMainWindow):
         chat.error_raised.connect(self.notice.show_error)
         chat.notice_raised.connect(self.notice.show_notice)
         chat.load_blocked.connect(self._on_load_blocked)
-        self.mic_button.start_requested.connect(lambda: self.voice and self.voice.listen("chat", continuous=False))
-        self.mic_button.stop_requested.connect(lambda: self.voice and self.voice.stop())
-        if self.voice is not None:
-            self.voice.listening_changed.connect(self._on_listening)
-            self.voice.level.connect(lambda value: self.mic_level.setValue(int(value * 100)))
-            self.voice.partial_text.connect(lambda target, text: target == "chat" and self._show_heard(text))
-            self.voice.final_text.connect(self._on_heard)
-            self.voice.finished.connect(self._on_voice_finished)
-            self.voice.error.connect(lambda target, message: target == "chat" and self.notice.show_error(message))
+        voice = self.voice
+        self.mic_button.start_requested.connect(lambda: voice.listen("chat", continuous=False))
+        self.mic_button.stop_requested.connect(voice.stop)
+        voice.listening_changed.connect(self._on_listening)
+        voice.level.connect(lambda value: self.mic_level.setValue(int(value * 100)))
+        voice.partial_text.connect(lambda target, text: target == "chat" and self._show_heard(text))
+        voice.final_text.connect(self._on_heard)
+        voice.finished.connect(self._on_voice_finished)
+        voice.error.connect(lambda target, message: target == "chat" and self.notice.show_error(message))
         library.models_changed.connect(self._on_models)
         library.file_added.connect(self.picker.select)
         library.file_rejected.connect(self.notice.show_error)
 
     # -- voice ----------------------------------------------------------------------------
-    def _fill_microphones(self) -> None:
-        from PySide6.QtGui import QActionGroup
-
-        menu, settings = self.microphone_menu, self.chat.settings
-        menu.clear()
-        group = QActionGroup(menu)
-        devices = self.voice.microphone.devices() if self.voice is not None else []
-        choices = [("", "System default"), *devices]
-        if len(choices) == 1:
-            menu.addAction("No microphone found").setEnabled(False)
-        for device_id, name in choices:
-            action = menu.addAction(name)
-            action.setCheckable(True)
-            action.setChecked(device_id == settings.microphone)
-            action.triggered.connect(lambda _on=False, d=device_id: setattr(settings, "microphone", d))
-            group.addAction(action)
-
-    def _fill_speech_models(self) -> None:
-        from PySide6.QtGui import QActionGroup
-
-        menu, settings = self.speech_model_menu, self.chat.settings
-        menu.clear()
-        group = QActionGroup(menu)
-        models = self.voice.speech_models() if self.voice is not None else []
-        current = settings.speech_model or (models[0][0] if models else "")
-        for folder, name in models:
-            action = menu.addAction(name)
-            action.setCheckable(True)
-            action.setChecked(folder == current)
-            action.triggered.connect(lambda _on=False, f=folder: self.choose_speech_model(f))
-            group.addAction(action)
-        menu.addSeparator()
-        menu.addAction("Find speech models…", lambda: self.manager_requested.emit())
-
-    def _fill_languages(self) -> None:
-        from PySide6.QtGui import QActionGroup
-
-        menu, settings = self.language_menu, self.chat.settings
-        menu.clear()
-        group = QActionGroup(menu)
-        for code, name in LANGUAGES:
-            action = menu.addAction(name)
-            action.setCheckable(True)
-            action.setChecked(code == settings.speech_language)
-            action.triggered.connect(lambda _on=False, c=code: setattr(settings, "speech_language", c))
-            group.addAction(action)
-        note = menu.addAction("(English-only models such as tiny.en always hear English)")
-        note.setEnabled(False)
-
-    def _ask_speech_prompt(self) -> None:
-        from PySide6.QtWidgets import QInputDialog
-
-        text, ok = QInputDialog.getText(
-            self, "Names and terms", "Words the recogniser should expect (names, jargon), separated by commas:",
-            text=self.chat.settings.speech_prompt)
-        if ok:
-            self.chat.settings.speech_prompt = text.strip()
-
-    def choose_speech_model(self, folder: str) -> None:
-        self.chat.settings.speech_model = folder  # loaded by the speech engine with the next recording
-
     def _on_listening(self, target: str, listening: bool) -> None:
         if target != "chat":
             return

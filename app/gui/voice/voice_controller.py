@@ -12,7 +12,6 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from app.engine.speech import find_starter_speech_model
-from app.gui.voice.microphone import Microphone
 from app.gui.voice.speech_bridge import SpeechBridge
 from app.settings import Settings
 
@@ -32,20 +31,17 @@ class VoiceController(QObject):
     file_finished = Signal(str)  # reason: stop or cancelled
     model_loaded = Signal(dict)
 
-    def __init__(self, settings: Settings, log_path: Path | None = None, microphone: Microphone | None = None,
-                 models_dir: Path | None = None, parent: QObject | None = None) -> None:
+    def __init__(self, settings: Settings, log_path: Path | None = None, models_dir: Path | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
         self.models_dir = models_dir
-        self.microphone = microphone or Microphone(settings.microphone)
+        self._microphone = None
         self.speech = SpeechBridge(log_path=log_path)
         self._model = ""
         self._streams: dict[int, str] = {}  # stream id -> target
         self._listening: tuple[int, str] | None = None
         self._file: int | None = None
-        self.microphone.samples_ready.connect(self._on_samples)
-        self.microphone.level_changed.connect(self.level)
-        self.microphone.failed.connect(self._on_microphone_failed)
         bridge = self.speech
         bridge.partial.connect(self._on_partial)
         bridge.final.connect(self._on_final)
@@ -54,6 +50,19 @@ class VoiceController(QObject):
         bridge.failed.connect(self._on_failed)
         bridge.crashed.connect(self._on_crashed)
         bridge.loaded.connect(lambda _id, model: self.model_loaded.emit(model))
+
+    @property
+    def microphone(self):
+        """The microphone, made when first needed: QtMultimedia takes ~0.1 s to load, not worth
+        paying at start-up for someone who only types."""
+        if self._microphone is None:
+            from app.gui.voice.microphone import Microphone
+
+            self._microphone = Microphone(self.settings.microphone, parent=self)
+            self._microphone.samples_ready.connect(self._on_samples)
+            self._microphone.level_changed.connect(self.level)
+            self._microphone.failed.connect(self._on_microphone_failed)
+        return self._microphone
 
     def speech_models(self) -> list[tuple[str, str]]:
         """(folder, name) of every speech model on this computer: the starter first."""
@@ -186,5 +195,6 @@ class VoiceController(QObject):
                 self.finished.emit(target)
 
     def shutdown(self) -> None:
-        self.microphone.stop()
+        if self._microphone is not None:
+            self._microphone.stop()
         self.speech.shutdown()
