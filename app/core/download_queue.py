@@ -115,7 +115,19 @@ class DownloadQueue:
         return replace(download)
 
     def pause(self, download_id: str) -> None:
-        self._interrupt_or(download_id, PAUSED, lambda d: d.state in (QUEUED, FAILED))
+        with self._lock:
+            download = self._find(download_id)
+            if download is None:
+                return
+            if self._current == download_id:  # the worker stops within one chunk and settles it
+                self._after_stop = PAUSED
+                self._stop.set()
+                return
+            if download.state not in (QUEUED, FAILED):
+                return
+            download.state = PAUSED
+            self._save()
+        self._changed(download)
 
     def resume(self, download_id: str) -> None:
         with self._lock:
@@ -302,21 +314,6 @@ class DownloadQueue:
         self._changed(download)
 
     # -- helpers ------------------------------------------------------------------------------
-    def _interrupt_or(self, download_id: str, state: str, directly: Callable[[Download], bool]) -> None:
-        with self._lock:
-            download = self._find(download_id)
-            if download is None:
-                return
-            if self._current == download_id:
-                self._after_stop = state
-                self._stop.set()
-                return
-            if not directly(download):
-                return
-            download.state = state
-            self._save()
-        self._changed(download)
-
     def _find(self, download_id: str) -> Download | None:
         return next((d for d in self._downloads if d.id == download_id), None)
 

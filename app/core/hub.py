@@ -7,6 +7,7 @@ so tests point the real client at a local server.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from dataclasses import dataclass
@@ -54,7 +55,6 @@ class RepoListing:
     repo_id: str
     revision: str  # the commit the file list belongs to; downloads use it so parts never mix
     gated: bool
-    private: bool
     files: list[HubFile]
     url: str
 
@@ -130,7 +130,7 @@ class HubClient:
             sha256 = sibling.lfs.sha256 if sibling.lfs else ""
             size = sibling.lfs.size if sibling.lfs else (sibling.size or 0)
             files.append(HubFile(name, int(size or 0), sha256 or ""))
-        return RepoListing(repo_id, info.sha or "main", bool(info.gated), bool(info.private), files,
+        return RepoListing(repo_id, info.sha or "main", bool(info.gated), files,
                            self.repo_url(repo_id))
 
     def file_url(self, repo_id: str, name: str, revision: str) -> str:
@@ -181,19 +181,15 @@ class HubClient:
         logout()
 
 
-class _translated:
+@contextlib.contextmanager
+def _translated(client: HubClient, action: str, repo_id: str = ""):
     """Turns huggingface_hub and network exceptions into HubError with a message for the user."""
-
-    def __init__(self, client: HubClient, action: str, repo_id: str = "") -> None:
-        self.client, self.action, self.repo_id = client, action, repo_id
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind, error, _trace) -> bool:
-        if error is None or isinstance(error, HearthError) or not isinstance(error, Exception):
-            return False
-        raise translate(error, self.action, self.client.repo_url(self.repo_id) if self.repo_id else "") from error
+    try:
+        yield
+    except HearthError:
+        raise
+    except Exception as error:  # noqa: BLE001 - every failure reaches the user as a HubError
+        raise translate(error, action, client.repo_url(repo_id) if repo_id else "") from error
 
 
 def translate(error: Exception, action: str, link: str = "") -> HubError:
