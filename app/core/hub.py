@@ -99,7 +99,7 @@ class HubClient:
                kind: str = CHAT) -> list[RepoSummary]:
         """GGUF (or faster-whisper) repos matching ``query``, most downloaded (or liked, or recent) first."""
         text = query.strip() or ("whisper" if kind == SPEECH else "")
-        with _translated(self, "search the Hugging Face Hub"):
+        with _translated(self, "search for models"):
             self._check_reachable()
             found = self._api.list_models(
                 filter=KIND_TAGS.get(kind, "gguf"), search=text or None, sort=SORTS.get(sort, "downloads"), limit=limit,
