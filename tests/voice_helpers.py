@@ -14,6 +14,7 @@ from pathlib import Path
 
 SINK, SOURCE = "vmic_sink", "vmic"
 FORMAT = ("rate=16000", "channels=1", "format=float32le")
+RATE = 16_000  # the virtual microphone's rate: clips are made at it
 
 
 def _pactl(*args: str, check: bool = True) -> str:
@@ -55,18 +56,23 @@ def play(path: Path) -> subprocess.Popen:
 
 
 def speak(text: str, path: Path, speed: int = 160) -> Path:
-    subprocess.run(["espeak-ng", "-s", str(speed), "-w", str(path), text], check=True, capture_output=True)
+    """espeak-ng speech at the microphone's 16 kHz: PulseAudio then plays it without resampling, so
+    the microphone hears the very samples a direct transcription of the file reads."""
+    raw = path.with_suffix(".espeak.wav")
+    subprocess.run(["espeak-ng", "-s", str(speed), "-w", str(raw), text], check=True, capture_output=True)
+    subprocess.run(["sox", str(raw), "-r", str(RATE), str(path), "rate", "-v"], check=True, capture_output=True)
+    raw.unlink()
     return path
 
 
 def silence(seconds: float, path: Path) -> Path:
-    subprocess.run(["sox", "-n", "-r", "22050", "-c", "1", "-b", "16", str(path), "trim", "0", str(seconds)],
+    subprocess.run(["sox", "-n", "-r", str(RATE), "-c", "1", "-b", "16", str(path), "trim", "0", str(seconds)],
                    check=True, capture_output=True)
     return path
 
 
 def noise(seconds: float, path: Path, volume: float = 0.3) -> Path:
-    subprocess.run(["sox", "-n", "-r", "22050", "-c", "1", "-b", "16", str(path), "synth", str(seconds),
+    subprocess.run(["sox", "-n", "-r", str(RATE), "-c", "1", "-b", "16", str(path), "synth", str(seconds),
                     "whitenoise", "vol", str(volume)], check=True, capture_output=True)
     return path
 

@@ -41,7 +41,7 @@ Vad = Callable[[np.ndarray], list[tuple[int, int]]]  # audio -> speech spans in 
 
 
 def keep(piece: Piece) -> bool:
-    if not piece.text.strip():
+    if not any(c.isalnum() for c in piece.text):  # nothing, or a lone "." Whisper gives for a breath
         return False
     return not (piece.no_speech_prob > NO_SPEECH_PROB and piece.avg_logprob < LOW_LOGPROB)
 
@@ -51,7 +51,7 @@ class Settings:
     continuous: bool = True  # dictation: utterances end on silence; push to talk: when the stream ends
     partial_every: float = 1.0  # seconds of speech between partial results
     end_silence: float = 0.5  # seconds of silence that end an utterance (continuous)
-    draft_silence: float = 0.1  # after this much silence, transcribe the utterance ahead of time
+    draft_silence: float = 0.2  # after this much silence (the pad), transcribe the utterance ahead of time
     pad: float = 0.2  # seconds of audio kept around speech, so first and last sounds are not cut
     analyse_every: float = 0.1  # seconds of new audio between VAD passes
     max_utterance: float = 28.0  # Whisper reads 30 s windows: cut a long monologue before that
@@ -131,15 +131,12 @@ class Dictation:
         return self._buffer[max(0, start - pad):min(len(self._buffer), end + pad)]
 
     def _commit(self, start: int, end: int) -> None:
-        pad = int(self.settings.pad * RATE)
-        first = max(0, start - pad)
         found = self._draft[2] if self._draft_matches(start, end) else self.transcribe(self._utterance(start, end), True)
         self._draft = None
         pieces = [p for p in found if keep(p)]
-        base = (self._offset + first) / RATE
-        if pieces:
+        if pieces:  # times from the VAD: closer to the speech than Whisper's timestamps, and there without them
             text = " ".join(p.text.strip() for p in pieces).strip()
-            self.on_final(Piece(text, base + pieces[0].start, base + pieces[-1].end,
+            self.on_final(Piece(text, (self._offset + start) / RATE, (self._offset + end) / RATE,
                                 max(p.no_speech_prob for p in pieces), min(p.avg_logprob for p in pieces)))
         self._drop(end)
         self._speech_start = None

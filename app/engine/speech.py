@@ -76,11 +76,16 @@ class SpeechSession:
 
     def transcribe(self, audio: np.ndarray, final: bool) -> list[Piece]:
         """One utterance: greedy for partial text, a small beam for the final text."""
+        from app.engine import short_window
+
         model = self._require()
         language = self.language if model.model.is_multilingual else "en"
-        segments, _info = model.transcribe(
+        pieces = short_window.decode(model, audio, final, language, self.initial_prompt)
+        if pieces is not None:
+            return pieces
+        segments, _info = model.transcribe(  # a looping reply or a long utterance: the full 30 s window
             audio, language=language, beam_size=5 if final else 1, best_of=1, temperature=0.0,
-            condition_on_previous_text=False, initial_prompt=self.initial_prompt, without_timestamps=not final,
+            condition_on_previous_text=False, initial_prompt=self.initial_prompt, without_timestamps=True,
             vad_filter=False)
         return [Piece(s.text, s.start, s.end, s.no_speech_prob, s.avg_logprob) for s in segments]
 
