@@ -41,6 +41,7 @@ class Hearth:
         self._saved_settings = asdict(self.settings)
         self.store = Store(paths.database)
         recovered = self.store.recover_interrupted()
+        self.store.purge_deleted()  # conversations deleted in an earlier session: Undo is long gone
         if recovered:
             log.warning("%d reply(ies) were interrupted by the last exit", recovered)
         self.engine = EngineBridge(log_path=paths.logs / "engine.log")

@@ -15,6 +15,14 @@ from pathlib import Path
 log = logging.getLogger("hearth.settings")
 
 
+PRESETS = {
+    "Helpful assistant": "You are a helpful assistant.",
+    "Concise": "You are a helpful assistant. Answer in as few words as the question allows.",
+    "Programmer": "You are an expert programmer. Answer with working code in fenced blocks and explain briefly.",
+    "Translator": "Translate everything the user writes into English. Reply with the translation only.",
+}
+
+
 @dataclass
 class Settings:
     added_models: list[str] = field(default_factory=list)  # GGUF files opened from elsewhere
@@ -34,6 +42,9 @@ class Settings:
     n_gpu_layers: int = 0
     # New chats start with this; a model's own default prompt can be odd (SmolLM2's derails greedy replies).
     default_system_prompt: str = "You are a helpful assistant."
+    system_prompt_presets: dict = field(default_factory=lambda: dict(PRESETS))  # name -> system prompt
+    model_contexts: dict = field(default_factory=dict)  # model path -> context length chosen for it
+    theme: str = "system"  # "system", "light" or "dark"
     temperature: float = 0.7
     max_tokens: int = 1024
 

@@ -39,6 +39,7 @@ def test_rename_delete_and_order(tmp_path):
     assert store.conversation(second.id).title == "Plans"
     store.delete_conversation(first.id)
     assert [c.id for c in store.conversations()] == [second.id]
+    store.purge_deleted()
     assert store.messages(first.id) == []
 
 
@@ -53,3 +54,89 @@ def test_damaged_file_is_refused_and_left_untouched(tmp_path):
     with pytest.raises(StoreError, match="could not open its conversation file"):
         Store(path)
     assert path.read_bytes() == damaged
+
+
+def test_edit_and_regenerate_keep_every_version_as_a_branch(tmp_path):
+    store = Store(tmp_path / "c.sqlite3")
+    chat = store.create_conversation()
+    question = store.add_message(chat.id, "user", "Capital of France?")
+    first = store.add_message(chat.id, "assistant", "Paris.")
+    again = store.add_message(chat.id, "assistant", "It is Paris.", parent_id=question.id)  # regenerate
+    assert [m.content for m in store.messages(chat.id)] == ["Capital of France?", "It is Paris."]
+    assert store.siblings(chat.id)[again.id] == [first.id, again.id]
+
+    edited = store.add_message(chat.id, "user", "Capital of Spain?", after_leaf=False)  # edit the first message
+    store.add_message(chat.id, "assistant", "Madrid.")
+    assert [m.content for m in store.messages(chat.id)] == ["Capital of Spain?", "Madrid."]
+    assert store.siblings(chat.id)[edited.id] == [question.id, edited.id]
+
+    store.show_branch(question.id)  # back to the first version: its newest reply comes with it
+    assert [m.content for m in store.messages(chat.id)] == ["Capital of France?", "It is Paris."]
+    store.show_branch(first.id)
+    assert [m.content for m in store.messages(chat.id)] == ["Capital of France?", "Paris."]
+    store.close()
+    assert [m.content for m in Store(tmp_path / "c.sqlite3").messages(chat.id)] == ["Capital of France?", "Paris."]
+
+
+def test_deleting_a_message_keeps_what_followed_it(tmp_path):
+    store = Store(tmp_path / "c.sqlite3")
+    chat = store.create_conversation()
+    ids = [store.add_message(chat.id, role, text).id
+           for role, text in [("user", "one"), ("assistant", "two"), ("user", "three"), ("assistant", "four")]]
+    store.delete_message(ids[1])
+    assert [m.content for m in store.messages(chat.id)] == ["one", "three", "four"]
+    store.delete_message(ids[3])  # the newest: the branch now ends before it
+    assert [m.content for m in store.messages(chat.id)] == ["one", "three"]
+    assert [hit.message_id for hit in store.search("four")] == []
+
+
+def test_pins_undoable_delete_and_settings(tmp_path):
+    store = Store(tmp_path / "c.sqlite3")
+    old, new = store.create_conversation(), store.create_conversation(settings={"temperature": 0.2})
+    store.set_pinned(old.id, True)
+    assert [c.id for c in store.conversations()] == [old.id, new.id]
+    assert store.conversation(new.id).options == {"temperature": 0.2}
+    store.delete_conversation(old.id)
+    assert [c.id for c in store.conversations()] == [new.id]
+    store.restore_conversation(old.id)
+    assert [c.id for c in store.conversations()] == [old.id, new.id]
+    store.delete_conversation(old.id)
+    assert store.purge_deleted() == 1
+    assert [c.id for c in store.conversations()] == [new.id]
+
+
+def test_search_finds_words_anywhere_and_survives_odd_typing(tmp_path):
+    store = Store(tmp_path / "c.sqlite3")
+    chat = store.create_conversation()
+    store.add_message(chat.id, "user", "How do I configure the firewall?")
+    target = store.add_message(chat.id, "assistant", "Open the settings and choose Firewall rules.")
+    other = store.create_conversation()
+    store.add_message(other.id, "user", "Café recipes")
+    hits = store.search("firewall rul")  # every word, the last one still being typed
+    assert [(h.message_id, h.conversation_id) for h in hits] == [(target.id, chat.id)]
+    assert "[Firewall]" in hits[0].snippet and hits[0].title == "How do I configure the firewall?"
+    assert [h.conversation_id for h in store.search("cafe")] == [other.id]  # accents do not matter
+    for typed in ['"', "AND", "NEAR(", "a:b", "*", "-x"]:
+        store.search(typed)  # FTS5 syntax typed by accident is searched for, never an error
+    store.update_message(target.id, content="Nothing here now")
+    assert store.search("firewall rules") == []
+    store.delete_conversation(chat.id)
+    assert store.search("configure") == []
+
+
+def test_a_version_1_file_upgrades_in_place(tmp_path):
+    path = tmp_path / "c.sqlite3"
+    db = sqlite3.connect(path)
+    from app.core.store import _SCHEMA
+
+    db.executescript(_SCHEMA[0] + "; PRAGMA user_version = 1;")
+    db.execute("INSERT INTO conversations (title, created_at, updated_at) VALUES ('Old', 1, 1)")
+    db.execute("INSERT INTO messages (conversation_id, parent_id, role, content, status, created_at, updated_at) "
+               "VALUES (1, NULL, 'user', 'hello world', 'done', 1, 1)")
+    db.execute("INSERT INTO messages (conversation_id, parent_id, role, content, status, created_at, updated_at) "
+               "VALUES (1, 1, 'assistant', 'hi there', 'done', 1, 1)")
+    db.commit()
+    db.close()
+    store = Store(path)
+    assert [m.content for m in store.messages(1)] == ["hello world", "hi there"]
+    assert [h.message_id for h in store.search("there")] == [2]  # the old messages are indexed

@@ -180,12 +180,21 @@ def build_prompt(
     eos_token: str = "",
     add_generation_prompt: bool = True,
     has_chatml_tokens: bool = True,
+    continue_last: bool = False,
 ) -> Prompt:
     """Build the prompt for ``messages`` ({"role", "content"} dicts) with the model's template.
 
     ``has_chatml_tokens`` says whether the model's vocabulary knows ``<|im_start|>``; it picks
     the fallback format when the model has no template or its template fails.
+    ``continue_last``: the last message is an assistant reply cut short; the prompt ends inside
+    it (no end-of-turn after it) so the model writes on from its last word.
     """
+    if continue_last:
+        prompt = build_prompt(template, messages, bos_token=bos_token, eos_token=eos_token,
+                              add_generation_prompt=False, has_chatml_tokens=has_chatml_tokens)
+        while prompt.segments and prompt.segments[-1].special:
+            prompt.segments.pop()  # the template's end-of-turn after the reply
+        return prompt
     fallback_name = "chatml" if has_chatml_tokens else "plain"
     fallback = CHATML_TEMPLATE if has_chatml_tokens else PLAIN_TEMPLATE
     stops = list(CHATML_STOPS if has_chatml_tokens else PLAIN_STOPS)

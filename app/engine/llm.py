@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from app.core import sampling
 from app.core.chat_template import build_prompt
 from app.core.errors import EngineError
 from app.core.gguf_info import read_gguf_info
@@ -28,6 +29,7 @@ DEFAULT_PARAMS = {
     "seed": None,
     "stop": [],
     "ignore_eos": False,  # benchmarks only: generate exactly max_tokens
+    "continue": False,  # the last message is a reply cut short: write on from its last word
 }
 
 
@@ -117,6 +119,7 @@ class LlmSession:
             "has_chat_template": info.has_chat_template,
             "load_seconds": round(time.monotonic() - started, 3),
             "backend": backend_name(),
+            "sampling": sampling.from_metadata(info.metadata),
         }
 
     def unload(self) -> None:
@@ -130,7 +133,7 @@ class LlmSession:
             return ""
         return self._llm.detokenize([token_id], special=True).decode("utf-8", "replace")
 
-    def _tokenize_prompt(self, messages: list[dict]):
+    def _tokenize_prompt(self, messages: list[dict], continue_last: bool = False):
         llm = self._llm
         prompt = build_prompt(
             self._template,
@@ -138,6 +141,7 @@ class LlmSession:
             bos_token=self._special_text(llm.token_bos()),
             eos_token=self._special_text(llm.token_eos()),
             has_chatml_tokens=self._has_chatml,
+            continue_last=continue_last,
         )
         tokens: list[int] = []
         for segment in prompt.segments:
@@ -147,7 +151,7 @@ class LlmSession:
             tokens.insert(0, bos)
         return prompt, tokens
 
-    def _fit_to_context(self, messages: list[dict], budget: int):
+    def _fit_to_context(self, messages: list[dict], budget: int, continue_last: bool = False):
         """The prompt for ``messages``, dropping the oldest turns until it leaves room for a reply.
 
         The policy: the system prompt and the newest turns stay; the oldest turns go first, and
@@ -155,7 +159,7 @@ class LlmSession:
         are too long is that an error. The number to drop is found by bisection, as tokenizing a
         long history many times over would be slow.
         """
-        prompt, tokens = self._tokenize_prompt(messages)
+        prompt, tokens = self._tokenize_prompt(messages, continue_last)
         if len(tokens) <= budget:
             return prompt, tokens, 0
         system = [m for m in messages[:1] if m.get("role") == "system"]
@@ -165,7 +169,7 @@ class LlmSession:
             kept = history[drop:]
             while kept and kept[0].get("role") == "assistant":  # a turn starts with the user's words
                 kept = kept[1:]
-            return self._tokenize_prompt(system + kept), len(history) - len(kept)
+            return self._tokenize_prompt(system + kept, continue_last), len(history) - len(kept)
 
         low, high = 1, len(history) - 1
         best = None
@@ -196,7 +200,7 @@ class LlmSession:
         if getattr(llm, "_is_recurrent", False) or getattr(llm, "_is_hybrid", False):
             return tokens  # their state cannot be cut back to a prefix; let generate() reset it
         cached = 0
-        for old, new in zip(llm.input_ids[: llm.n_tokens], tokens[:-1]):
+        for old, new in zip(llm.input_ids[: llm.n_tokens], tokens[:-1], strict=False):
             if old != new:
                 break
             cached += 1
@@ -219,7 +223,8 @@ class LlmSession:
         options = {**DEFAULT_PARAMS, **{k: v for k, v in params.items() if v is not None}}
         n_ctx = llm.n_ctx()
         reply_room = max(1, min(int(options["max_tokens"]), n_ctx // 4))
-        prompt, tokens, dropped = self._fit_to_context(messages, n_ctx - reply_room)
+        continue_last = bool(options.get("continue")) and bool(messages) and messages[-1].get("role") == "assistant"
+        prompt, tokens, dropped = self._fit_to_context(messages, n_ctx - reply_room, continue_last)
         max_tokens = min(int(options["max_tokens"]), n_ctx - len(tokens))
         notice = prompt.notice
         if dropped:

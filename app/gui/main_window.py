@@ -4,16 +4,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QPlainTextEdit,
                                QProgressBar, QPushButton, QSplitter, QToolButton, QVBoxLayout, QWidget)
 
 from app import APP_NAME, __version__
+from app.core import sampling
 from app.core.store import Conversation, Message
 from app.gui.chat.chat_controller import ChatController
 from app.gui.chat.chat_view import ChatView
 from app.gui.chat.conversation_list import ConversationList
 from app.gui.chat.input_box import InputBox
+from app.gui.chat.search_dialog import SearchDialog
+from app.gui.chat.settings_dialog import ConversationSettingsDialog
 from app.gui.library_controller import LibraryController
 from app.gui.model_picker import ModelPicker
 from app.gui.notice_bar import NoticeBar
@@ -46,6 +49,8 @@ class MainWindow(QMainWindow):
         self._before_voice = ""  # what the input box held when listening began
         self._heard: list[str] = []  # final text of the current push to talk
         self._placeholder = ""
+        self._search: SearchDialog | None = None
+        self.settings_dialog: ConversationSettingsDialog | None = None
         self.models_dir = models_dir
         self.setWindowTitle(APP_NAME)
         self.resize(1100, 720)
@@ -127,10 +132,18 @@ class MainWindow(QMainWindow):
         self.status_model = QLabel("No model")
         self.status_state = QLabel("")
         self.status_speed = QLabel("")
+        self.context_gauge = QProgressBar()
+        self.context_gauge.setObjectName("contextGauge")
+        self.context_gauge.setMaximumWidth(180)
+        self.context_gauge.setFormat("Context: no reply yet")
+        self.context_gauge.setValue(0)
+        self.context_gauge.setToolTip("How much of the model's context window the conversation uses, counted "
+                                      "with the model's own tokenizer at the last reply")
         for label, name in ((self.status_model, "statusModel"), (self.status_state, "statusState"),
                             (self.status_speed, "statusSpeed")):
             label.setObjectName(name)
             self.statusBar().addPermanentWidget(label)
+        self.statusBar().addPermanentWidget(self.context_gauge)
         self.statusBar().setSizeGripEnabled(True)
 
     def _build_menus(self) -> None:
@@ -163,8 +176,28 @@ class MainWindow(QMainWindow):
                                    triggered=self.chat.stop, enabled=False)
         focus_action = QAction("&Write a message", self, shortcut=QKeySequence("Ctrl+L"),
                                triggered=lambda: self.input.setFocus())
-        chat_menu.addAction(self.stop_action)
-        chat_menu.addAction(focus_action)
+        self.search_action = QAction("&Search conversations…", self, shortcut=QKeySequence("Ctrl+K"),
+                                     triggered=self.open_search)
+        self.settings_action = QAction("Conversation &settings…", self, shortcut=QKeySequence("Ctrl+,"),
+                                       triggered=self.open_settings)
+        self.export_action = QAction("&Export conversation…", self, shortcut=QKeySequence("Ctrl+E"),
+                                     triggered=self.export_conversation)
+        self.import_action = QAction("&Import conversation…", self, shortcut=QKeySequence("Ctrl+I"),
+                                     triggered=self.import_conversation)
+        for action in (self.stop_action, focus_action, self.search_action, self.settings_action):
+            chat_menu.addAction(action)
+        chat_menu.addSeparator()
+        chat_menu.addAction(self.export_action)
+        chat_menu.addAction(self.import_action)
+        view_menu = self.menuBar().addMenu("&View")
+        theme_menu = view_menu.addMenu("&Theme")
+        self.theme_actions = {}
+        for key, label in (("system", "Follow the system"), ("light", "Light"), ("dark", "Dark")):
+            action = QAction(label, self, checkable=True, triggered=lambda _=False, key=key: self.set_theme(key))
+            theme_menu.addAction(action)
+            self.theme_actions[key] = action
+        self.set_theme(self.chat.settings.theme)
+        toolbar.addAction(self.search_action)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(QAction("&About Hearth", self, triggered=self._about))
 
@@ -185,6 +218,17 @@ class MainWindow(QMainWindow):
         chat.conversations_changed.connect(self._on_conversations)
         chat.conversation_opened.connect(self._on_conversation_opened)
         chat.message_added.connect(self.view.add_message)
+        chat.message_focused.connect(self.view.focus_message)
+        chat.conversation_deleted.connect(self._on_deleted)
+        chat.context_measured.connect(self._on_context)
+        chat.busy_changed.connect(self.view.set_busy)
+        self.view.edit_requested.connect(self._edit)
+        self.view.regenerate_requested.connect(chat.regenerate)
+        self.view.continue_requested.connect(chat.continue_reply)
+        self.view.delete_requested.connect(chat.delete_message)
+        self.view.version_requested.connect(chat.show_version)
+        self.conversations.pin_requested.connect(chat.set_pinned)
+        self.input.edit_last_requested.connect(self.edit_last_message)
         chat.reply_grew.connect(self.view.append_text)
         chat.reply_ended.connect(self.view.update_message)
         chat.busy_changed.connect(self._on_busy)
@@ -252,6 +296,84 @@ class MainWindow(QMainWindow):
             self.input.clear()
             self.notice.hide()
 
+    def _edit(self, message_id: int, text: str) -> None:
+        self._flush_system_prompt()
+        self.chat.edit(message_id, text)
+
+    def edit_last_message(self) -> None:
+        widget = self.view.last_user_message()
+        if widget is not None and not self.chat.busy:
+            widget.start_edit()
+
+    def _on_deleted(self, conversation_id: int, title: str) -> None:
+        self.notice.show_notice(f"Deleted “{title}”.", "Undo", lambda: self.chat.undo_delete(conversation_id))
+
+    def _on_context(self, used: int, size: int) -> None:
+        self.context_gauge.setRange(0, size)
+        self.context_gauge.setValue(min(used, size))
+        self.context_gauge.setFormat(f"Context {used:,} / {size:,}")
+        self.context_gauge.setProperty("full", used >= size * 0.9)
+        self.context_gauge.style().unpolish(self.context_gauge)
+        self.context_gauge.style().polish(self.context_gauge)
+
+    def open_search(self) -> None:
+        if self._search is None:
+            self._search = SearchDialog(self.chat.search, self)
+            self._search.chosen.connect(self.chat.open_message)
+        self._search.open_fresh()
+
+    def open_settings(self) -> None:
+        chat = self.chat
+        if chat.conversation is None:
+            return
+        self._flush_system_prompt()
+        own = chat.conversation.options
+        defaults = sampling.effective({"temperature": chat.settings.temperature,
+                                       "max_tokens": chat.settings.max_tokens}, chat.model_defaults, {})
+        trained = self.picker.current_entry().info.context_length if self.picker.current_entry() and \
+            self.picker.current_entry().info else None
+        dialog = ConversationSettingsDialog(chat.conversation.system_prompt, chat.settings.system_prompt_presets,
+                                            own, defaults, chat.model_defaults, chat.context_for(chat.model_path),
+                                            trained, self)
+        self.settings_dialog = dialog  # tests drive it
+        dialog.finished.connect(lambda result: self._settings_closed(dialog, result))
+        dialog.open()
+
+    def _settings_closed(self, dialog: "ConversationSettingsDialog", result: int) -> None:
+        if not result:
+            return
+        chat = self.chat
+        chat.settings.system_prompt_presets = dialog.presets
+        chat.set_system_prompt(dialog.system_prompt.toPlainText())
+        self.system_prompt.blockSignals(True)
+        self.system_prompt.setPlainText(dialog.system_prompt.toPlainText())
+        self.system_prompt.blockSignals(False)
+        chat.set_conversation_settings(dialog.changes())
+        chat.set_model_context(dialog.chosen_context())
+
+    def export_conversation(self) -> None:
+        if self.chat.conversation is None:
+            return
+        name = "".join(c if c.isalnum() or c in " -_" else "_" for c in self.chat.conversation.title).strip()
+        path, _filter = QFileDialog.getSaveFileName(self, "Export conversation", name or "conversation",
+                                                    "Markdown (*.md);;Hearth JSON (*.json)")
+        if path:
+            self.chat.export_conversation(path)
+
+    def import_conversation(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(self, "Import conversation", "",
+                                                    "Conversations (*.json);;All files (*)")
+        if path:
+            self.chat.import_conversation(path)
+
+    def set_theme(self, key: str) -> None:
+        """Light, dark, or whatever the system uses (and follow it when it changes)."""
+        scheme = {"light": Qt.ColorScheme.Light, "dark": Qt.ColorScheme.Dark}.get(key, Qt.ColorScheme.Unknown)
+        QGuiApplication.styleHints().setColorScheme(scheme)
+        self.chat.settings.theme = key if key in self.theme_actions else "system"
+        for name, action in self.theme_actions.items():
+            action.setChecked(name == self.chat.settings.theme)
+
     def _flush_system_prompt(self) -> None:
         if self._system_timer.isActive():
             self._system_timer.stop()
@@ -274,7 +396,7 @@ class MainWindow(QMainWindow):
         self.system_prompt.blockSignals(True)
         self.system_prompt.setPlainText(conversation.system_prompt)
         self.system_prompt.blockSignals(False)
-        self.view.show_messages(messages)
+        self.view.show_messages(messages, self.chat.versions())
         self._update_placeholder()
 
     def _on_busy(self, busy: bool) -> None:

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from app.core import fit
+from app.core import fit, sampling
 from app.core import store as states
-from app.core.errors import StoreError
+from app.core import conversation_file
+from app.core.errors import HearthError, StoreError
 from app.core.gguf_info import GGUFInfo
 from app.core.store import Conversation, Message, Store
 from app.gui.engine_bridge import EngineBridge
@@ -41,6 +42,9 @@ class ChatController(QObject):
     error_raised = Signal(str)
     notice_raised = Signal(str)
     load_blocked = Signal(str, str, str)  # path, name, why: the model would not fit in memory
+    conversation_deleted = Signal(int, str)  # id, title: deleted, still undoable
+    message_focused = Signal(int)  # a message to scroll to and mark (a search hit)
+    context_measured = Signal(int, int)  # tokens the conversation takes, the context window
 
     def __init__(self, store: Store, engine: EngineBridge, settings: Settings, parent: QObject | None = None,
                  memory_probe=fit.system_memory, gpu_probe=lambda: None) -> None:
@@ -59,6 +63,12 @@ class ChatController(QObject):
         self._text = ""
         self._last_save = 0.0
         self._last_notice = ""
+        self._reply_started_at = 0.0
+        self._first_piece_at = 0.0
+        self._params: dict = {}
+        self._prompt_tokens = 0
+        self.n_ctx = 0
+        self.model_defaults: dict = {}  # sampling the loaded model's GGUF metadata recommends
         engine.model_loaded.connect(self._on_loaded)
         engine.reply_started.connect(self._on_started)
         engine.piece_received.connect(self._on_piece)
@@ -110,9 +120,11 @@ class ChatController(QObject):
         self.refresh_conversations()
 
     def delete_conversation(self, conversation_id: int) -> None:
+        """Hide the conversation at once; ``undo_delete`` brings it back until the app next starts."""
         if self.conversation and self.conversation.id == conversation_id and self.busy:
             self.stop()
         try:
+            title = self.store.conversation(conversation_id).title
             self.store.delete_conversation(conversation_id)
         except StoreError as error:
             self.error_raised.emit(error.message)
@@ -122,6 +134,23 @@ class ChatController(QObject):
         self.refresh_conversations()
         if self.conversation is None:
             self.open_latest_or_new()
+        self.conversation_deleted.emit(conversation_id, title)
+
+    def undo_delete(self, conversation_id: int) -> None:
+        try:
+            self.store.restore_conversation(conversation_id)
+        except StoreError as error:
+            self.error_raised.emit(error.message)
+            return
+        self.refresh_conversations()
+        self.open_conversation(conversation_id)
+
+    def set_pinned(self, conversation_id: int, pinned: bool) -> None:
+        try:
+            self.store.set_pinned(conversation_id, pinned)
+        except StoreError as error:
+            self.error_raised.emit(error.message)
+        self.refresh_conversations()
 
     def set_system_prompt(self, text: str) -> None:
         if self.conversation is None or text == self.conversation.system_prompt:
@@ -132,10 +161,105 @@ class ChatController(QObject):
         except StoreError as error:
             self.error_raised.emit(error.message)
 
+    def settings_of_conversation(self) -> dict:
+        """The settings this conversation's replies are written with (every key of sampling.OPTIONS)."""
+        own = self.conversation.options if self.conversation else {}
+        app_defaults = {"temperature": self.settings.temperature, "max_tokens": self.settings.max_tokens}
+        return sampling.effective(app_defaults, self.model_defaults, own)
+
+    def set_conversation_settings(self, changes: dict) -> None:
+        """Keep the settings the user changed for this conversation (None: back to the default)."""
+        if self.conversation is None:
+            return
+        own = dict(self.conversation.options)
+        for key, value in changes.items():
+            if key not in sampling.KEYS:
+                continue
+            if value is None:
+                own.pop(key, None)
+            else:
+                own[key] = sampling.clean(key, value)
+        try:
+            self.store.set_settings(self.conversation.id, own)
+            self.conversation = self.store.conversation(self.conversation.id)
+        except StoreError as error:
+            self.error_raised.emit(error.message)
+
+    # -- search, export, import ---------------------------------------------------------------
+    def search(self, text: str) -> list:
+        try:
+            return self.store.search(text)
+        except StoreError as error:
+            self.error_raised.emit(error.message)
+            return []
+
+    def open_message(self, conversation_id: int, message_id: int) -> None:
+        """Open a conversation at one message (a search hit), switching to the branch that holds it."""
+        try:
+            self.store.show_branch(message_id)
+        except StoreError as error:
+            self.error_raised.emit(error.message)
+            return
+        if self.conversation and self.conversation.id == conversation_id:
+            self._reopen()
+        else:
+            self.open_conversation(conversation_id)
+        self.message_focused.emit(message_id)
+
+    def export_conversation(self, path: str) -> bool:
+        """The conversation on screen as Markdown (.md) or as Hearth's JSON (anything else)."""
+        if self.conversation is None:
+            return False
+        conversation = self.store.conversation(self.conversation.id)
+        branch = self.store.messages(conversation.id)
+        if path.lower().endswith((".md", ".markdown")):
+            text = conversation_file.to_markdown(conversation, branch)
+        else:
+            text = conversation_file.to_json(conversation, self.store.all_messages(conversation.id), branch)
+        try:
+            Path(path).write_text(text, encoding="utf-8")
+        except OSError as error:
+            self.error_raised.emit(f"Hearth could not write {Path(path).name}: {error.strerror or error}.")
+            return False
+        self.notice_raised.emit(f"Saved “{conversation.title}” to {path}.")
+        return True
+
+    def import_conversation(self, path: str) -> bool:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+            data = conversation_file.parse(text, fallback_title=Path(path).stem)
+            conversation = self.store.import_conversation(data.title, data.system_prompt, data.settings,
+                                                          data.messages)
+        except OSError as error:
+            self.error_raised.emit(f"Hearth could not read {Path(path).name}: {error.strerror or error}.")
+            return False
+        except UnicodeDecodeError:
+            self.error_raised.emit(f"{Path(path).name} is not a text file.")
+            return False
+        except HearthError as error:
+            self.error_raised.emit(error.message)
+            return False
+        self.refresh_conversations()
+        self.open_conversation(conversation.id)
+        return True
+
     # -- the model --------------------------------------------------------------------
+    def context_for(self, path: str) -> int:
+        chosen = self.settings.model_contexts.get(path)
+        return int(chosen) if isinstance(chosen, int) and chosen > 0 else self.settings.n_ctx
+
+    def set_model_context(self, n_ctx: int) -> None:
+        """The context length for the loaded model, from now on; the model reloads with it."""
+        if not self.model_path or n_ctx == self.context_for(self.model_path):
+            return
+        self.settings.model_contexts[self.model_path] = int(n_ctx)
+        path, name = self.model_path, self.model_name
+        self.model_path = ""
+        self.choose_model(path, name, force=True)
+
     def fit_of(self, info: GGUFInfo) -> fit.Fit:
         """Whether a model fits with this chat's context size and GPU offload, from its metadata."""
-        needed = fit.estimate(info, self.settings.n_ctx).total
+        needed = fit.estimate(info, self.context_for(str(info.path))).total
         share = fit.offload_share(self.settings.n_gpu_layers, info)
         return fit.judge(needed, *self.memory_probe(), gpu=self.gpu_probe() if share else None, gpu_share=share)
 
@@ -161,7 +285,7 @@ class ChatController(QObject):
                 log.warning("could not remember the model: %s", error.detail)
         self._set_state(LOADING)
         self.engine.load(
-            path, n_ctx=self.settings.n_ctx, n_threads=self.settings.n_threads,
+            path, n_ctx=self.context_for(path), n_threads=self.settings.n_threads,
             n_gpu_layers=self.settings.n_gpu_layers)
 
     def _set_state(self, state: str) -> None:
@@ -171,6 +295,8 @@ class ChatController(QObject):
     def _on_loaded(self, request_id: int, model: dict) -> None:
         if model.get("path") != self.model_path:
             return  # an older load finished after the user picked another model
+        self.model_defaults = dict(model.get("sampling") or {})
+        self.n_ctx = int(model.get("n_ctx") or 0)
         self._set_state(GENERATING if self.busy else READY)
 
     def _notice_once(self, text: str) -> None:
@@ -185,30 +311,118 @@ class ChatController(QObject):
         return self._request != 0
 
     def send(self, text: str) -> bool:
-        """Save the user's turn, then ask the engine for a reply. False if nothing was sent."""
-        text = text.strip()
-        if not text or self.busy:
+        """Save the user's turn at the end of the branch on screen, then ask for a reply."""
+        return self._ask(text)
+
+    def edit(self, message_id: int, text: str) -> bool:
+        """A new version of one of the user's messages, answered anew; the old version stays a branch."""
+        try:
+            original = self.store.message(message_id)
+        except StoreError as error:
+            self.error_raised.emit(error.message)
+            return False
+        if original.role != "user" or original.conversation_id != getattr(self.conversation, "id", None):
+            return False
+        return self._ask(text, parent_id=original.parent_id, after_leaf=False)
+
+    def regenerate(self, message_id: int) -> bool:
+        """A new version of a reply, written for the same history; the old one stays a branch."""
+        if not self._can_start():
+            return False
+        try:
+            original = self.store.message(message_id)
+            reply = self.store.add_message(original.conversation_id, "assistant", "", status=states.STREAMING,
+                                           model=self.model_name, parent_id=original.parent_id,
+                                           after_leaf=original.parent_id is not None,
+                                           settings=self.settings_of_conversation())
+        except StoreError as error:
+            self.error_raised.emit(error.message)
+            return False
+        self._reopen()
+        return self._generate(reply, "")
+
+    def continue_reply(self, message_id: int) -> bool:
+        """Write on from the last word of a reply that stopped at its token limit or was stopped."""
+        if not self._can_start():
+            return False
+        try:
+            reply = self.store.message(message_id)
+            self.store.update_message(reply.id, status=states.STREAMING, finish="")
+            reply = self.store.message(reply.id)
+        except StoreError as error:
+            self.error_raised.emit(error.message)
+            return False
+        self.message_added.emit(reply)  # the view updates the message it already shows
+        return self._generate(reply, reply.content, continuing=True)
+
+    def show_version(self, message_id: int, step: int) -> None:
+        """Show the previous (-1) or next (+1) version of a message, with its branch below it."""
+        if self.conversation is None or self.busy:
+            return
+        versions = self.store.siblings(self.conversation.id).get(message_id, [message_id])
+        index = versions.index(message_id) + step
+        if 0 <= index < len(versions):
+            try:
+                self.store.show_branch(versions[index])
+            except StoreError as error:
+                self.error_raised.emit(error.message)
+                return
+            self._reopen()
+
+    def delete_message(self, message_id: int) -> None:
+        if self.busy:
+            return
+        try:
+            self.store.delete_message(message_id)
+        except StoreError as error:
+            self.error_raised.emit(error.message)
+            return
+        self._reopen()
+
+    def versions(self) -> dict[int, list[int]]:
+        return self.store.siblings(self.conversation.id) if self.conversation else {}
+
+    def _reopen(self) -> None:
+        self.conversation_opened.emit(self.conversation, self.store.messages(self.conversation.id))
+
+    def _can_start(self) -> bool:
+        if self.busy:
             return False
         if not self.model_path:
             self.error_raised.emit("Choose a model first: pick one above, or open a GGUF file.")
+            return False
+        return True
+
+    def _ask(self, text: str, parent_id: int | None = None, after_leaf: bool = True) -> bool:
+        text = text.strip()
+        if not text or not self._can_start():
             return False
         if self.conversation is None:
             self.new_conversation()
         conversation_id = self.conversation.id
         try:
-            user = self.store.add_message(conversation_id, "user", text)
-            self.message_added.emit(user)
-            history = self._history(conversation_id)
-            self._reply = self.store.add_message(
-                conversation_id, "assistant", "", status=states.STREAMING, model=self.model_name)
+            user = self.store.add_message(conversation_id, "user", text, parent_id=parent_id, after_leaf=after_leaf)
+            reply = self.store.add_message(conversation_id, "assistant", "", status=states.STREAMING,
+                                           model=self.model_name, settings=self.settings_of_conversation())
         except StoreError as error:
             self.error_raised.emit(error.message)
             return False
-        self.message_added.emit(self._reply)
-        self._text = ""
-        self._last_save = time.monotonic()
-        params = {"temperature": self.settings.temperature, "max_tokens": self.settings.max_tokens}
-        self._request = self.engine.chat(history, params)
+        if after_leaf:
+            self.message_added.emit(user)
+            self.message_added.emit(reply)
+        else:
+            self._reopen()
+        return self._generate(reply, "")
+
+    def _generate(self, reply: Message, text: str, continuing: bool = False) -> bool:
+        """Ask the engine to write ``reply`` (already saved, streaming) for the branch on screen."""
+        self._reply = reply
+        self._text = text
+        self._last_save = self._reply_started_at = time.monotonic()
+        self._first_piece_at = 0.0
+        history = self._history(self.conversation.id, keep_last_reply=continuing)
+        self._params = {k: v for k, v in self.settings_of_conversation().items() if v is not None}
+        self._request = self.engine.chat(history, {**self._params, "continue": continuing})
         self.busy_changed.emit(True)
         if self.state in (STOPPED_ENGINE, FAILED):
             self._set_state(LOADING)  # the client restarts the engine and reloads the model first
@@ -217,13 +431,16 @@ class ChatController(QObject):
         self.refresh_conversations()
         return True
 
-    def _history(self, conversation_id: int) -> list[dict]:
+    def _history(self, conversation_id: int, keep_last_reply: bool = False) -> list[dict]:
         turns = []
         system_prompt = self.conversation.system_prompt.strip() if self.conversation else ""
         if system_prompt:
             turns.append({"role": "system", "content": system_prompt})
-        for message in self.store.messages(conversation_id):
+        branch = self.store.messages(conversation_id)
+        for message in branch:
             if message.status == states.ERROR or not message.content.strip():
+                continue
+            if message.status == states.STREAMING and not (keep_last_reply and message is branch[-1]):
                 continue
             turns.append({"role": message.role, "content": message.content})
         return turns
@@ -236,15 +453,22 @@ class ChatController(QObject):
         self._finish(states.STOPPED)
 
     def _on_started(self, request_id: int, prompt_tokens: int, notice: str) -> None:
-        if request_id == self._request and notice:
+        if request_id != self._request:
+            return
+        self._prompt_tokens = prompt_tokens
+        if self.n_ctx:
+            self.context_measured.emit(prompt_tokens, self.n_ctx)
+        if notice:
             self._notice_once(notice)
 
     def _on_piece(self, request_id: int, text: str, n_tokens: int) -> None:
         if request_id != self._request or self._reply is None:
             return
         self._text += text
-        self.reply_grew.emit(self._reply.id, text)
         now = time.monotonic()
+        if not self._first_piece_at:
+            self._first_piece_at = now
+        self.reply_grew.emit(self._reply.id, text)
         if now - self._last_save >= SAVE_SECONDS:
             self._save_progress(now)
 
@@ -259,7 +483,7 @@ class ChatController(QObject):
         if request_id != self._request:
             return
         status = states.STOPPED if reason == "cancelled" else states.DONE
-        self._finish(status, stats=stats)
+        self._finish(status, stats={**stats, "reason": reason})
 
     def _on_load_failed(self, path: str, message: str, detail: str) -> None:
         """A load failed: the one the user asked for, or the reload after an engine restart."""
@@ -292,7 +516,10 @@ class ChatController(QObject):
         stats = stats or {}
         if reply is not None:
             # An empty reply that failed says why instead of showing nothing.
-            fields = {"content": self._text, "status": status, "error": error}
+            fields = {"content": self._text, "status": status, "error": error,
+                      "finish": stats.get("reason", "") if status == states.DONE else ""}
+            if self._first_piece_at:  # as the user saw it: from asking to the first words on screen
+                fields["first_token_seconds"] = round(self._first_piece_at - self._reply_started_at, 3)
             if stats:
                 fields.update(n_tokens=int(stats.get("tokens", 0)),
                               tokens_per_second=float(stats.get("tokens_per_second", 0.0)))
@@ -304,6 +531,8 @@ class ChatController(QObject):
             self.reply_ended.emit(reply)
         if stats.get("tokens_per_second"):
             self.speed_measured.emit(float(stats["tokens_per_second"]))
+        if stats and self.n_ctx:
+            self.context_measured.emit(self._prompt_tokens + int(stats.get("tokens", 0)), self.n_ctx)
         self.busy_changed.emit(False)
         if self.state == GENERATING:
             self._set_state(READY)

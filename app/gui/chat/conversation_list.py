@@ -1,8 +1,8 @@
-"""The sidebar: every conversation, newest first, with new, rename and delete."""
+"""The sidebar: every conversation, pinned ones first, then the newest; new, pin, rename and delete."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QInputDialog, QListWidget, QListWidgetItem, QMenu, QMessageBox, QPushButton,
+from PySide6.QtWidgets import (QInputDialog, QListWidget, QListWidgetItem, QMenu, QPushButton,
                                QVBoxLayout, QWidget)
 
 from app.core.store import Conversation
@@ -13,6 +13,7 @@ class ConversationList(QWidget):
     selected = Signal(int)
     rename_requested = Signal(int, str)
     delete_requested = Signal(int)
+    pin_requested = Signal(int, bool)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -39,8 +40,9 @@ class ConversationList(QWidget):
         try:
             self.list.clear()
             for conversation in conversations:
-                item = QListWidgetItem(conversation.title)
+                item = QListWidgetItem(("📌 " if conversation.pinned else "") + conversation.title)
                 item.setData(Qt.UserRole, conversation.id)
+                item.setData(Qt.UserRole + 1, bool(conversation.pinned))
                 item.setToolTip(conversation.title)
                 self.list.addItem(item)
                 if conversation.id == current_id:
@@ -70,14 +72,16 @@ class ConversationList(QWidget):
             return
         conversation_id = item.data(Qt.UserRole)
         menu = QMenu(self)
+        pinned = bool(item.data(Qt.UserRole + 1))
+        menu.addAction("Unpin" if pinned else "Pin to top", lambda: self.pin_requested.emit(conversation_id, not pinned))
         menu.addAction("Rename…", lambda: self.ask_rename(conversation_id))
-        menu.addAction("Delete…", lambda: self.ask_delete(conversation_id))
+        menu.addAction("Delete", lambda: self.ask_delete(conversation_id))
         menu.exec(self.list.viewport().mapToGlobal(position))
 
     def _title_of(self, conversation_id: int) -> str:
         for row in range(self.list.count()):
             if self.list.item(row).data(Qt.UserRole) == conversation_id:
-                return self.list.item(row).text()
+                return self.list.item(row).toolTip()
         return ""
 
     def ask_rename(self, conversation_id: int) -> None:
@@ -86,8 +90,5 @@ class ConversationList(QWidget):
             self.rename_requested.emit(conversation_id, title.strip())
 
     def ask_delete(self, conversation_id: int) -> None:
-        answer = QMessageBox.question(
-            self, "Delete conversation",
-            f"Delete “{self._title_of(conversation_id)}” and all its messages? This cannot be undone.")
-        if answer == QMessageBox.Yes:
-            self.delete_requested.emit(conversation_id)
+        """Delete at once: the window offers Undo, which is kinder than a question asked every time."""
+        self.delete_requested.emit(conversation_id)

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QPlainTextEdit
 
 class InputBox(QPlainTextEdit):
     submitted = Signal(str)
+    edit_last_requested = Signal()  # Up in an empty box: edit the last message sent
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -21,6 +22,10 @@ class InputBox(QPlainTextEdit):
             text = self.toPlainText()
             if text.strip():
                 self.submitted.emit(text)
+            event.accept()
+            return
+        if event.key() == Qt.Key_Up and not event.modifiers() and not self.toPlainText():
+            self.edit_last_requested.emit()
             event.accept()
             return
         super().keyPressEvent(event)

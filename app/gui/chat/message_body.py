@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QSizeF, Qt
-from PySide6.QtGui import QTextCursor
+from PySide6.QtCore import QSizeF, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QPalette, QTextCursor
 from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser
+
+from app.core import markdown_html
 
 
 class MessageBody(QTextBrowser):
+    copy_requested = Signal(str)  # the text of a code block whose Copy link was clicked
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("messageBody")
@@ -25,7 +29,11 @@ class MessageBody(QTextBrowser):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
-        self.setOpenExternalLinks(True)
+        # Links are answered here: Copy links copy their block, web links open in the browser, and
+        # nothing else (a reply cannot make Hearth open a local file).
+        self.setOpenLinks(False)
+        self.anchorClicked.connect(self._on_link)
+        self._code_blocks: list[str] = []
         self.setUndoRedoEnabled(False)
         # Opaque on purpose: a see-through body would make every update repaint the bubble
         # (and its style sheet) behind it. The bubble's colour comes in through the palette.
@@ -37,6 +45,26 @@ class MessageBody(QTextBrowser):
         self.setPlainText(text)
         self._cursor = QTextCursor(self.document())
         self._cursor.movePosition(QTextCursor.End)
+
+    def set_markdown(self, text: str) -> None:
+        dark = self.palette().color(QPalette.Base).lightness() < 128
+        rendered = markdown_html.render(text, dark=dark)
+        self._code_blocks = rendered.code_blocks
+        self.setHtml(rendered.html)
+        self._cursor = QTextCursor(self.document())
+        self._cursor.movePosition(QTextCursor.End)
+
+    @property
+    def code_blocks(self) -> list[str]:
+        return list(self._code_blocks)
+
+    def _on_link(self, url: QUrl) -> None:
+        if url.scheme() == markdown_html.COPY_SCHEME:
+            index = int(url.path() or -1) if url.path().isdigit() else -1
+            if 0 <= index < len(self._code_blocks):
+                self.copy_requested.emit(self._code_blocks[index])
+        elif url.scheme() in ("http", "https", "mailto"):
+            QDesktopServices.openUrl(url)
 
     def append_plain_text(self, text: str) -> None:
         self._cursor.movePosition(QTextCursor.End)

@@ -1,8 +1,17 @@
-"""One message in the conversation: who said it, what was said, how it ended."""
+"""One message in the conversation: who said it, what was said, how it ended, and what can be done with it.
+
+Replies show as Markdown; while one streams it is re-rendered at most every
+RENDER_EVERY_MS, and only this message: the rest of the conversation is never
+touched by a growing reply.
+"""
 from __future__ import annotations
 
-from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout
+import json
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QPalette
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QToolButton, QVBoxLayout,
+                               QWidget)
 
 from app.core import store as states
 from app.core.store import Message
@@ -16,9 +25,38 @@ STATUS_TEXT = {
     states.ERROR: "Failed",
     states.DONE: "",
 }
+RENDER_EVERY_MS = 120
+
+
+def _tool(text: str, tip: str) -> QToolButton:
+    button = QToolButton()
+    button.setText(text)
+    button.setToolTip(tip)
+    button.setAutoRaise(True)
+    button.setObjectName("messageAction")
+    return button
+
+
+def stats_line(message: Message) -> str:
+    parts = []
+    if message.n_tokens:
+        parts.append(f"{message.n_tokens} tokens")
+    if message.first_token_seconds:
+        parts.append(f"first words in {message.first_token_seconds:.2f} s")
+    if message.tokens_per_second:
+        parts.append(f"{message.tokens_per_second:.1f} tok/s")
+    if message.model:
+        parts.append(message.model)
+    return " · ".join(parts)
 
 
 class MessageWidget(QFrame):
+    edit_requested = Signal(int, str)  # message id, the new text
+    regenerate_requested = Signal(int)
+    continue_requested = Signal(int)
+    delete_requested = Signal(int)
+    version_requested = Signal(int, int)  # message id, -1 or +1
+
     def __init__(self, message: Message, parent=None) -> None:
         super().__init__(parent)
         self.message_id = message.id
@@ -29,21 +67,75 @@ class MessageWidget(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
         layout.setSpacing(4)
+
+        top = QHBoxLayout()
+        top.setSpacing(2)
+        layout.addLayout(top)  # first: a widget shown before it has a parent would open as a window
         self.header = QLabel(ROLE_NAMES.get(message.role, message.role))
         self.header.setObjectName("messageHeader")
+        top.addWidget(self.header)
+        top.addStretch(1)
+        self.previous_button = _tool("◀", "Previous version")
+        self.version_label = QLabel()
+        self.version_label.setObjectName("versionLabel")
+        self.next_button = _tool("▶", "Next version")
+        self.copy_button = _tool("Copy", "Copy this message")
+        self.edit_button = _tool("Edit", "Edit and send again (the current version is kept)")
+        self.regenerate_button = _tool("Regenerate", "Write this reply again (the current version is kept)")
+        self.continue_button = _tool("Continue", "Write on from where the reply stopped")
+        self.delete_button = _tool("Delete", "Delete this message")
+        for widget in (self.previous_button, self.version_label, self.next_button, self.copy_button,
+                       self.edit_button, self.regenerate_button, self.continue_button, self.delete_button):
+            top.addWidget(widget)
+        self.edit_button.setVisible(message.role == "user")
+        self.regenerate_button.setVisible(message.role == "assistant")
+
         self.body = MessageBody()
+        self.body.copy_requested.connect(lambda text: QGuiApplication.clipboard().setText(text))
         if message.role == "user":
             palette = self.body.palette()
             palette.setColor(QPalette.Base, palette.color(QPalette.AlternateBase))
             self.body.setPalette(palette)
+        self.editor = QWidget(self)
+        edit_layout = QVBoxLayout(self.editor)
+        edit_layout.setContentsMargins(0, 0, 0, 0)
+        self.edit_box = QPlainTextEdit()
+        self.edit_box.setObjectName("editBox")
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.cancel_edit_button = QPushButton("Cancel")
+        self.save_edit_button = QPushButton("Send")
+        self.save_edit_button.setDefault(True)
+        buttons.addWidget(self.cancel_edit_button)
+        buttons.addWidget(self.save_edit_button)
+        edit_layout.addWidget(self.edit_box)
+        edit_layout.addLayout(buttons)
+        self.editor.hide()
+
         self.footer = QLabel()
         self.footer.setObjectName("messageFooter")
-        layout.addWidget(self.header)
+        self.footer.setTextInteractionFlags(Qt.TextSelectableByMouse)
         layout.addWidget(self.body)
+        layout.addWidget(self.editor)
         layout.addWidget(self.footer)
+
+        self._render_timer = QTimer(self, singleShot=True, interval=RENDER_EVERY_MS)
+        self._render_timer.timeout.connect(self._render)
+        self.copy_button.clicked.connect(lambda: QGuiApplication.clipboard().setText(self._text))
+        self.edit_button.clicked.connect(self.start_edit)
+        self.cancel_edit_button.clicked.connect(self.cancel_edit)
+        self.save_edit_button.clicked.connect(self._save_edit)
+        self.regenerate_button.clicked.connect(lambda: self.regenerate_requested.emit(self.message_id))
+        self.continue_button.clicked.connect(lambda: self.continue_requested.emit(self.message_id))
+        self.delete_button.clicked.connect(lambda: self.delete_requested.emit(self.message_id))
+        self.previous_button.clicked.connect(lambda: self.version_requested.emit(self.message_id, -1))
+        self.next_button.clicked.connect(lambda: self.version_requested.emit(self.message_id, 1))
+
         self._text = message.content
-        self.body.set_plain_text(self._text)
+        self._status = message.status
+        self._render()
         self.set_status(message)
+        self.set_versions([message.id])
 
     @property
     def text(self) -> str:
@@ -53,26 +145,103 @@ class MessageWidget(QFrame):
     def status_text(self) -> str:
         return self.footer.text()
 
-    def append(self, text: str) -> None:
-        if not self._text:
-            self.body.set_plain_text("")  # drop the "…" shown while waiting for the first words
-        self._text += text
-        self.body.append_plain_text(text)
+    @property
+    def version_text(self) -> str:
+        return self.version_label.text() if self.version_label.isVisible() else ""
 
-    def set_status(self, message: Message) -> None:
-        if message.content != self._text:
-            self._text = message.content
-            self.body.set_plain_text(self._text)
-        if message.role == "assistant" and message.status == states.STREAMING and not self._text:
+    # -- streaming ------------------------------------------------------------------------
+    def append(self, text: str) -> None:
+        self._text += text
+        if not self._render_timer.isActive():
+            self._render_timer.start()
+
+    def _render(self) -> None:
+        if self.role == "assistant" and self._status == states.STREAMING and not self._text:
             self.body.set_plain_text("…")
+        elif self.role == "assistant":
+            self.body.set_markdown(self._text)
+        else:
+            self.body.set_plain_text(self._text)
+
+    # -- what the view sets -------------------------------------------------------------------
+    def set_status(self, message: Message) -> None:
+        changed = message.content != self._text or message.status != self._status
+        self._text, self._status = message.content, message.status
+        if changed:
+            self._render_timer.stop()
+            self._render()
+        streaming = message.status == states.STREAMING
         parts = []
         label = STATUS_TEXT.get(message.status, message.status)
         if label:
             parts.append(label)
         if message.status == states.ERROR and message.error:
             parts.append(message.error)
-        if message.status in (states.DONE, states.STOPPED) and message.n_tokens:
-            parts.append(f"{message.n_tokens} tokens · {message.tokens_per_second:.1f} tok/s")
+        if message.finish == "length":
+            parts.append("Stopped at the token limit")
+        if message.status in (states.DONE, states.STOPPED):
+            stats = stats_line(message)
+            if stats:
+                parts.append(stats)
         self.footer.setText(" · ".join(parts))
         self.footer.setVisible(bool(parts))
+        options = message.options
+        self.footer.setToolTip("Written with " + json.dumps(options) if options else "")
+        self.continue_button.setVisible(message.role == "assistant" and not streaming and bool(message.content)
+                                        and (message.finish == "length" or message.status in
+                                             (states.STOPPED, states.INTERRUPTED)))
+        for button in (self.edit_button, self.regenerate_button, self.delete_button, self.copy_button):
+            button.setEnabled(not streaming)
         self.setProperty("status", message.status)
+
+    def set_versions(self, versions: list[int]) -> None:
+        """The ids of this message's versions (itself among them): shows "◀ 2/3 ▶" when there are several."""
+        several = len(versions) > 1
+        index = versions.index(self.message_id) if self.message_id in versions else 0
+        self.version_label.setText(f"{index + 1}/{len(versions)}")
+        for widget in (self.previous_button, self.version_label, self.next_button):
+            widget.setVisible(several)
+        self.previous_button.setEnabled(index > 0)
+        self.next_button.setEnabled(index < len(versions) - 1)
+
+    def set_busy(self, busy: bool) -> None:
+        """While any reply is being written, nothing that starts another may be clicked."""
+        for button in (self.edit_button, self.regenerate_button, self.continue_button, self.delete_button,
+                       self.previous_button, self.next_button, self.save_edit_button):
+            button.setProperty("blocked", busy)
+            button.setEnabled(not busy and self._status != states.STREAMING and self._enabled_alone(button))
+
+    def _enabled_alone(self, button) -> bool:
+        if button is self.previous_button:
+            return self.version_label.text().split("/")[0] != "1"
+        if button is self.next_button:
+            current, total = self.version_label.text().split("/")
+            return current != total
+        return True
+
+    def set_found(self, found: bool) -> None:
+        self.setProperty("found", found)
+        self.style().unpolish(self)
+        self.style().polish(self)
+
+    # -- editing ----------------------------------------------------------------------------
+    def start_edit(self) -> None:
+        self.edit_box.setPlainText(self._text)
+        self.body.hide()
+        self.editor.show()
+        self.edit_box.setFocus()
+        self.edit_box.selectAll()
+
+    def cancel_edit(self) -> None:
+        self.editor.hide()
+        self.body.show()
+
+    @property
+    def editing(self) -> bool:
+        return not self.editor.isHidden()
+
+    def _save_edit(self) -> None:
+        text = self.edit_box.toPlainText().strip()
+        if text:
+            self.cancel_edit()
+            self.edit_requested.emit(self.message_id, text)
