@@ -147,7 +147,7 @@ class MessageWidget(QFrame):
 
     @property
     def version_text(self) -> str:
-        return self.version_label.text() if self.version_label.isVisible() else ""
+        return "" if self.version_label.isHidden() else self.version_label.text()
 
     # -- streaming ------------------------------------------------------------------------
     def append(self, text: str) -> None:

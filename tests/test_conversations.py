@@ -1,0 +1,206 @@
+"""A chat people live in: edit and branch, continue, settings, search, export and import, Markdown.
+
+Every test drives the real window with the real SmolLM2 answering through llama.cpp.
+"""
+import json
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+
+from app.core import store as states
+from tests.test_main_window import ask, last_reply, type_and_enter, wait_ready
+
+
+def widgets(hearth):
+    return hearth.window.view.message_widgets()
+
+
+def test_edit_regenerate_and_move_between_versions(qtbot, make_hearth):
+    hearth = make_hearth()
+    wait_ready(qtbot, hearth)
+    first_answer = ask(qtbot, hearth, "What is the capital of France?").text
+
+    # Regenerate, with a warmer temperature for this conversation so the new version differs.
+    hearth.chat.set_conversation_settings({"temperature": 1.2, "seed": 7})
+    reply = last_reply(hearth)
+    qtbot.mouseClick(reply.regenerate_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not hearth.chat.busy, timeout=60_000)
+    user, reply = widgets(hearth)
+    assert reply.version_text == "2/2" and reply.previous_button.isEnabled()
+    second_answer = reply.text
+    assert second_answer and "temperature" in reply.footer.toolTip()
+
+    qtbot.mouseClick(reply.previous_button, Qt.LeftButton)  # ◀: back to the first version
+    user, reply = widgets(hearth)
+    assert (reply.text, reply.version_text) == (first_answer, "1/2")
+
+    # Edit the question: a new version of it, answered anew; the old question and its replies remain.
+    hearth.chat.set_conversation_settings({"temperature": None, "seed": None})  # back to the defaults
+    qtbot.mouseClick(user.edit_button, Qt.LeftButton)
+    assert user.editing
+    user.edit_box.setPlainText("What is the capital of Italy?")
+    qtbot.mouseClick(user.save_edit_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not hearth.chat.busy, timeout=60_000)
+    user, reply = widgets(hearth)
+    assert user.text == "What is the capital of Italy?" and user.version_text == "2/2"
+    assert "Rom" in reply.text and reply.version_text == ""  # Rome, or Roma: SmolLM2 is small
+
+    qtbot.mouseClick(user.previous_button, Qt.LeftButton)
+    user, reply = widgets(hearth)
+    assert user.text == "What is the capital of France?"
+    assert reply.text in (first_answer, second_answer) and reply.version_text.endswith("/2")
+
+    # Up in the empty input box edits the last message sent.
+    hearth.window.input.setFocus()
+    qtbot.keyClick(hearth.window.input, Qt.Key_Up)
+    assert widgets(hearth)[0].editing
+    qtbot.mouseClick(widgets(hearth)[0].cancel_edit_button, Qt.LeftButton)
+
+    hearth.close()  # the branches and the one on screen survive a restart
+    again = make_hearth()
+    qtbot.waitUntil(lambda: len(widgets(again)) == 2, timeout=5_000)
+    assert widgets(again)[0].text == "What is the capital of France?"
+    assert widgets(again)[0].version_text == "1/2"
+
+
+def test_a_reply_cut_at_its_token_limit_can_be_continued(qtbot, make_hearth):
+    hearth = make_hearth()
+    wait_ready(qtbot, hearth)
+    hearth.chat.set_conversation_settings({"max_tokens": 16})
+    reply = ask(qtbot, hearth, "Write a long story about a dragon who learns to cook.")
+    assert "Stopped at the token limit" in reply.status_text and "16 tokens" in reply.status_text
+    assert reply.continue_button.isVisible()
+    cut = reply.text
+    qtbot.mouseClick(reply.continue_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not hearth.chat.busy, timeout=60_000)
+    [_user, reply] = widgets(hearth)  # the same message, longer: not a new one
+    assert reply.text.startswith(cut) and len(reply.text) > len(cut)
+    assert hearth.store.messages(hearth.chat.conversation.id)[-1].content == reply.text
+
+
+def test_delete_a_message_and_a_conversation_with_undo_and_pin(qtbot, make_hearth):
+    hearth = make_hearth()
+    wait_ready(qtbot, hearth)
+    ask(qtbot, hearth, "Say hello.")
+    kept = hearth.chat.conversation.id
+    qtbot.mouseClick(last_reply(hearth).delete_button, Qt.LeftButton)
+    assert [w.role for w in widgets(hearth)] == ["user"]
+
+    hearth.chat.new_conversation()
+    ask(qtbot, hearth, "Name a colour.")
+    doomed = hearth.chat.conversation.id
+    titles = hearth.window.conversations.titles()
+    hearth.chat.delete_conversation(doomed)
+    assert "Name a colour." not in hearth.window.conversations.titles()
+    notice = hearth.window.notice
+    assert notice.text.startswith("Deleted “Name a colour.”") and notice.action.text() == "Undo"
+    qtbot.mouseClick(notice.action, Qt.LeftButton)
+    assert sorted(hearth.window.conversations.titles()) == sorted(titles)
+    assert hearth.chat.conversation.id == doomed and widgets(hearth)[0].text == "Name a colour."
+
+    hearth.chat.set_pinned(kept, True)
+    assert hearth.window.conversations.titles()[0] == "📌 Say hello."
+
+
+def test_search_jumps_to_the_message_in_its_branch(qtbot, make_hearth):
+    hearth = make_hearth()
+    wait_ready(qtbot, hearth)
+    ask(qtbot, hearth, "Tell me about the platypus.")
+    target = hearth.chat.conversation.id
+    for _ in range(3):  # enough messages after it that it is off screen
+        ask(qtbot, hearth, "Tell me another fact about the ocean.")
+    hearth.chat.new_conversation()
+
+    qtbot.keyClick(hearth.window, Qt.Key_K, Qt.ControlModifier)
+    dialog = hearth.window._search
+    qtbot.waitUntil(dialog.isVisible, timeout=2_000)
+    qtbot.keyClicks(dialog.query, "platyp")  # the word is still being typed
+    qtbot.waitUntil(lambda: dialog.hits() != [], timeout=2_000)
+    asked = [hit.startswith("Tell me about the platypus. · You") for hit in dialog.hits()]
+    assert asked.count(True) == 1 and dialog.results.currentRow() == 0
+    for _ in range(asked.index(True)):
+        qtbot.keyClick(dialog.results, Qt.Key_Down)
+    dialog.query.setFocus()
+    qtbot.keyClick(dialog.query, Qt.Key_Return)
+    assert not dialog.isVisible()
+    assert hearth.chat.conversation.id == target
+    found = hearth.window.view.found
+    assert found is not None and found.text == "Tell me about the platypus."
+    assert found.property("found") is True
+    qtbot.waitUntil(lambda: not found.visibleRegion().isEmpty(), timeout=2_000)
+
+
+def test_export_then_import_gives_the_same_conversation(qtbot, make_hearth, tmp_path):
+    hearth = make_hearth()
+    wait_ready(qtbot, hearth)
+    ask(qtbot, hearth, "What is the capital of France?")
+    qtbot.mouseClick(last_reply(hearth).regenerate_button, Qt.LeftButton)  # a second branch to carry over
+    qtbot.waitUntil(lambda: not hearth.chat.busy, timeout=60_000)
+    hearth.chat.set_conversation_settings({"top_k": 12})
+    original = hearth.chat.conversation
+    assert hearth.chat.export_conversation(str(tmp_path / "chat.json"))
+    assert hearth.chat.export_conversation(str(tmp_path / "chat.md"))
+    markdown = (tmp_path / "chat.md").read_text()
+    assert markdown.startswith("# What is the capital of France?") and "## You" in markdown
+
+    assert hearth.chat.import_conversation(str(tmp_path / "chat.json"))
+    copy = hearth.chat.conversation
+    assert copy.id != original.id and copy.title == original.title and copy.options == {"top_k": 12}
+
+    def shape(conversation_id):
+        return [(m.role, m.content, m.status, m.n_tokens, m.finish, m.options)
+                for m in hearth.store.all_messages(conversation_id)]
+
+    assert shape(copy.id) == shape(original.id)
+    assert [m.content for m in hearth.store.messages(copy.id)] == \
+        [m.content for m in hearth.store.messages(original.id)]
+    assert widgets(hearth)[1].version_text == "2/2"
+
+    # The OpenAI messages format imports too; a broken file says why and changes nothing.
+    openai = tmp_path / "openai.json"
+    openai.write_text(json.dumps({"messages": [
+        {"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": [{"type": "text", "text": "Hello!"}]}]}))
+    assert hearth.chat.import_conversation(str(openai))
+    assert hearth.chat.conversation.system_prompt == "Be brief."
+    assert [w.text for w in widgets(hearth)] == ["Hi", "Hello!"]
+    count = len(hearth.store.conversations())
+    broken = tmp_path / "broken.json"
+    broken.write_text('[{"role": "wizard", "content": "x"}]')
+    assert not hearth.chat.import_conversation(str(broken))
+    assert "wizard" in hearth.window.notice.text and len(hearth.store.conversations()) == count
+
+
+def test_a_reply_with_a_table_and_python_renders_with_highlighting_and_copy(qtbot, make_hearth, tmp_path):
+    reply = ("Here you are:\n\n| Language | Typing |\n|---|---|\n| Python | dynamic |\n| Rust | static |\n\n"
+             "```python\ndef greet(name):\n    return f\"Hello, {name}\"\n```\n\nSee [the docs](https://docs.python.org).")
+    chat = tmp_path / "chat.json"
+    chat.write_text(json.dumps([{"role": "user", "content": "Compare"}, {"role": "assistant", "content": reply}]))
+    hearth = make_hearth()
+    assert hearth.chat.import_conversation(str(chat))
+    body = widgets(hearth)[1].body
+    html = body.toHtml()
+    document = body.document()
+    frame_tables = [f for f in document.rootFrame().childFrames() if f.__class__.__name__ == "QTextTable"]
+    assert len(frame_tables) == 2  # the Markdown table, and the code block's frame
+    assert frame_tables[0].rows() == 3 and frame_tables[0].columns() == 2
+    assert "Rust" in body.toPlainText() and "|" not in body.toPlainText()  # a table, not pipes
+    assert "def greet" in body.toPlainText() and "```" not in body.toPlainText()
+    assert 'font-weight' in html and html.count("color:#") >= 3  # keywords and strings are coloured
+    assert body.code_blocks == ['def greet(name):\n    return f"Hello, {name}"\n']
+    body.anchorClicked.emit(__import__("PySide6.QtCore", fromlist=["QUrl"]).QUrl("copy:0"))
+    assert QGuiApplication.clipboard().text() == body.code_blocks[0]
+
+
+def test_streaming_renders_markdown_as_it_grows_and_shows_stats(qtbot, make_hearth):
+    hearth = make_hearth()
+    wait_ready(qtbot, hearth)
+    type_and_enter(qtbot, hearth, "List three fruits as a Markdown bullet list.")
+    qtbot.waitUntil(lambda: not hearth.chat.busy, timeout=60_000)
+    reply = last_reply(hearth)
+    message = hearth.store.messages(hearth.chat.conversation.id)[-1]
+    assert message.status == states.DONE and message.first_token_seconds > 0
+    assert f"first words in {message.first_token_seconds:.2f} s" in reply.status_text
+    assert "tok/s" in reply.status_text and "SmolLM2" in reply.status_text
+    gauge = hearth.window.context_gauge
+    assert gauge.value() > 0 and gauge.format().startswith("Context ") and gauge.maximum() == hearth.chat.n_ctx
