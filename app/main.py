@@ -6,6 +6,7 @@ import logging
 import logging.handlers
 import signal
 import sys
+import threading
 from dataclasses import asdict
 from pathlib import Path
 
@@ -131,6 +132,9 @@ class Hearth:
         self.library.refresh()
         self.engine.start()
         self.downloads.start()  # downloads left from the last run carry on
+        from app.core.markdown_html import warm_up
+
+        threading.Thread(target=warm_up, daemon=True, name="markdown-warm-up").start()
 
     def close(self) -> None:
         # Results still on their way from worker threads must not reach a closing window.

@@ -28,19 +28,24 @@ def main(target: str) -> None:
     hearth.settings.temperature = 0.0
     hearth.window.resize(1100, 700)
     hearth.start()
-    questions = ["What is the capital of France?", "Give me three tips for a good night's sleep."]
+    questions = ["What is the capital of France?", "Write a Python function that reverses a string."]
+    regenerated = []
 
     def step() -> None:
         if hearth.chat.state == "ready" and not hearth.chat.busy:
             if questions:
                 hearth.window.input.setPlainText(questions.pop(0))
                 hearth.window._send(hearth.window.input.toPlainText())
+            elif not regenerated:  # a second version of the last reply: the "◀ 2/2 ▶" shows
+                regenerated.append(True)
+                hearth.chat.set_conversation_settings({"temperature": 0.7, "seed": 11})
+                hearth.window.view.message_widgets()[-1].regenerate_button.click()
             else:
                 timer.stop()
                 QTimer.singleShot(400, finish)
 
     def finish() -> None:
-        hearth.window.input.setPlainText("Tell me more about the second tip")
+        hearth.window.input.setPlainText("Now make it handle None")
         app.processEvents()
         hearth.window.grab().save(target)
         print(f"saved {target}")

@@ -204,3 +204,62 @@ def test_streaming_renders_markdown_as_it_grows_and_shows_stats(qtbot, make_hear
     assert "tok/s" in reply.status_text and "SmolLM2" in reply.status_text
     gauge = hearth.window.context_gauge
     assert gauge.value() > 0 and gauge.format().startswith("Context ") and gauge.maximum() == hearth.chat.n_ctx
+
+
+def test_a_conversation_longer_than_a_small_context_drops_its_oldest_turns_and_says_so(qtbot, make_hearth):
+    hearth = make_hearth()
+    wait_ready(qtbot, hearth)
+    hearth.chat.set_model_context(512)  # reloads the model with a small window
+    qtbot.waitUntil(lambda: hearth.chat.state == "ready" and hearth.chat.n_ctx == 512, timeout=30_000)
+    hearth.chat.set_conversation_settings({"max_tokens": 48})
+    filler = "Here is some background you can ignore: " + "the weather was mild and the river was calm. " * 8
+    for turn in range(6):
+        ask(qtbot, hearth, f"{filler} Question {turn}: name a fruit.")
+        if "no longer fit" in hearth.window.notice.text:
+            break
+    assert "no longer fit in the model's context window (512 tokens)" in hearth.window.notice.text
+    reply = hearth.store.messages(hearth.chat.conversation.id)[-1]
+    assert reply.status == states.DONE and reply.content.strip()  # a reply, not an error
+    gauge = hearth.window.context_gauge
+    assert gauge.maximum() == 512 and gauge.value() <= 512
+    assert len(hearth.store.messages(hearth.chat.conversation.id)) >= 6  # nothing was deleted from disk
+
+
+def test_conversation_settings_dialog_keeps_choices_per_conversation(qtbot, make_hearth):
+    hearth = make_hearth()
+    wait_ready(qtbot, hearth)
+    qtbot.keyClick(hearth.window, Qt.Key_Comma, Qt.ControlModifier)
+    dialog = hearth.window.settings_dialog
+    qtbot.waitUntil(lambda: dialog is not None and dialog.isVisible(), timeout=2_000)
+    spin, custom = dialog.fields["top_k"]
+    assert not spin.isEnabled() and spin.value() == 40 and "Hearth" in custom.toolTip()
+    custom.setChecked(True)
+    spin.setValue(12)
+    dialog.preset_box.setCurrentIndex(dialog.preset_box.findText("Concise"))
+    dialog.preset_box.activated.emit(dialog.preset_box.currentIndex())
+    assert dialog.system_prompt.toPlainText().startswith("You are a helpful assistant. Answer in as few")
+    dialog.accept()
+    conversation = hearth.store.conversation(hearth.chat.conversation.id)
+    assert conversation.options == {"top_k": 12}
+    assert conversation.system_prompt.startswith("You are a helpful assistant. Answer in as few")
+    assert hearth.window.system_prompt.toPlainText() == conversation.system_prompt
+    reply = ask(qtbot, hearth, "Hi")
+    assert '"top_k": 12' in reply.footer.toolTip()
+
+    hearth.chat.new_conversation()  # a new conversation starts from the defaults
+    assert hearth.chat.settings_of_conversation()["top_k"] == 40
+
+
+def test_the_context_gauge_counts_a_conversation_when_it_opens(qtbot, make_hearth):
+    hearth = make_hearth()
+    wait_ready(qtbot, hearth)
+    ask(qtbot, hearth, "Tell me about the moon in three sentences.")
+    gauge = hearth.window.context_gauge
+    long_one = hearth.chat.conversation.id
+    used = gauge.value()
+    hearth.chat.new_conversation()  # only the system prompt: a few tokens
+    qtbot.waitUntil(lambda: 0 < gauge.value() < used, timeout=5_000)
+    short = gauge.value()
+    hearth.chat.open_conversation(long_one)  # counted again by the engine, with the model's template
+    qtbot.waitUntil(lambda: gauge.value() > short, timeout=5_000)
+    assert gauge.format() == f"Context {gauge.value():,} / {hearth.chat.n_ctx:,}"

@@ -167,6 +167,9 @@ class EngineClient:
         return self._request({"op": protocol.CHAT, "messages": messages, "params": params or {},
                               "piece_seconds": self._batch_seconds})
 
+    def count(self, messages: list[dict]) -> int:
+        return self._request({"op": protocol.COUNT, "messages": messages})
+
     def cancel(self, request_id: int) -> None:
         try:
             self._send({"op": protocol.CANCEL, "id": request_id})

@@ -151,6 +151,13 @@ class LlmSession:
             tokens.insert(0, bos)
         return prompt, tokens
 
+    def count(self, messages: list[dict]) -> tuple[int, int]:
+        """Tokens the prompt for ``messages`` takes (the model's own template and tokenizer), and the window."""
+        if self._llm is None:
+            raise EngineError("No model is loaded.")
+        _prompt, tokens = self._tokenize_prompt(messages)
+        return len(tokens), self._llm.n_ctx()
+
     def _fit_to_context(self, messages: list[dict], budget: int, continue_last: bool = False):
         """The prompt for ``messages``, dropping the oldest turns until it leaves room for a reply.
 

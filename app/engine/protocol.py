@@ -8,6 +8,7 @@ protocol readable in logs and easy to put behind another backend later.
 Requests (client to engine):
   {"op": "load", "id", "path", "n_ctx", "n_threads", "n_gpu_layers"}
   {"op": "chat", "id", "messages": [{"role", "content"}], "params": {...}, "piece_seconds"}
+  {"op": "count", "id", "messages"}   how many tokens the prompt for these messages takes
   {"op": "cancel", "id"}            ends the request with that id early
   {"op": "shutdown"}
 
@@ -17,6 +18,7 @@ Events (engine to client):
   {"event": "started", "id", "prompt_tokens", "notice"}  a chat's prompt is ready
   {"event": "piece", "id", "text", "n"}                  ``n`` tokens' worth of text
   {"event": "done", "id", "reason", "stats": {...}}      reason: stop | length | cancelled
+  {"event": "counted", "id", "tokens", "n_ctx"}          the answer to "count"
   {"event": "error", "id", "op", "path", "message", "detail"}   op and path: the failed request's
 
 The speech engine (``python -m app.engine.speech_worker``) speaks the same way:
@@ -33,7 +35,8 @@ from __future__ import annotations
 
 import json
 
-LOAD, CHAT, CANCEL, SHUTDOWN = "load", "chat", "cancel", "shutdown"
+LOAD, CHAT, COUNT, CANCEL, SHUTDOWN = "load", "chat", "count", "cancel", "shutdown"
+COUNTED = "counted"
 READY, LOADED, STARTED, PIECE, DONE, ERROR = "ready", "loaded", "started", "piece", "done", "error"
 # Made by the client, never sent on the wire: the process ended unasked.
 CRASHED = "crashed"

@@ -69,6 +69,9 @@ class Worker:
                     self._load(request)
                 elif op == protocol.CHAT:
                     self._chat(request)
+                elif op == protocol.COUNT:
+                    tokens, n_ctx = self.session.count(request.get("messages") or [])
+                    self.send({"event": protocol.COUNTED, "id": request_id, "tokens": tokens, "n_ctx": n_ctx})
                 else:
                     self.send({"event": protocol.ERROR, "id": request_id, "message": f"Unknown request {op!r}."})
             except HearthError as error:

@@ -19,6 +19,7 @@ class EngineBridge(QObject):
     reply_started = Signal(int, int, str)  # request id, prompt tokens, notice
     piece_received = Signal(int, str, int)  # request id, text, tokens
     reply_finished = Signal(int, str, dict)  # request id, reason, stats
+    tokens_counted = Signal(int, int, int)  # request id, tokens, context window
     load_failed = Signal(str, str, str)  # model path, message, detail
     request_failed = Signal(int, str, str)  # a chat (or other non-load) request: id, message, detail
     crashed = Signal(str, list)  # message, request ids that will never be answered
@@ -35,6 +36,8 @@ class EngineBridge(QObject):
             self.reply_started.emit(event["id"], event.get("prompt_tokens", 0), event.get("notice", ""))
         elif kind == protocol.DONE:
             self.reply_finished.emit(event["id"], event.get("reason", ""), event.get("stats", {}))
+        elif kind == protocol.COUNTED:
+            self.tokens_counted.emit(event["id"], event.get("tokens", 0), event.get("n_ctx", 0))
         elif kind == protocol.LOADED:
             self.model_loaded.emit(event["id"], event.get("model", {}))
         elif kind == protocol.ERROR:
@@ -54,6 +57,9 @@ class EngineBridge(QObject):
 
     def chat(self, messages: list[dict], params: dict | None = None) -> int:
         return self.client.chat(messages, params)
+
+    def count(self, messages: list[dict]) -> int:
+        return self.client.count(messages)
 
     def cancel(self, request_id: int) -> None:
         self.client.cancel(request_id)

@@ -137,6 +137,7 @@ class MainWindow(QMainWindow):
         self.context_gauge.setMaximumWidth(180)
         self.context_gauge.setFormat("Context: no reply yet")
         self.context_gauge.setValue(0)
+        self.context_gauge.setProperty("full", False)
         self.context_gauge.setToolTip("How much of the model's context window the conversation uses, counted "
                                       "with the model's own tokenizer at the last reply")
         for label, name in ((self.status_model, "statusModel"), (self.status_state, "statusState"),
@@ -221,7 +222,6 @@ class MainWindow(QMainWindow):
         chat.message_focused.connect(self.view.focus_message)
         chat.conversation_deleted.connect(self._on_deleted)
         chat.context_measured.connect(self._on_context)
-        chat.busy_changed.connect(self.view.set_busy)
         self.view.edit_requested.connect(self._edit)
         self.view.regenerate_requested.connect(chat.regenerate)
         self.view.continue_requested.connect(chat.continue_reply)
@@ -298,7 +298,10 @@ class MainWindow(QMainWindow):
 
     def _edit(self, message_id: int, text: str) -> None:
         self._flush_system_prompt()
-        self.chat.edit(message_id, text)
+        if not self.chat.edit(message_id, text):
+            widget = self.view.widget_of(message_id)
+            if widget is not None:
+                widget.start_edit(text)  # not sent (a reply is still being written): keep the words
 
     def edit_last_message(self) -> None:
         widget = self.view.last_user_message()
@@ -312,9 +315,11 @@ class MainWindow(QMainWindow):
         self.context_gauge.setRange(0, size)
         self.context_gauge.setValue(min(used, size))
         self.context_gauge.setFormat(f"Context {used:,} / {size:,}")
-        self.context_gauge.setProperty("full", used >= size * 0.9)
-        self.context_gauge.style().unpolish(self.context_gauge)
-        self.context_gauge.style().polish(self.context_gauge)
+        full = used >= size * 0.9
+        if self.context_gauge.property("full") != full:  # restyling costs a few ms: only on a change
+            self.context_gauge.setProperty("full", full)
+            self.context_gauge.style().unpolish(self.context_gauge)
+            self.context_gauge.style().polish(self.context_gauge)
 
     def open_search(self) -> None:
         if self._search is None:

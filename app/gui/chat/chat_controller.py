@@ -24,6 +24,7 @@ from app.settings import Settings
 log = logging.getLogger("hearth.chat")
 
 SAVE_SECONDS = 0.3
+WAIT_FOR_REPLY = "A reply is being written: wait for it to finish, or stop it (Esc)."
 
 # What the status bar says about the model.
 NO_MODEL, LOADING, READY, GENERATING, FAILED, STOPPED_ENGINE = (
@@ -76,6 +77,8 @@ class ChatController(QObject):
         engine.load_failed.connect(self._on_load_failed)
         engine.request_failed.connect(self._on_failed)
         engine.crashed.connect(self._on_crashed)
+        engine.tokens_counted.connect(self._on_counted)
+        self._count_request = 0
 
     # -- conversations ----------------------------------------------------------------
     def refresh_conversations(self) -> None:
@@ -99,7 +102,7 @@ class ChatController(QObject):
             self.error_raised.emit(error.message)
             return
         self.settings.last_conversation = conversation_id
-        self.conversation_opened.emit(self.conversation, self.store.messages(conversation_id))
+        self._reopen()
 
     def open_latest_or_new(self) -> None:
         conversations = self.store.conversations()
@@ -298,6 +301,7 @@ class ChatController(QObject):
         self.model_defaults = dict(model.get("sampling") or {})
         self.n_ctx = int(model.get("n_ctx") or 0)
         self._set_state(GENERATING if self.busy else READY)
+        self.measure_context()
 
     def _notice_once(self, text: str) -> None:
         """Say a model's notice once, not again with every reply."""
@@ -357,7 +361,10 @@ class ChatController(QObject):
 
     def show_version(self, message_id: int, step: int) -> None:
         """Show the previous (-1) or next (+1) version of a message, with its branch below it."""
-        if self.conversation is None or self.busy:
+        if self.conversation is None:
+            return
+        if self.busy:
+            self.notice_raised.emit(WAIT_FOR_REPLY)
             return
         versions = self.store.siblings(self.conversation.id).get(message_id, [message_id])
         index = versions.index(message_id) + step
@@ -371,6 +378,7 @@ class ChatController(QObject):
 
     def delete_message(self, message_id: int) -> None:
         if self.busy:
+            self.notice_raised.emit(WAIT_FOR_REPLY)
             return
         try:
             self.store.delete_message(message_id)
@@ -384,9 +392,21 @@ class ChatController(QObject):
 
     def _reopen(self) -> None:
         self.conversation_opened.emit(self.conversation, self.store.messages(self.conversation.id))
+        self.measure_context()
+
+    def measure_context(self) -> None:
+        """Ask the engine how much of its window the conversation on screen takes (answered by
+        ``context_measured``); only while a model is ready, so nothing starts an engine for it."""
+        if self.conversation is not None and self.state == READY and not self.busy:
+            self._count_request = self.engine.count(self._history(self.conversation.id))
+
+    def _on_counted(self, request_id: int, tokens: int, n_ctx: int) -> None:
+        if request_id == self._count_request and n_ctx:
+            self.context_measured.emit(tokens, n_ctx)
 
     def _can_start(self) -> bool:
         if self.busy:
+            self.notice_raised.emit(WAIT_FOR_REPLY)
             return False
         if not self.model_path:
             self.error_raised.emit("Choose a model first: pick one above, or open a GGUF file.")

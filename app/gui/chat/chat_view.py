@@ -51,7 +51,6 @@ class ChatView(QScrollArea):
         self._first_built = 0  # index in _messages of the oldest message with a widget
         self._widgets: dict[int, MessageWidget] = {}
         self._versions: dict[int, list[int]] = {}
-        self._busy = False
         self._found: MessageWidget | None = None
         self._follow = True
         self.verticalScrollBar().rangeChanged.connect(self._on_range_changed)
@@ -98,12 +97,6 @@ class ChatView(QScrollArea):
         widget = self._widgets.get(message.id)
         if widget is not None:
             widget.set_status(message)
-            widget.set_busy(self._busy)
-
-    def set_busy(self, busy: bool) -> None:
-        self._busy = busy
-        for widget in self._widgets.values():
-            widget.set_busy(busy)
 
     def show_earlier(self) -> None:
         """Build the page of messages before the oldest one shown, keeping the reader's place."""
@@ -156,7 +149,6 @@ class ChatView(QScrollArea):
     def _add(self, message: Message, position: int | None = None) -> None:
         widget = MessageWidget(message, self._column)
         widget.set_versions(self._versions.get(message.id, [message.id]))
-        widget.set_busy(self._busy)
         widget.edit_requested.connect(self.edit_requested)
         widget.regenerate_requested.connect(self.regenerate_requested)
         widget.continue_requested.connect(self.continue_requested)

@@ -34,6 +34,7 @@ class MessageBody(QTextBrowser):
         self.setOpenLinks(False)
         self.anchorClicked.connect(self._on_link)
         self._code_blocks: list[str] = []
+        self._markdown = markdown_html.BlockRenderer()
         self.setUndoRedoEnabled(False)
         # Opaque on purpose: a see-through body would make every update repaint the bubble
         # (and its style sheet) behind it. The bubble's colour comes in through the palette.
@@ -48,7 +49,7 @@ class MessageBody(QTextBrowser):
 
     def set_markdown(self, text: str) -> None:
         dark = self.palette().color(QPalette.Base).lightness() < 128
-        rendered = markdown_html.render(text, dark=dark)
+        rendered = self._markdown.render(text, dark=dark)
         self._code_blocks = rendered.code_blocks
         self.setHtml(rendered.html)
         self._cursor = QTextCursor(self.document())

@@ -122,7 +122,7 @@ class MessageWidget(QFrame):
         self._render_timer = QTimer(self, singleShot=True, interval=RENDER_EVERY_MS)
         self._render_timer.timeout.connect(self._render)
         self.copy_button.clicked.connect(lambda: QGuiApplication.clipboard().setText(self._text))
-        self.edit_button.clicked.connect(self.start_edit)
+        self.edit_button.clicked.connect(lambda: self.start_edit())
         self.cancel_edit_button.clicked.connect(self.cancel_edit)
         self.save_edit_button.clicked.connect(self._save_edit)
         self.regenerate_button.clicked.connect(lambda: self.regenerate_requested.emit(self.message_id))
@@ -133,6 +133,8 @@ class MessageWidget(QFrame):
 
         self._text = message.content
         self._status = message.status
+        self._shown: str | None = None
+        self._version = (1, 1)
         self._render()
         self.set_status(message)
         self.set_versions([message.id])
@@ -157,11 +159,16 @@ class MessageWidget(QFrame):
 
     def _render(self) -> None:
         if self.role == "assistant" and self._status == states.STREAMING and not self._text:
-            self.body.set_plain_text("…")
-        elif self.role == "assistant":
-            self.body.set_markdown(self._text)
+            shown = "…"
         else:
-            self.body.set_plain_text(self._text)
+            shown = self._text
+        if shown == self._shown:
+            return  # e.g. a reply that ends: its last words are already on screen
+        self._shown = shown
+        if self.role == "assistant" and shown != "…":
+            self.body.set_markdown(shown)
+        else:
+            self.body.set_plain_text(shown)
 
     # -- what the view sets -------------------------------------------------------------------
     def set_status(self, message: Message) -> None:
@@ -190,34 +197,32 @@ class MessageWidget(QFrame):
         self.continue_button.setVisible(message.role == "assistant" and not streaming and bool(message.content)
                                         and (message.finish == "length" or message.status in
                                              (states.STOPPED, states.INTERRUPTED)))
-        for button in (self.edit_button, self.regenerate_button, self.delete_button, self.copy_button):
-            button.setEnabled(not streaming)
         self.setProperty("status", message.status)
+        self._update_buttons()
 
     def set_versions(self, versions: list[int]) -> None:
         """The ids of this message's versions (itself among them): shows "◀ 2/3 ▶" when there are several."""
         several = len(versions) > 1
         index = versions.index(self.message_id) if self.message_id in versions else 0
+        self._version = (index + 1, len(versions))
         self.version_label.setText(f"{index + 1}/{len(versions)}")
         for widget in (self.previous_button, self.version_label, self.next_button):
             widget.setVisible(several)
-        self.previous_button.setEnabled(index > 0)
-        self.next_button.setEnabled(index < len(versions) - 1)
+        self._update_buttons()
 
-    def set_busy(self, busy: bool) -> None:
-        """While any reply is being written, nothing that starts another may be clicked."""
-        for button in (self.edit_button, self.regenerate_button, self.continue_button, self.delete_button,
-                       self.previous_button, self.next_button, self.save_edit_button):
-            button.setProperty("blocked", busy)
-            button.setEnabled(not busy and self._status != states.STREAMING and self._enabled_alone(button))
-
-    def _enabled_alone(self, button) -> bool:
-        if button is self.previous_button:
-            return self.version_label.text().split("/")[0] != "1"
-        if button is self.next_button:
-            current, total = self.version_label.text().split("/")
-            return current != total
-        return True
+    def _update_buttons(self) -> None:
+        """A reply being written cannot be edited, copied or deleted yet; other messages always can
+        (the controller answers a click during a reply with a notice). Each change restyles a
+        button, so only real changes are made: a reply ending must not restyle the whole column."""
+        streaming = self._status == states.STREAMING
+        current, total = self._version
+        wanted = {self.copy_button: not streaming, self.edit_button: not streaming,
+                  self.regenerate_button: not streaming, self.delete_button: not streaming,
+                  self.previous_button: not streaming and current > 1,
+                  self.next_button: not streaming and current < total}
+        for button, enabled in wanted.items():
+            if button.isEnabled() != enabled:
+                button.setEnabled(enabled)
 
     def set_found(self, found: bool) -> None:
         self.setProperty("found", found)
@@ -225,8 +230,8 @@ class MessageWidget(QFrame):
         self.style().polish(self)
 
     # -- editing ----------------------------------------------------------------------------
-    def start_edit(self) -> None:
-        self.edit_box.setPlainText(self._text)
+    def start_edit(self, text: str | None = None) -> None:
+        self.edit_box.setPlainText(self._text if text is None else text)
         self.body.hide()
         self.editor.show()
         self.edit_box.setFocus()

