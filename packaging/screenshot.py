@@ -1,6 +1,6 @@
 """Take the README's screenshot of the real window: a fresh home, the starter model, one real reply.
 
-    xvfb-run -s "-screen 0 1280x800x24" python packaging/screenshot.py resources/screenshot.png
+    xvfb-run -s "-screen 0 1280x800x24" python packaging/screenshot.py resources/screenshot.png [light|dark]
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def main(target: str) -> None:
+def main(target: str, theme: str = "light") -> None:
     os.environ.setdefault("HEARTH_HOME", tempfile.mkdtemp(prefix="hearth-shot-"))
     from PySide6.QtCore import QTimer
     from PySide6.QtGui import QIcon
@@ -26,6 +26,7 @@ def main(target: str) -> None:
     app.setWindowIcon(QIcon(str(resource("hearth.svg"))))
     hearth = Hearth(Paths.from_environment())
     hearth.settings.temperature = 0.0
+    hearth.window.set_theme(theme)
     hearth.window.resize(1100, 700)
     hearth.start()
     questions = ["What is the capital of France?", "Write a Python function that reverses a string."]
@@ -59,4 +60,4 @@ def main(target: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "resources/screenshot.png")
+    main(sys.argv[1] if len(sys.argv) > 1 else "resources/screenshot.png", *sys.argv[2:3])

@@ -4,13 +4,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QPlainTextEdit,
                                QProgressBar, QPushButton, QSplitter, QToolButton, QVBoxLayout, QWidget)
 
 from app import APP_NAME, __version__
 from app.core import sampling
 from app.core.store import Conversation, Message
+from app.gui import theme
 from app.gui.chat.chat_controller import ChatController
 from app.gui.chat.chat_view import ChatView
 from app.gui.chat.conversation_list import ConversationList
@@ -198,6 +199,7 @@ class MainWindow(QMainWindow):
             theme_menu.addAction(action)
             self.theme_actions[key] = action
         self.set_theme(self.chat.settings.theme)
+        theme.follow_system(lambda: self.chat.settings.theme)
         toolbar.addAction(self.search_action)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(QAction("&About Hearth", self, triggered=self._about))
@@ -373,11 +375,11 @@ class MainWindow(QMainWindow):
 
     def set_theme(self, key: str) -> None:
         """Light, dark, or whatever the system uses (and follow it when it changes)."""
-        scheme = {"light": Qt.ColorScheme.Light, "dark": Qt.ColorScheme.Dark}.get(key, Qt.ColorScheme.Unknown)
-        QGuiApplication.styleHints().setColorScheme(scheme)
-        self.chat.settings.theme = key if key in self.theme_actions else "system"
+        self.chat.settings.theme = theme.apply(key)
         for name, action in self.theme_actions.items():
             action.setChecked(name == self.chat.settings.theme)
+        if self.chat.conversation is not None:  # code colours are chosen when a message is drawn
+            self.view.show_messages(self.chat.store.messages(self.chat.conversation.id), self.chat.versions())
 
     def _flush_system_prompt(self) -> None:
         if self._system_timer.isActive():
