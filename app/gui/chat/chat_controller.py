@@ -10,7 +10,7 @@ import logging
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.core import fit, sampling
 from app.core import store as states
@@ -549,10 +549,14 @@ class ChatController(QObject):
             except StoreError as store_error:
                 self.error_raised.emit(store_error.message)
             self.reply_ended.emit(reply)
+        # The status bar's figures follow in the next turn of the event loop: a reply's end already
+        # saves, re-renders and swaps buttons, and the window must not stall while it does.
         if stats.get("tokens_per_second"):
-            self.speed_measured.emit(float(stats["tokens_per_second"]))
+            rate = float(stats["tokens_per_second"])
+            QTimer.singleShot(0, self, lambda: self.speed_measured.emit(rate))
         if stats and self.n_ctx:
-            self.context_measured.emit(self._prompt_tokens + int(stats.get("tokens", 0)), self.n_ctx)
+            used, size = self._prompt_tokens + int(stats.get("tokens", 0)), self.n_ctx
+            QTimer.singleShot(0, self, lambda: self.context_measured.emit(used, size))
         self.busy_changed.emit(False)
         if self.state == GENERATING:
             self._set_state(READY)
