@@ -60,7 +60,8 @@ def speak(text: str, path: Path, speed: int = 160) -> Path:
     the microphone hears the very samples a direct transcription of the file reads."""
     raw = path.with_suffix(".espeak.wav")
     subprocess.run(["espeak-ng", "-s", str(speed), "-w", str(raw), text], check=True, capture_output=True)
-    subprocess.run(["sox", str(raw), "-r", str(RATE), str(path), "rate", "-v"], check=True, capture_output=True)
+    subprocess.run(["sox", "-D", str(raw), "-r", str(RATE), str(path), "rate", "-v"],  # -D: no dither: same bytes each run
+                   check=True, capture_output=True)
     raw.unlink()
     return path
 

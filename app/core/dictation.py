@@ -114,7 +114,9 @@ class Dictation:
             if not self._draft_matches(start, end):
                 self._draft = (start, end, self.transcribe(self._utterance(start, end), True))
             return
-        if silence == 0 and len(self._buffer) - self._last_partial_at >= s.partial_every * RATE:
+        # Still speaking (or between two words): VAD ends a span on its 32 ms windows, so "no silence
+        # at all" is too strict a test and would starve the partial text on some clips.
+        if silence < s.draft_silence * RATE and len(self._buffer) - self._last_partial_at >= s.partial_every * RATE:
             self._last_partial_at = len(self._buffer)
             audio = self._buffer[max(0, start - int(s.pad * RATE)):]
             text = " ".join(p.text.strip() for p in self.transcribe(audio, False) if keep(p)).strip()
