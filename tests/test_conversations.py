@@ -4,7 +4,7 @@ Every test drives the real window with the real SmolLM2 answering through llama.
 """
 import json
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QGuiApplication
 
 from app.core import store as states
@@ -188,7 +188,7 @@ def test_a_reply_with_a_table_and_python_renders_with_highlighting_and_copy(qtbo
     assert "def greet" in body.toPlainText() and "```" not in body.toPlainText()
     assert 'font-weight' in html and html.count("color:#") >= 3  # keywords and strings are coloured
     assert body.code_blocks == ['def greet(name):\n    return f"Hello, {name}"\n']
-    body.anchorClicked.emit(__import__("PySide6.QtCore", fromlist=["QUrl"]).QUrl("copy:0"))
+    body.anchorClicked.emit(QUrl("copy:0"))  # the block's Copy link
     assert QGuiApplication.clipboard().text() == body.code_blocks[0]
 
 
