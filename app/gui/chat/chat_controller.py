@@ -349,6 +349,11 @@ class ChatController(QObject):
         """Write on from the last word of a reply that stopped at its token limit or was stopped."""
         if not self._can_start():
             return False
+        branch = self.store.messages(self.conversation.id) if self.conversation else []
+        if not branch or branch[-1].id != message_id or branch[-1].role != "assistant":
+            self.notice_raised.emit("Only the last reply of a conversation can be continued; "
+                                    "regenerate this one, or ask a follow-up.")
+            return False
         try:
             reply = self.store.message(message_id)
             self.store.update_message(reply.id, status=states.STREAMING, finish="")

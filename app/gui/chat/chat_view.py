@@ -147,7 +147,10 @@ class ChatView(QScrollArea):
 
     # -- internals ----------------------------------------------------------------------
     def _add(self, message: Message, position: int | None = None) -> None:
+        if position is None and self._widgets:
+            self._widgets[max(self._widgets)].set_last(False)
         widget = MessageWidget(message, self._column)
+        widget.set_last(position is None)
         widget.set_versions(self._versions.get(message.id, [message.id]))
         widget.edit_requested.connect(self.edit_requested)
         widget.regenerate_requested.connect(self.regenerate_requested)

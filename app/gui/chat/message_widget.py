@@ -135,6 +135,7 @@ class MessageWidget(QFrame):
         self._status = message.status
         self._shown: str | None = None
         self._version = (1, 1)
+        self._last = True  # only the newest message of the branch can be continued
         self._render()
         self.set_status(message)
         self.set_versions([message.id])
@@ -194,9 +195,10 @@ class MessageWidget(QFrame):
         self.footer.setVisible(bool(parts))
         options = message.options
         self.footer.setToolTip("Written with " + json.dumps(options) if options else "")
-        self.continue_button.setVisible(message.role == "assistant" and not streaming and bool(message.content)
-                                        and (message.finish == "length" or message.status in
-                                             (states.STOPPED, states.INTERRUPTED)))
+        self._can_continue = (message.role == "assistant" and not streaming and bool(message.content)
+                              and (message.finish == "length" or message.status in
+                                   (states.STOPPED, states.INTERRUPTED)))
+        self.continue_button.setVisible(self._can_continue and self._last)
         self.setProperty("status", message.status)
         self._update_buttons()
 
@@ -223,6 +225,10 @@ class MessageWidget(QFrame):
         for button, enabled in wanted.items():
             if button.isEnabled() != enabled:
                 button.setEnabled(enabled)
+
+    def set_last(self, last: bool) -> None:
+        self._last = last
+        self.continue_button.setVisible(self._can_continue and last)
 
     def set_found(self, found: bool) -> None:
         self.setProperty("found", found)
