@@ -52,10 +52,10 @@ LOUD = 0.02  # a sample above this is speech (espeak's silence is digital zero)
 
 def main() -> None:
     from faster_whisper import WhisperModel, decode_audio
-    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
     from app.engine.speech import find_starter_speech_model
+    from bench.qt_wait import wait
     from app.gui.voice.voice_controller import VoiceController
     from app.settings import Settings
     from tests import voice_helpers as mic
@@ -77,16 +77,6 @@ def main() -> None:
     finals: list[tuple[float, str]] = []
     voice.microphone.samples_ready.connect(lambda samples: chunks.append((time.perf_counter(), samples)))
     voice.final_text.connect(lambda _target, text, _s, _e: finals.append((time.perf_counter(), text)))
-
-    def wait(predicate, seconds: float) -> bool:
-        deadline = time.perf_counter() + seconds
-        loop = QEventLoop()
-        while time.perf_counter() < deadline:
-            if predicate():
-                return True
-            QTimer.singleShot(20, loop.quit)
-            loop.exec()
-        return predicate()
 
     if not voice.listen("dictation", continuous=True):
         raise SystemExit("could not start the microphone")

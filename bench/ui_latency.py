@@ -27,22 +27,11 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.qt_wait import wait  # noqa: E402
+
 PROBE_MS = 5
 CODE = "```python\ndef total(items):\n    return sum(item.price * item.count for item in items)\n```"
 TABLE = "| Name | Size |\n|---|---|\n| alpha | 1 |\n| beta | 2 |"
-
-
-def wait(predicate, seconds: float) -> bool:
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    deadline = time.perf_counter() + seconds
-    loop = QEventLoop()
-    while time.perf_counter() < deadline:
-        if predicate():
-            return True
-        QTimer.singleShot(10, loop.quit)
-        loop.exec()
-    return predicate()
 
 
 class Probe:

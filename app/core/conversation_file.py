@@ -10,12 +10,11 @@ import json
 from dataclasses import dataclass
 
 from app.core.errors import HearthError
-from app.core.store import Conversation, Message
+from app.core.store import ROLE_NAMES, Conversation, Message
 
 FORMAT = "hearth.conversation"
 VERSION = 1
-ROLES = ("system", "user", "assistant")
-ROLE_TITLES = {"user": "You", "assistant": "Assistant", "system": "System"}
+ROLES = tuple(ROLE_NAMES)  # system, user, assistant
 
 
 class ConversationFileError(HearthError):
@@ -35,7 +34,7 @@ def to_markdown(conversation: Conversation, branch: list[Message]) -> str:
     if conversation.system_prompt.strip():
         lines += ["**System:** " + conversation.system_prompt.strip(), ""]
     for message in branch:
-        lines += [f"## {ROLE_TITLES.get(message.role, message.role)}", "", message.content.strip(), ""]
+        lines += [f"## {ROLE_NAMES.get(message.role, message.role)}", "", message.content.strip(), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 

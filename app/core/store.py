@@ -24,6 +24,9 @@ TITLE_LENGTH = 48
 # Message states. "streaming" left behind by a crash becomes "interrupted" at the next start.
 DONE, STREAMING, STOPPED, ERROR, INTERRUPTED = "done", "streaming", "stopped", "error", "interrupted"
 
+# Who said a message, as the user reads it (the window, search results, exported Markdown).
+ROLE_NAMES = {"user": "You", "assistant": "Assistant", "system": "System"}
+
 _SCHEMA = [
     # version 1
     """
@@ -79,6 +82,15 @@ _SCHEMA = [
 ]
 
 
+def _json_object(text: str) -> dict:
+    """A settings column as a dict; empty when it is empty or not a JSON object."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 @dataclass(frozen=True)
 class Conversation:
     id: int
@@ -94,11 +106,7 @@ class Conversation:
 
     @property
     def options(self) -> dict:
-        try:
-            value = json.loads(self.settings or "{}")
-        except ValueError:
-            return {}
-        return value if isinstance(value, dict) else {}
+        return _json_object(self.settings)
 
 
 @dataclass(frozen=True)
@@ -120,11 +128,7 @@ class Message:
 
     @property
     def options(self) -> dict:
-        try:
-            value = json.loads(self.settings or "{}")
-        except ValueError:
-            return {}
-        return value if isinstance(value, dict) else {}
+        return _json_object(self.settings)
 
 
 @dataclass(frozen=True)

@@ -49,31 +49,8 @@ def run(make_worker: Callable[[EventStream], object], label: str) -> int:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format=f"%(asctime)s {label} %(levelname)s %(message)s")
-    _yield_to_the_window()
     worker = make_worker(EventStream(events))
     threading.Thread(target=worker.read_requests, args=(sys.stdin.buffer,), daemon=True, name="requests").start()
     worker.serve()
     return 0
 
-
-ENGINE_NICENESS = 5
-
-
-def _yield_to_the_window() -> None:
-    """Run a little below the window's priority. The engines keep every core busy while they
-    work; at equal priority the GUI thread waits its turn behind them and the window stutters
-    (bench/ui_latency.py). The window needs little CPU, so the engines lose almost nothing."""
-    if hasattr(os, "nice"):
-        try:
-            os.nice(ENGINE_NICENESS)
-        except OSError:
-            pass
-    elif sys.platform == "win32":
-        try:
-            import ctypes
-
-            below_normal = 0x4000
-            kernel32 = ctypes.windll.kernel32
-            kernel32.SetPriorityClass(kernel32.GetCurrentProcess(), below_normal)
-        except (AttributeError, OSError):
-            pass

@@ -4,12 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QPlainTextEdit,
                                QProgressBar, QPushButton, QSplitter, QToolButton, QVBoxLayout, QWidget)
 
 from app import APP_NAME, __version__
-from app.core import sampling
 from app.core.store import Conversation, Message
 from app.gui import theme
 from app.gui.chat.chat_controller import ChatController
@@ -199,7 +198,7 @@ class MainWindow(QMainWindow):
             theme_menu.addAction(action)
             self.theme_actions[key] = action
         self.set_theme(self.chat.settings.theme)
-        theme.follow_system(lambda: self.chat.settings.theme)
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_system_scheme)
         toolbar.addAction(self.search_action)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(QAction("&About Hearth", self, triggered=self._about))
@@ -334,14 +333,12 @@ class MainWindow(QMainWindow):
         if chat.conversation is None:
             return
         self._flush_system_prompt()
-        own = chat.conversation.options
-        defaults = sampling.effective({"temperature": chat.settings.temperature,
-                                       "max_tokens": chat.settings.max_tokens}, chat.model_defaults, {})
-        trained = self.picker.current_entry().info.context_length if self.picker.current_entry() and \
-            self.picker.current_entry().info else None
+        entry = self.picker.current_entry()
+        info = entry.info if entry is not None else None
         dialog = ConversationSettingsDialog(chat.conversation.system_prompt, chat.settings.system_prompt_presets,
-                                            own, defaults, chat.model_defaults, chat.context_for(chat.model_path),
-                                            trained, self)
+                                            chat.conversation.options, chat.default_settings(), chat.model_defaults,
+                                            chat.context_for(chat.model_path), info.context_length if info else None,
+                                            self)
         self.settings_dialog = dialog  # tests drive it
         dialog.finished.connect(lambda result: self._settings_closed(dialog, result))
         dialog.open()
@@ -356,7 +353,8 @@ class MainWindow(QMainWindow):
         self.system_prompt.setPlainText(dialog.system_prompt.toPlainText())
         self.system_prompt.blockSignals(False)
         chat.set_conversation_settings(dialog.changes())
-        chat.set_model_context(dialog.chosen_context())
+        entry = self.picker.current_entry()
+        chat.set_model_context(dialog.chosen_context(), entry.info if entry is not None else None)
 
     def export_conversation(self) -> None:
         if self.chat.conversation is None:
@@ -379,7 +377,11 @@ class MainWindow(QMainWindow):
         for name, action in self.theme_actions.items():
             action.setChecked(name == self.chat.settings.theme)
         if self.chat.conversation is not None:  # code colours are chosen when a message is drawn
-            self.view.show_messages(self.chat.store.messages(self.chat.conversation.id), self.chat.versions())
+            self.chat.reopen()
+
+    def _on_system_scheme(self, _scheme) -> None:
+        if self.chat.settings.theme == theme.SYSTEM:
+            self.set_theme(theme.SYSTEM)
 
     def _flush_system_prompt(self) -> None:
         if self._system_timer.isActive():

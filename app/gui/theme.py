@@ -56,8 +56,3 @@ def apply(choice: str) -> str:
         app.setStyleSheet(app.styleSheet())  # widgets polished by the style sheet take the new palette
     return choice
 
-
-def follow_system(current_choice) -> None:
-    """Re-apply when the system switches between light and dark, while the choice is "system"."""
-    hints = QGuiApplication.styleHints()
-    hints.colorSchemeChanged.connect(lambda _scheme: current_choice() == SYSTEM and apply(SYSTEM))

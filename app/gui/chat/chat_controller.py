@@ -70,6 +70,7 @@ class ChatController(QObject):
         self._prompt_tokens = 0
         self.n_ctx = 0
         self.model_defaults: dict = {}  # sampling the loaded model's GGUF metadata recommends
+        self._loaded: tuple[str, int] = ("", 0)  # the model path and context length last asked of the engine
         engine.model_loaded.connect(self._on_loaded)
         engine.reply_started.connect(self._on_started)
         engine.piece_received.connect(self._on_piece)
@@ -102,7 +103,7 @@ class ChatController(QObject):
             self.error_raised.emit(error.message)
             return
         self.settings.last_conversation = conversation_id
-        self._reopen()
+        self.reopen()
 
     def open_latest_or_new(self) -> None:
         conversations = self.store.conversations()
@@ -140,20 +141,22 @@ class ChatController(QObject):
         self.conversation_deleted.emit(conversation_id, title)
 
     def undo_delete(self, conversation_id: int) -> None:
-        try:
-            self.store.restore_conversation(conversation_id)
-        except StoreError as error:
-            self.error_raised.emit(error.message)
-            return
-        self.refresh_conversations()
-        self.open_conversation(conversation_id)
+        if self._stored(self.store.restore_conversation, conversation_id):
+            self.refresh_conversations()
+            self.open_conversation(conversation_id)
 
     def set_pinned(self, conversation_id: int, pinned: bool) -> None:
+        self._stored(self.store.set_pinned, conversation_id, pinned)
+        self.refresh_conversations()
+
+    def _stored(self, change, *args) -> bool:
+        """Make one change to the store; when it fails, the user reads why. True if it was made."""
         try:
-            self.store.set_pinned(conversation_id, pinned)
+            change(*args)
         except StoreError as error:
             self.error_raised.emit(error.message)
-        self.refresh_conversations()
+            return False
+        return True
 
     def set_system_prompt(self, text: str) -> None:
         if self.conversation is None or text == self.conversation.system_prompt:
@@ -166,9 +169,12 @@ class ChatController(QObject):
 
     def settings_of_conversation(self) -> dict:
         """The settings this conversation's replies are written with (every key of sampling.OPTIONS)."""
-        own = self.conversation.options if self.conversation else {}
+        return self.default_settings(self.conversation.options if self.conversation else {})
+
+    def default_settings(self, own: dict | None = None) -> dict:
+        """Hearth's settings, then the loaded model's recommendations, then ``own`` on top."""
         app_defaults = {"temperature": self.settings.temperature, "max_tokens": self.settings.max_tokens}
-        return sampling.effective(app_defaults, self.model_defaults, own)
+        return sampling.effective(app_defaults, self.model_defaults, own or {})
 
     def set_conversation_settings(self, changes: dict) -> None:
         """Keep the settings the user changed for this conversation (None: back to the default)."""
@@ -198,13 +204,10 @@ class ChatController(QObject):
 
     def open_message(self, conversation_id: int, message_id: int) -> None:
         """Open a conversation at one message (a search hit), switching to the branch that holds it."""
-        try:
-            self.store.show_branch(message_id)
-        except StoreError as error:
-            self.error_raised.emit(error.message)
+        if not self._stored(self.store.show_branch, message_id):
             return
         if self.conversation and self.conversation.id == conversation_id:
-            self._reopen()
+            self.reopen()
         else:
             self.open_conversation(conversation_id)
         self.message_focused.emit(message_id)
@@ -251,14 +254,13 @@ class ChatController(QObject):
         chosen = self.settings.model_contexts.get(path)
         return int(chosen) if isinstance(chosen, int) and chosen > 0 else self.settings.n_ctx
 
-    def set_model_context(self, n_ctx: int) -> None:
-        """The context length for the loaded model, from now on; the model reloads with it."""
+    def set_model_context(self, n_ctx: int, info: GGUFInfo | None = None) -> None:
+        """The context length for the loaded model, from now on; the model reloads with it (after the
+        same memory check as any load, when its header ``info`` is given)."""
         if not self.model_path or n_ctx == self.context_for(self.model_path):
             return
         self.settings.model_contexts[self.model_path] = int(n_ctx)
-        path, name = self.model_path, self.model_name
-        self.model_path = ""
-        self.choose_model(path, name, force=True)
+        self.choose_model(self.model_path, self.model_name, info)
 
     def fit_of(self, info: GGUFInfo) -> fit.Fit:
         """Whether a model fits with this chat's context size and GPU offload, from its metadata."""
@@ -268,8 +270,8 @@ class ChatController(QObject):
 
     def choose_model(self, path: str, name: str = "", info: GGUFInfo | None = None, force: bool = False) -> None:
         """Load a model. With its header at hand, refuse one that would not fit unless ``force``."""
-        if path == self.model_path and self.state in (LOADING, READY, GENERATING):
-            return
+        if (path, self.context_for(path)) == self._loaded and self.state in (LOADING, READY, GENERATING):
+            return  # already there, with this context length
         if info is not None and not force:
             verdict = self.fit_of(info)
             if verdict.verdict == fit.WONT_FIT:
@@ -287,6 +289,7 @@ class ChatController(QObject):
             except StoreError as error:
                 log.warning("could not remember the model: %s", error.detail)
         self._set_state(LOADING)
+        self._loaded = (path, self.context_for(path))
         self.engine.load(
             path, n_ctx=self.context_for(path), n_threads=self.settings.n_threads,
             n_gpu_layers=self.settings.n_gpu_layers)
@@ -342,7 +345,7 @@ class ChatController(QObject):
         except StoreError as error:
             self.error_raised.emit(error.message)
             return False
-        self._reopen()
+        self.reopen()
         return self._generate(reply, "")
 
     def continue_reply(self, message_id: int) -> bool:
@@ -373,29 +376,21 @@ class ChatController(QObject):
             return
         versions = self.store.siblings(self.conversation.id).get(message_id, [message_id])
         index = versions.index(message_id) + step
-        if 0 <= index < len(versions):
-            try:
-                self.store.show_branch(versions[index])
-            except StoreError as error:
-                self.error_raised.emit(error.message)
-                return
-            self._reopen()
+        if 0 <= index < len(versions) and self._stored(self.store.show_branch, versions[index]):
+            self.reopen()
 
     def delete_message(self, message_id: int) -> None:
         if self.busy:
             self.notice_raised.emit(WAIT_FOR_REPLY)
             return
-        try:
-            self.store.delete_message(message_id)
-        except StoreError as error:
-            self.error_raised.emit(error.message)
-            return
-        self._reopen()
+        if self._stored(self.store.delete_message, message_id):
+            self.reopen()
 
     def versions(self) -> dict[int, list[int]]:
         return self.store.siblings(self.conversation.id) if self.conversation else {}
 
-    def _reopen(self) -> None:
+    def reopen(self) -> None:
+        """Show the conversation on screen again from the store (a new branch, a new theme…)."""
         self.conversation_opened.emit(self.conversation, self.store.messages(self.conversation.id))
         self.measure_context()
 
@@ -436,7 +431,7 @@ class ChatController(QObject):
             self.message_added.emit(user)
             self.message_added.emit(reply)
         else:
-            self._reopen()
+            self.reopen()
         return self._generate(reply, "")
 
     def _generate(self, reply: Message, text: str, continuing: bool = False) -> bool:

@@ -14,10 +14,9 @@ from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QPus
                                QWidget)
 
 from app.core import store as states
-from app.core.store import Message
+from app.core.store import ROLE_NAMES, Message
 from app.gui.chat.message_body import MessageBody
 
-ROLE_NAMES = {"user": "You", "assistant": "Assistant", "system": "System"}
 STATUS_TEXT = {
     states.STREAMING: "",
     states.STOPPED: "Stopped",

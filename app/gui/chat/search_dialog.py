@@ -7,9 +7,8 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout
 
-from app.core.store import SearchHit
+from app.core.store import ROLE_NAMES, SearchHit
 
-ROLE = {"user": "You", "assistant": "Assistant", "system": "System"}
 
 
 class SearchDialog(QDialog):
@@ -56,7 +55,7 @@ class SearchDialog(QDialog):
         hits = self._search(text)
         for hit in hits:
             snippet = html.escape(hit.snippet).replace("[", "<b>").replace("]", "</b>")
-            item = QListWidgetItem(f"{hit.title} · {ROLE.get(hit.role, hit.role)}\n{_plain(hit.snippet)}")
+            item = QListWidgetItem(f"{hit.title} · {ROLE_NAMES.get(hit.role, hit.role)}\n{_plain(hit.snippet)}")
             item.setData(Qt.UserRole, (hit.conversation_id, hit.message_id))
             item.setToolTip(snippet)
             self.results.addItem(item)
