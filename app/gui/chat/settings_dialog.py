@@ -48,8 +48,11 @@ class ConversationSettingsDialog(QDialog):
                 spin.setDecimals(option.decimals)
                 spin.setSingleStep(0.05)
             spin.setRange(option.minimum, option.maximum)
+            if option.default is None:  # the seed: "random" unless one is set
+                spin.setRange(option.minimum - 1, option.maximum)
+                spin.setSpecialValueText("random")
             value = own.get(option.key, defaults.get(option.key))
-            spin.setValue(value if value is not None else 0)
+            spin.setValue(value if value is not None else spin.minimum())
             custom = QCheckBox("set here")
             custom.setChecked(option.key in own)
             source = "the model's file" if option.key in from_model else "Hearth"
@@ -88,7 +91,8 @@ class ConversationSettingsDialog(QDialog):
         """Each sampling key: its value when set here, None for the default."""
         result = {}
         for key, (spin, custom) in self.fields.items():
-            result[key] = spin.value() if custom.isChecked() else None
+            chosen = custom.isChecked() and not (spin.specialValueText() and spin.value() == spin.minimum())
+            result[key] = spin.value() if chosen else None
         return result
 
     def chosen_context(self) -> int:
