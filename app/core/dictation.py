@@ -140,7 +140,10 @@ class Dictation:
             text = " ".join(p.text.strip() for p in pieces).strip()
             self.on_final(Piece(text, (self._offset + start) / RATE, (self._offset + end) / RATE,
                                 max(p.no_speech_prob for p in pieces), min(p.avg_logprob for p in pieces)))
-        self._drop(end)
+        # The pad after the speech went into this utterance. Dropping only up to the speech's end let
+        # the VAD, whose edges wobble between passes, find a sliver of the last word in the pad and
+        # transcribe it again as an utterance of its own (a repeated word or sentence).
+        self._drop(min(len(self._buffer), end + int(self.settings.pad * RATE)))
         self._speech_start = None
 
     def _drop(self, count: int) -> None:
