@@ -90,16 +90,17 @@ def test_delete_a_message_and_a_conversation_with_undo_and_pin(qtbot, make_heart
     ask(qtbot, hearth, "Name a colour.")
     doomed = hearth.chat.conversation.id
     titles = hearth.window.conversations.titles()
+    doomed_title = hearth.store.conversation(doomed).title  # named by the model after the first exchange
     hearth.chat.delete_conversation(doomed)
-    assert "Name a colour." not in hearth.window.conversations.titles()
+    assert doomed_title not in hearth.window.conversations.titles()
     notice = hearth.window.notice
-    assert notice.text.startswith("Deleted “Name a colour.”") and notice.action.text() == "Undo"
+    assert notice.text.startswith(f"Deleted “{doomed_title}”") and notice.action.text() == "Undo"
     qtbot.mouseClick(notice.action, Qt.LeftButton)
     assert sorted(hearth.window.conversations.titles()) == sorted(titles)
     assert hearth.chat.conversation.id == doomed and widgets(hearth)[0].text == "Name a colour."
 
     hearth.chat.set_pinned(kept, True)
-    assert hearth.window.conversations.titles()[0] == "📌 Say hello."
+    assert hearth.window.conversations.titles()[0] == "📌 " + hearth.store.conversation(kept).title
 
 
 def test_search_jumps_to_the_message_in_its_branch(qtbot, make_hearth):
@@ -116,7 +117,8 @@ def test_search_jumps_to_the_message_in_its_branch(qtbot, make_hearth):
     qtbot.waitUntil(dialog.isVisible, timeout=2_000)
     qtbot.keyClicks(dialog.query, "platyp")  # the word is still being typed
     qtbot.waitUntil(lambda: dialog.hits() != [], timeout=2_000)
-    asked = [hit.startswith("Tell me about the platypus. · You") for hit in dialog.hits()]
+    title = hearth.store.conversation(target).title
+    asked = [hit.startswith(f"{title} · You") and "platypus" in hit for hit in dialog.hits()]
     assert asked.count(True) == 1 and dialog.results.currentRow() == 0
     for _ in range(asked.index(True)):
         qtbot.keyClick(dialog.results, Qt.Key_Down)
@@ -141,7 +143,7 @@ def test_export_then_import_gives_the_same_conversation(qtbot, make_hearth, tmp_
     assert hearth.chat.export_conversation(str(tmp_path / "chat.json"))
     assert hearth.chat.export_conversation(str(tmp_path / "chat.md"))
     markdown = (tmp_path / "chat.md").read_text()
-    assert markdown.startswith("# What is the capital of France?") and "## You" in markdown
+    assert markdown.startswith(f"# {original.title}\n") and "## You" in markdown
 
     assert hearth.chat.import_conversation(str(tmp_path / "chat.json"))
     copy = hearth.chat.conversation

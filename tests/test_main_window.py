@@ -27,9 +27,10 @@ def last_reply(hearth):
 
 
 def ask(qtbot, hearth, text="What is the capital of France?"):
-    """Type a message, press Enter, wait for the whole reply; return the reply's widget."""
+    """Type a message, press Enter, wait for the whole reply (and the title the model then gives a new
+    conversation, which also takes the engine); return the reply's widget."""
     type_and_enter(qtbot, hearth, text)
-    qtbot.waitUntil(lambda: not hearth.chat.busy, timeout=60_000)
+    qtbot.waitUntil(lambda: not hearth.chat.busy and not hearth.chat.titling, timeout=60_000)
     return last_reply(hearth)
 
 
@@ -60,7 +61,11 @@ def test_asks_the_starter_model_and_reads_paris(qtbot, make_hearth, smollm_path)
     assert "Paris" in reply.text
     assert window.status_speed.text().endswith("tok/s")
     assert float(window.status_speed.text().split()[0]) > 0
+    # Named after the question at once, then by the model from the first exchange.
     assert window.conversations.titles()[0] == "What is the capital of France?"
+    qtbot.waitUntil(lambda: not hearth.chat.titling, timeout=30_000)
+    title = window.conversations.titles()[0]
+    assert title != "What is the capital of France?" and "France" in title and len(title) <= 60
 
 
 def test_shift_enter_is_a_new_line(qtbot, make_hearth):
@@ -191,7 +196,9 @@ def test_conversations_new_rename_delete_and_survive_reopening(qtbot, make_heart
     qtbot.mouseClick(hearth.window.conversations.new_button, Qt.LeftButton)
     assert hearth.window.view.message_widgets() == []
     assert len(hearth.window.conversations.titles()) == 2
+    assert hearth.chat.titling  # the model is naming the first conversation: the user's name wins
     hearth.chat.rename_conversation(first_id, "Geography")
+    qtbot.waitUntil(lambda: not hearth.chat.titling, timeout=30_000)
     assert "Geography" in hearth.window.conversations.titles()
     hearth.window.conversations.list.setCurrentRow(hearth.window.conversations.titles().index("Geography"))
     assert hearth.chat.conversation.id == first_id

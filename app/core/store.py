@@ -240,6 +240,13 @@ class Store:
         title = title.strip() or DEFAULT_TITLE
         self._write("UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id))
 
+    def retitle(self, conversation_id: int, title: str, replaces: str) -> bool:
+        """Set a title made for the conversation, only if it is still called ``replaces`` (a name the
+        user gave it in the meantime stays). True when the title changed."""
+        cursor = self._write("UPDATE conversations SET title = ? WHERE id = ? AND title = ?",
+                             (title_from(title), conversation_id, replaces))
+        return cursor.rowcount > 0
+
     def set_system_prompt(self, conversation_id: int, system_prompt: str) -> None:
         self._write("UPDATE conversations SET system_prompt = ? WHERE id = ?", (system_prompt, conversation_id))
 

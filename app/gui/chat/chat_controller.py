@@ -17,7 +17,8 @@ from app.core import store as states
 from app.core import conversation_file
 from app.core.errors import HearthError, StoreError
 from app.core.gguf_info import GGUFInfo
-from app.core.store import Conversation, Message, Store
+from app.core.store import Conversation, Message, Store, title_from
+from app.gui.chat.titler import Titler
 from app.gui.engine_bridge import EngineBridge
 from app.settings import Settings
 
@@ -80,6 +81,9 @@ class ChatController(QObject):
         engine.crashed.connect(self._on_crashed)
         engine.tokens_counted.connect(self._on_counted)
         self._count_request = 0
+        self.titler = Titler(store, engine, self)
+        self._title_pending: Message | None = None  # a first reply whose conversation may get a title
+        self.titler.titled.connect(self._on_titled)
 
     # -- conversations ----------------------------------------------------------------
     def refresh_conversations(self) -> None:
@@ -440,6 +444,7 @@ class ChatController(QObject):
         self._text = text
         self._last_save = self._reply_started_at = time.monotonic()
         self._first_piece_at = 0.0
+        self.titler.cancel()  # the engine answers one request at a time: the user's turn goes first
         history = self._history(self.conversation.id, keep_last_reply=continuing)
         self._params = {k: v for k, v in self.settings_of_conversation().items() if v is not None}
         self._request = self.engine.chat(history, {**self._params, "continue": continuing})
@@ -530,6 +535,31 @@ class ChatController(QObject):
             self._set_state(STOPPED_ENGINE)
         self.error_raised.emit(text)
 
+    @property
+    def titling(self) -> bool:
+        """A title is being made for a conversation (or about to be asked for)."""
+        return self._title_pending is not None or self.titler.busy
+
+    def _title_after(self) -> None:
+        """After the first exchange, ask the model for a title, unless the conversation was renamed."""
+        reply, self._title_pending = self._title_pending, None
+        if reply is None:
+            return
+        try:
+            question = self.store.message(reply.parent_id)
+            conversation = self.store.conversation(reply.conversation_id)
+        except (StoreError, LookupError):
+            return
+        if question.parent_id is not None or question.role != "user" or not reply.content.strip() or self.busy:
+            return
+        if conversation.title == title_from(question.content):
+            self.titler.request(conversation.id, question.content, reply.content, replaces=conversation.title)
+
+    def _on_titled(self, conversation_id: int, title: str) -> None:
+        if self.conversation and self.conversation.id == conversation_id:
+            self.conversation = self.store.conversation(conversation_id)
+        self.refresh_conversations()
+
     def _finish(self, status: str, *, stats: dict | None = None, error: str = "") -> None:
         reply, self._reply = self._reply, None
         self._request = 0
@@ -549,6 +579,9 @@ class ChatController(QObject):
             except StoreError as store_error:
                 self.error_raised.emit(store_error.message)
             self.reply_ended.emit(reply)
+            if status == states.DONE and reply.parent_id is not None:  # after this turn: no stall here
+                self._title_pending = reply
+                QTimer.singleShot(0, self, self._title_after)
         # The status bar's figures follow in the next turn of the event loop: a reply's end already
         # saves, re-renders and swaps buttons, and the window must not stall while it does.
         if stats.get("tokens_per_second"):
