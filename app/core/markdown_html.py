@@ -23,6 +23,7 @@ SAFE_SCHEMES = ("http:", "https:", "mailto:")
 class Rendered:
     html: str
     code_blocks: list[str] = field(default_factory=list)  # the text each copy:N link copies
+    blocks: list[str] = field(default_factory=list)  # the HTML of each Markdown block, in order
 
 
 def _code_colours(dark: bool) -> tuple[str, str]:
@@ -130,12 +131,14 @@ class BlockRenderer:
             found = self._cache.get(key)
             if found is None:
                 rendered = render(block, dark, first_code_block=len(code))
-                found = (rendered.html, rendered.code_blocks)
+                # Without the line break markdown-it ends a block with, Qt reads no space between blocks,
+                # whether it gets them all at once or one at a time (``MessageBody`` adds them singly).
+                found = (rendered.html.strip(), rendered.code_blocks)
             cache[key] = found
             parts.append(found[0])
             code.extend(found[1])
         self._cache = cache
-        return Rendered("".join(parts), code)
+        return Rendered("".join(parts), code, parts)
 
 
 def warm_up() -> None:

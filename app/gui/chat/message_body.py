@@ -6,14 +6,19 @@ a 2-core machine that GUI work cut llama.cpp's token rate by a third
 (``bench/engine_throughput.py`` measured 0.65 of the plain loop). The widget's
 height, and with it the column's layout, changes only when the document's does.
 A growing reply is re-rendered by its message widget a few times a second, each
-finished Markdown block only once (``markdown_html.BlockRenderer``).
+finished Markdown block only once (``markdown_html.BlockRenderer``), and the
+document is changed only from the first block that changed: ``setHtml`` of the
+whole reply each time costs parsing and layout in proportion to its length
+(about 2 ms at 2,400 characters and 6 ms at 19,000 on two cores), paid on
+every update while it streams.
 """
 from __future__ import annotations
 
 import math
 
 from PySide6.QtCore import QSizeF, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QPalette
+from PySide6.QtGui import (QDesktopServices, QPalette, QTextBlockFormat, QTextCursor, QTextDocument,
+                           QTextDocumentFragment)
 from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser
 
 from app.core import markdown_html
@@ -35,6 +40,8 @@ class MessageBody(QTextBrowser):
         self.anchorClicked.connect(self._on_link)
         self._code_blocks: list[str] = []
         self._markdown = markdown_html.BlockRenderer()
+        self._blocks: list[str] = []  # the HTML of each block in the document, while it grows
+        self._ends: list[int] = []  # the document position where each of those blocks ends
         self.setUndoRedoEnabled(False)
         # Opaque on purpose: a see-through body would make every update repaint the bubble
         # (and its style sheet) behind it. The bubble's colour comes in through the palette.
@@ -42,13 +49,41 @@ class MessageBody(QTextBrowser):
         self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
 
     def set_plain_text(self, text: str) -> None:
+        self._blocks, self._ends = [], []
         self.setPlainText(text)
 
-    def set_markdown(self, text: str) -> None:
+    def set_markdown(self, text: str, growing: bool = False) -> None:
+        """Show ``text`` as Markdown; ``growing`` while a reply streams: only its changed end is redone."""
         dark = self.palette().color(QPalette.Base).lightness() < 128
         rendered = self._markdown.render(text, dark=dark)
         self._code_blocks = rendered.code_blocks
-        self.setHtml(rendered.html)
+        if growing or self._blocks:  # a reply that was growing ends the same way: no full redo at its end
+            self._show_blocks(rendered.blocks)
+        else:
+            self._blocks, self._ends = [], []
+            self.setHtml(rendered.html)
+
+    def _show_blocks(self, blocks: list[str]) -> None:
+        kept = 0
+        while kept < min(len(blocks), len(self._blocks)) and blocks[kept] == self._blocks[kept]:
+            kept += 1
+        if kept == len(blocks) == len(self._blocks):
+            return
+        cursor = QTextCursor(self.document())
+        if kept == 0:
+            self.setHtml(blocks[0] if blocks else "")
+            self._blocks, self._ends = blocks[:1], [self.document().characterCount() - 1]
+            kept = 1
+        else:
+            cursor.setPosition(self._ends[kept - 1])
+            cursor.movePosition(QTextCursor.End, QTextCursor.KeepAnchor)
+            cursor.removeSelectedText()
+            del self._blocks[kept:], self._ends[kept:]
+        for html in blocks[kept:]:
+            cursor.movePosition(QTextCursor.End)
+            cursor.insertFragment(_appendable(html))
+            self._blocks.append(html)
+            self._ends.append(cursor.position())
 
     @property
     def code_blocks(self) -> list[str]:
@@ -66,3 +101,25 @@ class MessageBody(QTextBrowser):
         height = max(1, math.ceil(size.height()))
         if height != self.height():
             self.setFixedHeight(height)
+
+
+def _appendable(html: str) -> QTextDocumentFragment:
+    """One block's HTML as a fragment to insert at the end of a document, laid out as it would be
+    in a ``setHtml`` of the whole text.
+
+    Why by hand: Qt merges a fragment's first paragraph into the paragraph at the cursor, which loses
+    its format (a quote's indent, a heading's size) and, at a list's end, joins the list. So the
+    fragment starts with an empty, plain paragraph that takes the merge instead. A table or code block
+    already starts with one (Qt puts an empty paragraph before a frame). A test compares the pixels.
+    """
+    document = QTextDocument()
+    document.setHtml(html)
+    cursor = QTextCursor(document)
+    if document.firstBlock().length() > 1:
+        cursor.insertBlock()
+        cursor.movePosition(QTextCursor.Start)
+        listed = cursor.block().textList()
+        if listed is not None:
+            listed.remove(cursor.block())
+        cursor.setBlockFormat(QTextBlockFormat())
+    return QTextDocumentFragment(document)

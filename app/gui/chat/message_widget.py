@@ -166,7 +166,7 @@ class MessageWidget(QFrame):
             return  # e.g. a reply that ends: its last words are already on screen
         self._shown = shown
         if self.role == "assistant" and shown != "…":
-            self.body.set_markdown(shown)
+            self.body.set_markdown(shown, growing=self._status == states.STREAMING)
         else:
             self.body.set_plain_text(shown)
 
