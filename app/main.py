@@ -146,7 +146,7 @@ class Hearth:
         self.downloads.close()
         if self.manager is not None:
             self.manager.close()
-        self.chat.stop()
+        self.chat.close()
         self.engine.shutdown()
         self.save_settings()
         self.store.close()

@@ -65,7 +65,8 @@ def test_asks_the_starter_model_and_reads_paris(qtbot, make_hearth, smollm_path)
     assert window.conversations.titles()[0] == "What is the capital of France?"
     qtbot.waitUntil(lambda: not hearth.chat.titling, timeout=30_000)
     title = window.conversations.titles()[0]
-    assert title != "What is the capital of France?" and "France" in title and len(title) <= 60
+    assert title != "What is the capital of France?" and len(title) <= 60
+    assert "France" in title or "Paris" in title  # about the exchange, in SmolLM2's words
 
 
 def test_shift_enter_is_a_new_line(qtbot, make_hearth):

@@ -12,10 +12,8 @@ import re
 
 MAX_WORDS = 8
 MAX_CHARS = 60
-EXCERPT_CHARS = 600  # of each side of the exchange: enough for the topic, short enough to be quick
-
-SYSTEM = "You name conversations. You answer with a short title of two to six words, nothing else."
-INSTRUCTION = "Give this conversation a short title (two to six words, like a headline)."
+INSTRUCTION = ("Give this conversation a short title, two to six words, like a headline. "
+               "Answer with the title only.")
 PREFILL = "Title:"  # the reply is started for the model: small models then write a title, not an answer
 PARAMS = {"max_tokens": 24, "temperature": 0.0, "seed": 0, "repeat_penalty": 1.0, "continue": True,
           "stop": ["\n"]}
@@ -25,17 +23,11 @@ _DECORATION = "\"'“”‘’`*#_[]()<>.:;,!-–— \t"
 _REFUSAL = re.compile(r"\b(?:I can(?:no|')t|I'm sorry|as an AI|I am unable)\b", re.IGNORECASE)
 
 
-def _excerpt(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS].rsplit(" ", 1)[0] + " …"
-
-
-def request_messages(user_text: str, reply_text: str) -> list[dict]:
-    """The chat the model is asked to answer with a title."""
-    exchange = f"User: {_excerpt(user_text)}\nAssistant: {_excerpt(reply_text)}"
-    return [{"role": "system", "content": SYSTEM},
-            {"role": "user", "content": f"{exchange}\n\n{INSTRUCTION}"},
-            {"role": "assistant", "content": PREFILL}]
+def request_messages(history: list[dict]) -> list[dict]:
+    """The chat the model is asked to answer with a title: the conversation exactly as it was sent
+    for its reply, then the request. Sharing that prefix, the engine keeps the conversation in its
+    KV cache, so the title reads only the request, and the user's next turn reads none of it again."""
+    return [*history, {"role": "user", "content": INSTRUCTION}, {"role": "assistant", "content": PREFILL}]
 
 
 def clean(answer: str, user_text: str = "") -> str | None:

@@ -25,6 +25,7 @@ from app.settings import Settings
 log = logging.getLogger("hearth.chat")
 
 SAVE_SECONDS = 0.3
+TITLE_DELAY_MS = 300
 WAIT_FOR_REPLY = "A reply is being written: wait for it to finish, or stop it (Esc)."
 
 # What the status bar says about the model.
@@ -83,6 +84,10 @@ class ChatController(QObject):
         self._count_request = 0
         self.titler = Titler(store, engine, self)
         self._title_pending: Message | None = None  # a first reply whose conversation may get a title
+        self._title_timer = QTimer(self)
+        self._title_timer.setSingleShot(True)
+        self._title_timer.setInterval(TITLE_DELAY_MS)
+        self._title_timer.timeout.connect(self._title_after)
         self.titler.titled.connect(self._on_titled)
 
     # -- conversations ----------------------------------------------------------------
@@ -470,6 +475,13 @@ class ChatController(QObject):
             turns.append({"role": message.role, "content": message.content})
         return turns
 
+    def close(self) -> None:
+        """The app is closing: the reply and any title request end, and nothing is left to fire later."""
+        self._title_timer.stop()
+        self._title_pending = None
+        self.titler.cancel()
+        self.stop()
+
     def stop(self) -> None:
         """End the reply now; the engine is told to stop, and whatever it still sends is dropped."""
         if not self.busy:
@@ -552,8 +564,11 @@ class ChatController(QObject):
             return
         if question.parent_id is not None or question.role != "user" or not reply.content.strip() or self.busy:
             return
+        if self.conversation is None or self.conversation.id != conversation.id:
+            return  # the user has moved on to another conversation
         if conversation.title == title_from(question.content):
-            self.titler.request(conversation.id, question.content, reply.content, replaces=conversation.title)
+            history = self._history(conversation.id)
+            self.titler.request(conversation.id, history, question.content, replaces=conversation.title)
 
     def _on_titled(self, conversation_id: int, title: str) -> None:
         if self.conversation and self.conversation.id == conversation_id:
@@ -579,9 +594,10 @@ class ChatController(QObject):
             except StoreError as store_error:
                 self.error_raised.emit(store_error.message)
             self.reply_ended.emit(reply)
-            if status == states.DONE and reply.parent_id is not None:  # after this turn: no stall here
+            if status == states.DONE and reply.parent_id is not None:
+                # A moment later: the reply's end has its own work to draw, and the title can wait.
                 self._title_pending = reply
-                QTimer.singleShot(0, self, self._title_after)
+                self._title_timer.start()
         # The status bar's figures follow in the next turn of the event loop: a reply's end already
         # saves, re-renders and swaps buttons, and the window must not stall while it does.
         if stats.get("tokens_per_second"):

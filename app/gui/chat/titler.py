@@ -41,11 +41,12 @@ class Titler(QObject):
     def busy(self) -> bool:
         return bool(self._request)
 
-    def request(self, conversation_id: int, user_text: str, reply_text: str, replaces: str) -> None:
+    def request(self, conversation_id: int, history: list[dict], user_text: str, replaces: str) -> None:
+        """``history``: the conversation as the engine was sent it for the reply just written."""
         self.cancel()
         self._conversation, self._replaces, self._user_text, self._answer = \
             conversation_id, replaces, user_text, ""
-        self._request = self.engine.chat(titles.request_messages(user_text, reply_text), dict(titles.PARAMS))
+        self._request = self.engine.chat(titles.request_messages(history), dict(titles.PARAMS))
 
     def cancel(self) -> None:
         if self._request:
