@@ -152,6 +152,18 @@ class Hearth:
         self.store.close()
 
 
+def dress(app) -> None:
+    """Name, icon and style sheet of the application: what ``hearth`` shows, and what the
+    screenshot and the benchmarks must show too."""
+    from PySide6.QtGui import QIcon
+
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("hearth")
+    app.setWindowIcon(QIcon(str(resource("hearth.svg"))))
+    app.setStyleSheet(resource("style.qss").read_text(encoding="utf-8"))
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else argv
     if arguments[:1] == ["--engine-worker"]:  # a frozen bundle starts its engine through itself
@@ -167,17 +179,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-starter", action="store_true", help="do not offer the starter model")
     args = parser.parse_args(arguments)
 
-    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     paths = Paths.from_environment().ensure()
     _setup_logging(paths)
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName(APP_NAME)
-    app.setApplicationVersion(__version__)
-    app.setDesktopFileName("hearth")
-    app.setWindowIcon(QIcon(str(resource("hearth.svg"))))
-    app.setStyleSheet(resource("style.qss").read_text(encoding="utf-8"))
+    dress(app)
     from app.core.errors import StoreError
 
     try:

@@ -100,6 +100,7 @@ def main() -> None:
     from app.engine.llm import LlmSession
     from app.gui.chat.chat_view import ChatView
     from app.gui.engine_bridge import EngineBridge
+    from app.main import dress
 
     model = args.model or find_starter_model()
     if model is None:
@@ -114,6 +115,7 @@ def main() -> None:
                 verbose=False)
 
     app = QApplication.instance() or QApplication([])
+    dress(app)  # the view is drawn with the app's style sheet, as in the window
     view = ChatView()
     view.resize(900, 700)
     view.show()

@@ -94,10 +94,11 @@ def main() -> None:
 
     from PySide6.QtWidgets import QApplication
 
-    from app.main import Hearth
+    from app.main import Hearth, dress
     from app.paths import Paths
 
     app = QApplication.instance() or QApplication([])
+    dress(app)  # the style sheet the app draws with: stalls are measured on the real look
     home = Path(tempfile.mkdtemp(prefix="hearth-ui-bench-"))
     hearth = Hearth(Paths.from_environment({"HEARTH_HOME": str(home)}).ensure(), include_starter=True)
     hearth.settings.n_threads = args.threads

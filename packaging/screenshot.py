@@ -15,15 +15,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 def main(target: str, theme: str = "light") -> None:
     os.environ.setdefault("HEARTH_HOME", tempfile.mkdtemp(prefix="hearth-shot-"))
     from PySide6.QtCore import QTimer
-    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
-    from app.main import Hearth
-    from app.paths import Paths, resource
+    from app.main import Hearth, dress
+    from app.paths import Paths
 
     app = QApplication([])
-    app.setStyleSheet(resource("style.qss").read_text(encoding="utf-8"))
-    app.setWindowIcon(QIcon(str(resource("hearth.svg"))))
+    dress(app)
     hearth = Hearth(Paths.from_environment())
     hearth.settings.temperature = 0.0
     hearth.window.set_theme(theme)
@@ -33,7 +31,7 @@ def main(target: str, theme: str = "light") -> None:
     regenerated = []
 
     def step() -> None:
-        if hearth.chat.state == "ready" and not hearth.chat.busy:
+        if hearth.chat.state == "ready" and not hearth.chat.busy and not hearth.chat.titling:
             if questions:
                 hearth.window.input.setPlainText(questions.pop(0))
                 hearth.window._send(hearth.window.input.toPlainText())
