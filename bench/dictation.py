@@ -103,7 +103,7 @@ def main() -> None:
         chunks.clear()
         finals.clear()
         player = mic.play(clip)
-        wait(lambda: player.poll() is not None, 60)
+        wait(lambda p=player: p.poll() is not None, 60)
         wait(lambda: bool(finals), 10)
         wait(lambda: False, 0.8)  # a late second piece of the same utterance, if the policy split it
         if not finals:
@@ -143,7 +143,9 @@ def main() -> None:
     wer_hearth, wer_direct = corpus_wer(heard), corpus_wer(direct)
     median = statistics.median(latencies) if latencies else float("nan")
     ratio = wer_hearth / wer_direct if wer_direct else (1.0 if wer_hearth == 0 else float("inf"))
-    print(f"utterances: {len(clips)} ({sum(len(t.split()) for t in UTTERANCES)} words), 5 to 10 s of espeak-ng speech each, tiny.en int8, {os.cpu_count()} cores")
+    words = sum(len(t.split()) for t in UTTERANCES)
+    print(f"utterances: {len(clips)} ({words} words), 5 to 10 s of espeak-ng speech each, tiny.en int8, "
+          f"{os.cpu_count()} cores")
     print(f"latency, end of speech to final text: median {median:.2f} s (target at most 0.8 s), "
           f"max {max(latencies):.2f} s")
     print(f"word error rate: Hearth (microphone path) {wer_hearth:.3f}, faster-whisper direct {wer_direct:.3f}, "

@@ -129,7 +129,7 @@ def main() -> None:
 
     # One warm-up round each: page in weights, fill caches.
     baseline_round(llm, prompt_tokens, 32)
-    hearth_round(app, bridge, view, 0, 32)  # noqa: warm-up
+    hearth_round(app, bridge, view, 0, 32)
 
     baseline, hearth, pieces, gui_load = [], [], [], []
     print(f"model {model.name}, {args.threads} threads, {len(prompt_tokens)} prompt tokens, "
