@@ -45,6 +45,7 @@ class Settings:
     system_prompt_presets: dict = field(default_factory=lambda: dict(PRESETS))  # name -> system prompt
     model_contexts: dict = field(default_factory=dict)  # model path -> context length chosen for it
     theme: str = "system"  # "system", "light" or "dark"
+    model_titles: bool = True  # after the first exchange, the model writes the conversation's title
     temperature: float = 0.7
     max_tokens: int = 1024
 

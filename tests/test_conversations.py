@@ -103,6 +103,21 @@ def test_delete_a_message_and_a_conversation_with_undo_and_pin(qtbot, make_heart
     assert hearth.window.conversations.titles()[0] == "📌 " + hearth.store.conversation(kept).title
 
 
+def test_new_chats_keep_the_first_message_as_their_name_when_model_titles_are_off(qtbot, make_hearth):
+    hearth = make_hearth()
+    wait_ready(qtbot, hearth)
+    action = hearth.window.titles_action
+    assert action.isChecked()  # on by default
+    action.trigger()  # Chat ▸ Let the model name new chats, as a click does
+    assert not hearth.settings.model_titles
+    ask(qtbot, hearth, "What is the capital of France?")
+    qtbot.wait(600)  # past the moment a title would have been asked for
+    assert not hearth.chat.titling and not hearth.chat.titler.busy
+    assert hearth.window.conversations.titles()[0] == "What is the capital of France?"
+    hearth.close()
+    assert not make_hearth().window.titles_action.isChecked()  # remembered
+
+
 def test_search_jumps_to_the_message_in_its_branch(qtbot, make_hearth):
     hearth = make_hearth()
     wait_ready(qtbot, hearth)

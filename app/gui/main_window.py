@@ -185,8 +185,11 @@ class MainWindow(QMainWindow):
                                      triggered=self.export_conversation)
         self.import_action = QAction("&Import conversation…", self, shortcut=QKeySequence("Ctrl+I"),
                                      triggered=self.import_conversation)
+        self.titles_action = QAction("Let the model &name new chats", self, checkable=True,
+                                     checked=self.chat.settings.model_titles, toggled=self.chat.set_model_titles)
         for action in (self.stop_action, focus_action, self.search_action, self.settings_action):
             chat_menu.addAction(action)
+        chat_menu.addAction(self.titles_action)
         chat_menu.addSeparator()
         chat_menu.addAction(self.export_action)
         chat_menu.addAction(self.import_action)

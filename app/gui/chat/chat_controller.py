@@ -552,6 +552,14 @@ class ChatController(QObject):
         """A title is being made for a conversation (or about to be asked for)."""
         return self._title_pending is not None or self.titler.busy
 
+    def set_model_titles(self, on: bool) -> None:
+        """Whether the model names new conversations; off also drops a title on its way."""
+        self.settings.model_titles = on
+        if not on:
+            self._title_timer.stop()
+            self._title_pending = None
+            self.titler.cancel()
+
     def _title_after(self) -> None:
         """After the first exchange, ask the model for a title, unless the conversation was renamed."""
         reply, self._title_pending = self._title_pending, None
@@ -594,7 +602,7 @@ class ChatController(QObject):
             except StoreError as store_error:
                 self.error_raised.emit(store_error.message)
             self.reply_ended.emit(reply)
-            if status == states.DONE and reply.parent_id is not None:
+            if status == states.DONE and reply.parent_id is not None and self.settings.model_titles:
                 # A moment later: the reply's end has its own work to draw, and the title can wait.
                 self._title_pending = reply
                 self._title_timer.start()
