@@ -53,4 +53,3 @@ def run(make_worker: Callable[[EventStream], object], label: str) -> int:
     threading.Thread(target=worker.read_requests, args=(sys.stdin.buffer,), daemon=True, name="requests").start()
     worker.serve()
     return 0
-

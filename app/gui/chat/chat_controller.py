@@ -449,7 +449,7 @@ class ChatController(QObject):
         self._text = text
         self._last_save = self._reply_started_at = time.monotonic()
         self._first_piece_at = 0.0
-        self.titler.cancel()  # the engine answers one request at a time: the user's turn goes first
+        self._drop_title()  # the engine answers one request at a time: the user's turn goes first
         history = self._history(self.conversation.id, keep_last_reply=continuing)
         self._params = {k: v for k, v in self.settings_of_conversation().items() if v is not None}
         self._request = self.engine.chat(history, {**self._params, "continue": continuing})
@@ -477,9 +477,7 @@ class ChatController(QObject):
 
     def close(self) -> None:
         """The app is closing: the reply and any title request end, and nothing is left to fire later."""
-        self._title_timer.stop()
-        self._title_pending = None
-        self.titler.cancel()
+        self._drop_title()
         self.stop()
 
     def stop(self) -> None:
@@ -556,9 +554,13 @@ class ChatController(QObject):
         """Whether the model names new conversations; off also drops a title on its way."""
         self.settings.model_titles = on
         if not on:
-            self._title_timer.stop()
-            self._title_pending = None
-            self.titler.cancel()
+            self._drop_title()
+
+    def _drop_title(self) -> None:
+        """No title for now: not the one about to be asked for, nor the one being written."""
+        self._title_timer.stop()
+        self._title_pending = None
+        self.titler.cancel()
 
     def _title_after(self) -> None:
         """After the first exchange, ask the model for a title, unless the conversation was renamed."""
@@ -568,9 +570,9 @@ class ChatController(QObject):
         try:
             question = self.store.message(reply.parent_id)
             conversation = self.store.conversation(reply.conversation_id)
-        except (StoreError, LookupError):
+        except StoreError:
             return
-        if question.parent_id is not None or question.role != "user" or not reply.content.strip() or self.busy:
+        if question.parent_id is not None or question.role != "user" or not reply.content.strip():
             return
         if self.conversation is None or self.conversation.id != conversation.id:
             return  # the user has moved on to another conversation

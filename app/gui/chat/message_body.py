@@ -72,7 +72,8 @@ class MessageBody(QTextBrowser):
         cursor = QTextCursor(self.document())
         if kept == 0:
             self.setHtml(blocks[0] if blocks else "")
-            self._blocks, self._ends = blocks[:1], [self.document().characterCount() - 1]
+            self._blocks = blocks[:1]
+            self._ends = [self.document().characterCount() - 1] if blocks else []
             kept = 1
         else:
             cursor.setPosition(self._ends[kept - 1])

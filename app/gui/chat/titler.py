@@ -21,7 +21,6 @@ log = logging.getLogger("hearth.chat")
 
 class Titler(QObject):
     titled = Signal(int, str)  # conversation id, its new title
-    settled = Signal(int)  # conversation id: its title request ended, titled or not
 
     def __init__(self, store: Store, engine: EngineBridge, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -76,6 +75,4 @@ class Titler(QObject):
             self._end()
 
     def _end(self) -> None:
-        conversation, self._request, self._conversation = self._conversation, 0, 0
-        if conversation:
-            self.settled.emit(conversation)
+        self._request, self._conversation = 0, 0
