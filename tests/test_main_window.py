@@ -69,6 +69,20 @@ def test_asks_the_starter_model_and_reads_paris(qtbot, make_hearth, smollm_path)
     assert "France" in title or "Paris" in title  # about the exchange, in SmolLM2's words
 
 
+def test_the_window_opens_ready_to_type_and_new_chat_keeps_no_empty_rows(qtbot, make_hearth):
+    hearth = make_hearth()
+    window = hearth.window
+    qtbot.waitUntil(lambda: window.input.hasFocus(), timeout=5_000)  # no click needed to start typing
+    assert window.conversations.titles() == ["New chat"]
+    window.system_prompt.setPlainText("Answer in French.")
+    window._flush_system_prompt()
+    for _ in range(3):  # New chat on an empty chat gives a fresh one in its place, not another row
+        qtbot.mouseClick(window.conversations.new_button, Qt.LeftButton)
+    assert window.conversations.titles() == ["New chat"]
+    assert window.system_prompt.toPlainText() == hearth.settings.default_system_prompt
+    assert window.input.hasFocus()
+
+
 def test_shift_enter_is_a_new_line(qtbot, make_hearth):
     hearth = make_hearth()
     box = hearth.window.input

@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
         self._build()
         self._build_menus()
         self._connect()
+        self.input.setFocus()  # the window opens ready to type
 
     # -- layout -----------------------------------------------------------------------
     def _build(self) -> None:
@@ -149,7 +150,7 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        self.new_action = QAction("&New chat", self, shortcut=QKeySequence.New, triggered=self.chat.new_conversation)
+        self.new_action = QAction("&New chat", self, shortcut=QKeySequence.New, triggered=self.new_chat)
         self.open_action = QAction("&Open GGUF file…", self, shortcut=QKeySequence.Open, triggered=self.open_model_file)
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.Quit, triggered=self.close)
         for action in (self.new_action, self.open_action):
@@ -208,7 +209,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         chat, library = self.chat, self.library
-        self.conversations.new_requested.connect(chat.new_conversation)
+        self.conversations.new_requested.connect(self.new_chat)
         self.conversations.selected.connect(chat.open_conversation)
         self.conversations.rename_requested.connect(chat.rename_conversation)
         self.conversations.delete_requested.connect(chat.delete_conversation)
@@ -400,6 +401,10 @@ class MainWindow(QMainWindow):
         self.conversations.set_conversations(conversations, current)
         title = next((c.title for c in conversations if c.id == current), "")
         self.setWindowTitle(f"{title} — {APP_NAME}" if title else APP_NAME)
+
+    def new_chat(self) -> None:
+        self.chat.new_conversation()
+        self.input.setFocus()
 
     def _on_conversation_opened(self, conversation: Conversation, messages: list[Message]) -> None:
         self._flush_system_prompt()

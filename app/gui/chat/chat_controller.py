@@ -95,6 +95,12 @@ class ChatController(QObject):
         self.conversations_changed.emit(self.store.conversations())
 
     def new_conversation(self) -> Conversation:
+        """A fresh chat with the default system prompt and settings. An empty chat on screen is
+        replaced, not kept: pressing New chat twice must not leave a row of empty "New chat"s."""
+        empty = self.conversation if self.conversation and not self.busy else None
+        if empty is not None and not self.store.all_messages(empty.id):
+            self._stored(self.store.delete_conversation, empty.id)  # nothing in it to undo
+            self.conversation = None
         conversation = self.store.create_conversation(
             system_prompt=self.settings.default_system_prompt, model_path=self.model_path)
         self.refresh_conversations()
