@@ -118,6 +118,34 @@ def test_new_chats_keep_the_first_message_as_their_name_when_model_titles_are_of
     assert not make_hearth().window.titles_action.isChecked()  # remembered
 
 
+def test_a_chat_still_named_after_its_question_gets_a_title_after_a_later_reply(qtbot, make_hearth):
+    hearth = make_hearth()
+    wait_ready(qtbot, hearth)
+    conversations = hearth.window.conversations
+    # The next question goes in before the model names the chat: the title gives way to the user's turn ...
+    type_and_enter(qtbot, hearth, "What is the capital of France?")
+    qtbot.waitUntil(lambda: not hearth.chat.busy, timeout=60_000)
+    assert hearth.chat.titling
+    type_and_enter(qtbot, hearth, "And of Italy?")
+    assert not hearth.chat.titler.busy and conversations.titles()[0] == "What is the capital of France?"
+    # ... and is asked for again after that turn's reply, from the whole conversation.
+    qtbot.waitUntil(lambda: not hearth.chat.busy and not hearth.chat.titling, timeout=60_000)
+    title = conversations.titles()[0]
+    assert title != "What is the capital of France?" and title == hearth.store.conversation(
+        hearth.chat.conversation.id).title
+    ask(qtbot, hearth, "And of Spain?")
+    assert conversations.titles()[0] == title  # named once: later turns leave it alone
+
+    # A first reply the user stopped is named from what it had written.
+    hearth.chat.new_conversation()
+    type_and_enter(qtbot, hearth, "Write a long story about a dragon who learns to cook.")
+    qtbot.waitUntil(lambda: len(last_reply(hearth).text) > 80, timeout=30_000)
+    qtbot.keyClick(hearth.window.input, Qt.Key_Escape)
+    qtbot.waitUntil(lambda: not hearth.chat.busy and not hearth.chat.titling, timeout=60_000)
+    assert last_reply(hearth).status_text.startswith("Stopped")
+    assert conversations.titles()[0] != "Write a long story about a dragon who learns to cook."
+
+
 def test_search_jumps_to_the_message_in_its_branch(qtbot, make_hearth):
     hearth = make_hearth()
     wait_ready(qtbot, hearth)

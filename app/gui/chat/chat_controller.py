@@ -469,7 +469,7 @@ class ChatController(QObject):
 
     def _history(self, conversation_id: int, keep_last_reply: bool = False) -> list[dict]:
         turns = []
-        system_prompt = self.conversation.system_prompt.strip() if self.conversation else ""
+        system_prompt = self.store.conversation(conversation_id).system_prompt.strip()
         if system_prompt:
             turns.append({"role": "system", "content": system_prompt})
         branch = self.store.messages(conversation_id)
@@ -569,22 +569,23 @@ class ChatController(QObject):
         self.titler.cancel()
 
     def _title_after(self) -> None:
-        """After the first exchange, ask the model for a title, unless the conversation was renamed."""
+        """Ask the model for a title while the conversation still has the name of its opening words.
+
+        After the first exchange as a rule; after a later one when the first gave none (its title was
+        dropped for the user's next turn, or the reply was stopped with nothing in it). A conversation
+        the user renamed keeps its name, and one the model failed to name is not asked again."""
         reply, self._title_pending = self._title_pending, None
-        if reply is None:
+        if reply is None or not reply.content.strip() or reply.conversation_id in self.titler.tried:
             return
         try:
-            question = self.store.message(reply.parent_id)
             conversation = self.store.conversation(reply.conversation_id)
+            branch = self.store.messages(conversation.id)
         except StoreError:
             return
-        if question.parent_id is not None or question.role != "user" or not reply.content.strip():
-            return
-        if self.conversation is None or self.conversation.id != conversation.id:
-            return  # the user has moved on to another conversation
-        if conversation.title == title_from(question.content):
+        opening = next((message for message in branch if message.role == "user"), None)
+        if opening is not None and conversation.title == title_from(opening.content):
             history = self._history(conversation.id)
-            self.titler.request(conversation.id, history, question.content, replaces=conversation.title)
+            self.titler.request(conversation.id, history, opening.content, replaces=conversation.title)
 
     def _on_titled(self, conversation_id: int, title: str) -> None:
         if self.conversation and self.conversation.id == conversation_id:
@@ -610,7 +611,7 @@ class ChatController(QObject):
             except StoreError as store_error:
                 self.error_raised.emit(store_error.message)
             self.reply_ended.emit(reply)
-            if status == states.DONE and reply.parent_id is not None and self.settings.model_titles:
+            if status in (states.DONE, states.STOPPED) and self.settings.model_titles:
                 # A moment later: the reply's end has its own work to draw, and the title can wait.
                 self._title_pending = reply
                 self._title_timer.start()

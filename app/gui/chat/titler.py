@@ -1,4 +1,5 @@
-"""Asks the engine for a conversation's title after its first exchange, and saves it.
+"""Asks the engine for a conversation's title after its first exchange (or a later one, when the
+first gave none), and saves it.
 
 One title at a time, and never in the way: the chat cancels it when the user
 asks something before it is done (the engine answers one request at a time).
@@ -31,6 +32,7 @@ class Titler(QObject):
         self._replaces = ""  # the automatic name a title may replace
         self._user_text = ""
         self._answer = ""
+        self.tried: set[int] = set()  # conversations the model has been asked to name, titled or not
         engine.piece_received.connect(self._on_piece)
         engine.reply_finished.connect(self._on_finished)
         engine.request_failed.connect(self._on_failed)
@@ -59,7 +61,11 @@ class Titler(QObject):
     def _on_finished(self, request_id: int, reason: str, _stats: dict) -> None:
         if request_id != self._request:
             return
-        title = titles.clean(self._answer, self._user_text) if reason != "cancelled" else None
+        if reason == "cancelled":
+            self._end()  # the user's turn came first: asked again after a later reply
+            return
+        self.tried.add(self._conversation)
+        title = titles.clean(self._answer, self._user_text)
         log.info("title for conversation %s: %r -> %r", self._conversation, self._answer, title)
         if title:
             try:
@@ -72,6 +78,7 @@ class Titler(QObject):
     def _on_failed(self, request_id: int, message: str, _detail: str) -> None:
         if request_id == self._request:
             log.info("no title: %s", message)
+            self.tried.add(self._conversation)
             self._end()
 
     def _end(self) -> None:
