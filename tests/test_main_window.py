@@ -4,6 +4,7 @@ import signal
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from app.core import store as states
 from conftest import copy_model
@@ -310,3 +311,25 @@ def test_a_model_llama_cpp_refuses_gets_a_message_and_another_model_works(qtbot,
     window.picker.select(str(smollm_path))
     wait_ready(qtbot, hearth)
     assert "Paris" in ask(qtbot, hearth).text
+
+
+def test_what_the_screen_shows_while_a_reply_streams_is_a_full_paint_of_the_window(qtbot, make_hearth):
+    """Streaming repaints only what changed (a reply's new strip, a thin scroll bar); nothing stale may stay
+    on screen: the window's backing store, read as the screen shows it, equals painting the window afresh,
+    both while the reply still fits and once it scrolls."""
+    hearth = make_hearth()
+    hearth.settings.max_tokens = 700
+    wait_ready(qtbot, hearth)
+    window = hearth.window
+    type_and_enter(qtbot, hearth, LONG_ASK)
+    bar = window.view.verticalScrollBar()
+    checked, scrolled = 0, 0
+    while hearth.chat.busy and checked < 40:
+        qtbot.wait(250)
+        QApplication.sendPostedEvents()  # paint what is already due (the input box's cursor blinks)
+        shown = window.screen().grabWindow(window.winId()).toImage()
+        fresh = window.grab().toImage().convertToFormat(shown.format())
+        assert shown == fresh, f"stale pixels on screen after {len(last_reply(hearth).text)} characters"
+        checked += 1
+        scrolled += bar.maximum() > 0
+    assert checked >= 8 and scrolled >= 3  # seen both before and after the reply outgrew the view

@@ -46,6 +46,10 @@ class MessageBody(QTextBrowser):
         # Opaque on purpose: a see-through body would make every update repaint the bubble
         # (and its style sheet) behind it. The bubble's colour comes in through the palette.
         self.document().setDocumentMargin(0)
+        # A growing reply changes its height a line at a time: with static contents a resize repaints
+        # only the strip it uncovers, not the whole visible reply (about 1 ms a time for a screenful).
+        self.setAttribute(Qt.WA_StaticContents)
+        self.viewport().setAttribute(Qt.WA_StaticContents)
         self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
 
     def set_plain_text(self, text: str) -> None:
