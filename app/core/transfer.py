@@ -156,6 +156,9 @@ def _receive(job: FileTransfer, digest, have: int, stop: threading.Event, progre
     except (httpx2.HTTPError, ConnectionError) as error:
         progress(size_on_disk(job.part))
         raise TransferError("The connection to the Hub was lost.", f"{type(error).__name__}: {error}") from None
+    except OSError as error:  # closing the file flushes its buffer, and that (or the fsync) can meet a full disk
+        progress(size_on_disk(job.part))
+        raise _write_error(error, job) from None
     progress(have)
     return digest, have
 
@@ -164,10 +167,14 @@ def _write(out, chunk: bytes, job: FileTransfer) -> None:
     try:
         out.write(chunk)
     except OSError as error:
-        if error.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise DiskFull(f"The disk is full. “{job.name}” is paused with the bytes received so far; "
-                           "free some space, then resume.", str(error)) from None
-        raise TransferError(f"Cannot write “{job.part}”: {error.strerror}.", str(error), retry=False) from None
+        raise _write_error(error, job) from None
+
+
+def _write_error(error: OSError, job: FileTransfer) -> TransferError:
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFull(f"The disk is full. “{job.name}” is paused with the bytes received so far; "
+                        "free some space, then resume.", str(error))
+    return TransferError(f"Cannot write “{job.part}”: {error.strerror}.", str(error), retry=False)
 
 
 def _check_response(response, job: FileTransfer, have: int) -> int:
