@@ -483,8 +483,8 @@ class ChatController(QObject):
 
     def close(self) -> None:
         """The app is closing: the reply and any title request end, and nothing is left to fire later."""
+        self.stop()  # first: a stopped reply asks for a title, which is dropped next
         self._drop_title()
-        self.stop()
 
     def stop(self) -> None:
         """End the reply now; the engine is told to stop, and whatever it still sends is dropped."""
