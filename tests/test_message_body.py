@@ -1,6 +1,7 @@
 """A reply rendered piece by piece while it streams looks exactly like the same text rendered whole."""
 import pytest
 
+from app.core import markdown_html
 from app.gui.chat.message_body import MessageBody
 
 REPLY = """# Baking bread
@@ -50,7 +51,8 @@ def test_streamed_markdown_is_drawn_as_the_whole_text_is(qtbot, step):
     checked = 0
     for end in list(range(step, len(REPLY), step)) + [len(REPLY)]:
         streamed.set_markdown(REPLY[:end], growing=True)
-        if end == len(REPLY) or end // 120 > checked:  # compare now and then, and at the end
+        inside_code = markdown_html._open_fence(REPLY[:end].split("\n")) is not None  # shown as runs until it closes
+        if end == len(REPLY) or (end // 120 > checked and not inside_code):  # now and then, and at the end
             checked = end // 120
             whole.set_markdown(REPLY[:end])
             assert streamed.document().blockCount() == whole.document().blockCount(), REPLY[:end]
@@ -59,3 +61,29 @@ def test_streamed_markdown_is_drawn_as_the_whole_text_is(qtbot, step):
             assert streamed.grab().toImage() == whole.grab().toImage(), REPLY[:end]
     assert streamed.code_blocks == whole.code_blocks == ["def bake(loaf):\n    return loaf.rise()\n",
                                                          "plain code at the end\n"]
+
+
+def test_a_long_code_block_still_being_written_costs_only_its_last_lines_per_update(qtbot, monkeypatch):
+    highlighted = []
+    real_highlight = markdown_html.highlight
+
+    def counting(code, language, dark=False):
+        highlighted.append(code.count("\n") + 1)
+        return real_highlight(code, language, dark)
+
+    monkeypatch.setattr(markdown_html, "highlight", counting)
+    widget = body(qtbot)
+    text = "Here is the program:\n\n```python\n"
+    for number in range(300):
+        line = f"    total = total + price[{number}] * count[{number}]  # line {number}\n"
+        for piece in (line[:20], line[20:]):  # a line arrives in pieces
+            text += piece
+            widget.set_markdown(text, growing=True)
+            assert sum(highlighted) <= markdown_html.OPEN_CODE_LINES + 1  # never the whole block again
+            highlighted.clear()
+            if number in (5, 23, 24, 25, 30, 299):  # each line once, in order, across the runs' edges
+                code = text.split("```python\n")[1].rstrip("\n").split("\n")
+                assert widget.toPlainText().split("\n") == ["Here is the program:", "python", *code]
+    widget.set_markdown(text + "```\n\nDone.", growing=True)  # the fence closes: one ordinary block
+    assert widget.code_blocks == [text.split("```python\n")[1]]
+    assert "Copy" in widget.toPlainText() and widget.toPlainText().endswith("Done.")

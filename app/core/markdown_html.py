@@ -116,17 +116,50 @@ def split_blocks(text: str) -> list[str]:
     return blocks
 
 
+CODE_INSET = 7  # pixels from a code block's edge to its text: cell padding 6 and border 1
+OPEN_CODE_LINES = 24  # lines of a still-open code block rendered together, then never again
+
+
+def _open_fence(lines: list[str]) -> int | None:
+    """The index of the fence line that opens a code block still open at the end of ``lines``."""
+    fence, opened_at = "", None
+    for index, line in enumerate(lines):
+        opener = _FENCE.match(line)
+        if fence:
+            if opener and opener.group(1)[0] == fence[0] and len(opener.group(1)) >= len(fence) \
+                    and not line.strip()[len(opener.group(1)):].strip():
+                fence, opened_at = "", None
+        elif opener:
+            fence, opened_at = opener.group(1), index
+    return opened_at
+
+
 class BlockRenderer:
-    """Renders one message's Markdown again and again as it grows, each finished block once."""
+    """Renders one message's Markdown again and again as it grows, each finished block once.
+
+    A code block that is still being written is the exception to "a block at a time": a model's
+    300-line block would be highlighted and laid out whole on every update (50 ms each on two cores).
+    While it grows it is shown as runs of OPEN_CODE_LINES highlighted lines on the code background,
+    each run rendered once; when its fence closes, or the reply ends, it becomes one ordinary block
+    (table, Copy link, highlighting that sees the whole code) like any other.
+    """
 
     def __init__(self) -> None:
         self._cache: dict[tuple, tuple[str, list[str]]] = {}
 
-    def render(self, text: str, dark: bool = False) -> Rendered:
+    def render(self, text: str, dark: bool = False, growing: bool = False) -> Rendered:
         parts: list[str] = []
         code: list[str] = []
         cache: dict[tuple, tuple[str, list[str]]] = {}
-        for block in split_blocks(text):
+        blocks = split_blocks(text)
+        open_code: list[str] = []
+        if growing and blocks:
+            lines = blocks[-1].split("\n")
+            opened_at = _open_fence(lines)
+            if opened_at is not None:
+                open_code = lines[opened_at:]
+                blocks[-1:] = ["\n".join(lines[:opened_at])] if opened_at else []
+        for block in blocks:
             key = (block, len(code), dark)
             found = self._cache.get(key)
             if found is None:
@@ -137,8 +170,38 @@ class BlockRenderer:
             cache[key] = found
             parts.append(found[0])
             code.extend(found[1])
+        if open_code:
+            parts.extend(self._open_code(open_code, dark, cache))
         self._cache = cache
         return Rendered("".join(parts), code, parts)
+
+    def _open_code(self, lines: list[str], dark: bool, cache: dict) -> list[str]:
+        language = lines[0].strip().lstrip("`~").strip().split(" ")[0]
+        code = lines[1:]
+        whole = len(code) - 1 if code else 0  # the last line may still be growing
+        runs = [code[start:min(start + OPEN_CODE_LINES, whole)] for start in range(0, whole, OPEN_CODE_LINES)]
+        if runs and len(runs[-1]) == OPEN_CODE_LINES:
+            runs.append([])
+        if runs:
+            runs[-1] = runs[-1] + code[whole:]  # the unfinished run takes the growing line
+        else:
+            runs = [code]
+        background, _border = _code_colours(dark)
+        parts = []
+        for number, run in enumerate(runs):
+            key = ("open code", language, number, tuple(run), dark)
+            found = self._cache.get(key)
+            if found is None:
+                # Inset as the finished block's cell is, so the text does not move when the fence closes.
+                inset = f"background-color:{background}; margin:0 {CODE_INSET}px"
+                label = (f'<p style="{inset}"><span style="color:gray">{html.escape(language or "code")}</span></p>'
+                         if number == 0 else "")
+                body = highlight("\n".join(run), language, dark) if any(run) else ""
+                found = (label + (f'<pre style="{inset}">{body}</pre>' if body else ""), [])
+            cache[key] = found
+            if found[0]:
+                parts.append(found[0])
+        return parts
 
 
 def warm_up() -> None:

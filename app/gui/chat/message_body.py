@@ -59,7 +59,7 @@ class MessageBody(QTextBrowser):
     def set_markdown(self, text: str, growing: bool = False) -> None:
         """Show ``text`` as Markdown; ``growing`` while a reply streams: only its changed end is redone."""
         dark = self.palette().color(QPalette.Base).lightness() < 128
-        rendered = self._markdown.render(text, dark=dark)
+        rendered = self._markdown.render(text, dark=dark, growing=growing)
         self._code_blocks = rendered.code_blocks
         if growing or self._blocks:  # a reply that was growing ends the same way: no full redo at its end
             self._show_blocks(rendered.blocks)
@@ -81,8 +81,13 @@ class MessageBody(QTextBrowser):
             kept = 1
         else:
             cursor.setPosition(self._ends[kept - 1])
+            # Removing to the end joins this paragraph with the document's last one, whose format it
+            # would take (a code run's background, say): it keeps its own.
+            block_format, char_format = cursor.blockFormat(), cursor.blockCharFormat()
             cursor.movePosition(QTextCursor.End, QTextCursor.KeepAnchor)
             cursor.removeSelectedText()
+            cursor.setBlockFormat(block_format)
+            cursor.setBlockCharFormat(char_format)
             del self._blocks[kept:], self._ends[kept:]
         for html in blocks[kept:]:
             cursor.movePosition(QTextCursor.End)
