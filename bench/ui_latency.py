@@ -8,6 +8,7 @@ and the time to first token late in a conversation, all in one run of the real a
   same reply again straight through the engine bridge, the window not drawing it. Where the
   streaming stall is no larger than that floor, the window's own work is not what stalls it:
   on a machine whose cores llama.cpp fills, it is how soon the kernel runs the GUI thread.
+  Then a reply that is one long code block (highlighted as it grows) streams the same way.
 - open: a conversation of 2,000 messages (Markdown, tables and code) is selected in the
   sidebar; the time until its newest message is on screen.
 - ttft: time to first token (as the window saw it) of turn 10 over turn 2 of one
@@ -15,7 +16,7 @@ and the time to first token late in a conversation, all in one run of the real a
 
     python bench/ui_latency.py [--threads 2]
 
-Last line: {"stall_streaming_ms", "stall_idle_ms", "stall_engine_only_ms", "open_2000_s", "ttft_turn10_over_turn2", ...}.
+Last line: {"stall_streaming_ms", "stall_idle_ms", "stall_engine_only_ms", "stall_code_ms", "open_2000_s", "ttft_turn10_over_turn2", ...}.
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from bench.qt_wait import wait  # noqa: E402
 
 PROBE_MS = 5
 STORY = "Write a very long story about a dragon who learns to bake bread, with many details."
+PROGRAM = "Write a long Python program with many functions for managing a library of books."
 CODE = "```python\ndef total(items):\n    return sum(item.price * item.count for item in items)\n```"
 TABLE = "| Name | Size |\n|---|---|\n| alpha | 1 |\n| beta | 2 |"
 
@@ -148,6 +150,19 @@ def main() -> None:
 
     late = ", ".join(f"{gap} ms at {at} s" for at, gap in probe_gaps) or "none"
     print(f"  gaps over 6 ms while streaming: {late} (the reply ended at {ended - started:.2f} s)")
+    # 1b. The same for a reply that is one long code block, highlighted as it grows.
+    hearth.chat.new_conversation()
+    hearth.chat.set_conversation_settings({"max_tokens": 700})
+    started = time.perf_counter()
+    hearth.chat.send(PROGRAM)
+    stall_code = probe.measure(lambda: not hearth.chat.busy, 300)
+    ended, code_gaps = time.perf_counter(), list(probe.gaps)
+    wait(lambda: not hearth.chat.titling, 60)
+    program = hearth.store.messages(hearth.chat.conversation.id)[-1].content
+    print(f"stall while streaming a code reply ({program.count(chr(10)) + 1} lines, "
+          f"{program.count('```')} fences): {stall_code:.1f} ms")
+    late = ", ".join(f"{gap} ms at {at} s" for at, gap in code_gaps) or "none"
+    print(f"  gaps over 6 ms: {late} (the reply ended at {ended - started:.2f} s)")
     # 2. Opening a conversation of 2,000 messages.
     big = hearth.store.import_conversation("Two thousand messages", "", {}, long_conversation(2000))
     hearth.chat.new_conversation()
@@ -187,7 +202,7 @@ def main() -> None:
           f"open at most 1 s")
     hearth.close()
     print(json.dumps({"stall_streaming_ms": round(stall_streaming, 1), "stall_idle_ms": round(stall_idle, 1),
-                      "stall_engine_only_ms": round(stall_engine_only, 1),
+                      "stall_engine_only_ms": round(stall_engine_only, 1), "stall_code_ms": round(stall_code, 1),
                       "open_2000_s": round(open_seconds, 3), "ttft_turn2_s": round(ttft[1], 3),
                       "ttft_turn10_s": round(ttft[9], 3), "ttft_turn10_over_turn2": round(ratio, 2)}))
 

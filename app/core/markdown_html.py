@@ -117,7 +117,7 @@ def split_blocks(text: str) -> list[str]:
 
 
 CODE_INSET = 7  # pixels from a code block's edge to its text: cell padding 6 and border 1
-OPEN_CODE_LINES = 24  # lines of a still-open code block rendered together, then never again
+OPEN_CODE_LINES = 8  # lines of a still-open code block rendered together, then never again
 
 
 def _open_fence(lines: list[str]) -> int | None:
