@@ -571,9 +571,9 @@ class ChatController(QObject):
     def _title_after(self) -> None:
         """Ask the model for a title while the conversation still has the name of its opening words.
 
-        After the first exchange as a rule; after a later one when the first gave none (its title was
-        dropped for the user's next turn, or the reply was stopped with nothing in it). A conversation
-        the user renamed keeps its name, and one the model failed to name is not asked again."""
+        After the first exchange as a rule (a reply the user stopped counts); after a later one when the
+        first gave none (its title gave way to the user's next turn, or its reply was empty). A
+        conversation the user renamed keeps its name, and one the model failed to name is not asked again."""
         reply, self._title_pending = self._title_pending, None
         if reply is None or not reply.content.strip() or reply.conversation_id in self.titler.tried:
             return
