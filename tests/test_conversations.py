@@ -214,6 +214,10 @@ def test_export_then_import_gives_the_same_conversation(qtbot, make_hearth, tmp_
     broken.write_text('[{"role": "wizard", "content": "x"}]')
     assert not hearth.chat.import_conversation(str(broken))
     assert "wizard" in hearth.window.notice.text and len(hearth.store.conversations()) == count
+    # A place that cannot be written says so, and leaves nothing behind.
+    assert not hearth.chat.export_conversation(str(tmp_path / "missing" / "chat.md"))
+    assert hearth.window.notice.text.startswith("Hearth could not write chat.md")
+    assert not (tmp_path / "missing").exists()
 
 
 def test_a_reply_with_a_table_and_python_renders_with_highlighting_and_copy(qtbot, make_hearth, tmp_path):

@@ -14,10 +14,10 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.core import fit, sampling
 from app.core import store as states
-from app.core import conversation_file
-from app.core.errors import HearthError, StoreError
+from app.core.errors import StoreError
 from app.core.gguf_info import GGUFInfo
 from app.core.store import Conversation, Message, Store, title_from
+from app.gui.chat.conversation_files import ConversationFiles
 from app.gui.chat.titler import Titler
 from app.gui.engine_bridge import EngineBridge
 from app.settings import Settings
@@ -83,6 +83,10 @@ class ChatController(QObject):
         engine.tokens_counted.connect(self._on_counted)
         self._count_request = 0
         self.titler = Titler(store, engine, self)
+        self.files = ConversationFiles(store, self)
+        self.files.error_raised.connect(self.error_raised)
+        self.files.notice_raised.connect(self.notice_raised)
+        self.files.imported.connect(self._on_imported)
         self._title_pending: Message | None = None  # a first reply whose conversation may get a title
         self._title_timer = QTimer(self)
         self._title_timer.setSingleShot(True)
@@ -228,41 +232,16 @@ class ChatController(QObject):
         self.message_focused.emit(message_id)
 
     def export_conversation(self, path: str) -> bool:
-        """The conversation on screen as Markdown (.md) or as Hearth's JSON (anything else)."""
-        if self.conversation is None:
-            return False
-        conversation = self.store.conversation(self.conversation.id)
-        branch = self.store.messages(conversation.id)
-        if path.lower().endswith((".md", ".markdown")):
-            text = conversation_file.to_markdown(conversation, branch)
-        else:
-            text = conversation_file.to_json(conversation, self.store.all_messages(conversation.id), branch)
-        try:
-            Path(path).write_text(text, encoding="utf-8")
-        except OSError as error:
-            self.error_raised.emit(f"Hearth could not write {Path(path).name}: {error.strerror or error}.")
-            return False
-        self.notice_raised.emit(f"Saved “{conversation.title}” to {path}.")
-        return True
+        """The conversation on screen to a file (``ConversationFiles.export`` says how)."""
+        return self.conversation is not None and self.files.export(self.conversation.id, path)
 
     def import_conversation(self, path: str) -> bool:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-            data = conversation_file.parse(text, fallback_title=Path(path).stem)
-            conversation = self.store.import_conversation(data.title, data.system_prompt, data.settings,
-                                                          data.messages)
-        except OSError as error:
-            self.error_raised.emit(f"Hearth could not read {Path(path).name}: {error.strerror or error}.")
-            return False
-        except UnicodeDecodeError:
-            self.error_raised.emit(f"{Path(path).name} is not a text file.")
-            return False
-        except HearthError as error:
-            self.error_raised.emit(error.message)
-            return False
+        """A conversation file as a new conversation, opened."""
+        return self.files.import_file(path)
+
+    def _on_imported(self, conversation_id: int) -> None:
         self.refresh_conversations()
-        self.open_conversation(conversation.id)
-        return True
+        self.open_conversation(conversation_id)
 
     # -- the model --------------------------------------------------------------------
     def context_for(self, path: str) -> int:
