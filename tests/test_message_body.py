@@ -87,3 +87,66 @@ def test_a_long_code_block_still_being_written_costs_only_its_last_lines_per_upd
     widget.set_markdown(text + "```\n\nDone.", growing=True)  # the fence closes: one ordinary block
     assert widget.code_blocks == [text.split("```python\n")[1]]
     assert "Copy" in widget.toPlainText() and widget.toPlainText().endswith("Done.")
+
+
+PROGRAM = [
+    "import math",
+    "",
+    "RADIUS = 2",
+    "",
+    "",
+    "def area(radius):",
+    '    """The area of a circle.',
+    "",
+    "    radius: how far it is from the middle to the edge,",
+    "    in any unit you like.",
+    '    """',
+    "    return math.pi * radius ** 2",
+    "",
+    "",
+    "# the circle from the top of the file",
+    "print(area(RADIUS))",
+    "",
+    "text = '''a string",
+    "",
+    "on four lines",
+    "with # no comment in it",
+    "'''",
+    "",
+    "print(text)",
+]
+
+
+def code_lines(widget, count):
+    """The first ``count`` lines of the code block on screen: each one's text and the colour of each letter."""
+    lines, block, inside = [], widget.document().begin(), False
+    while block.isValid() and len(lines) < count:
+        if inside:
+            colours = []
+            fragments = block.begin()
+            while not fragments.atEnd():
+                fragment = fragments.fragment()
+                colour = fragment.charFormat().foreground().color().name()
+                colours += [colour for letter in fragment.text() if not letter.isspace()]
+                fragments += 1
+            lines.append((block.text(), colours))
+        inside = inside or block.text().startswith("python")  # the block's label line
+        block = block.next()
+    return lines
+
+
+def test_a_growing_code_block_is_coloured_as_it_will_be_when_whole(qtbot):
+    """A docstring or string that crosses the edge of a run, and blank lines at a run's start, look
+    while the block grows exactly as they do once its fence closes."""
+    whole = body(qtbot)
+    whole.set_markdown("```python\n" + "\n".join(PROGRAM) + "\n```")
+    finished = code_lines(whole, len(PROGRAM))
+    assert [text for text, _ in finished] == PROGRAM
+    assert finished[8][1] == finished[6][1][:1] * len(finished[8][1])  # the docstring is one colour
+
+    streamed = body(qtbot)
+    text = "```python\n"
+    for number, line in enumerate(PROGRAM):
+        text += line + "\n"
+        streamed.set_markdown(text + "pri", growing=True)  # the next line has begun
+        assert code_lines(streamed, number + 1) == finished[:number + 1], f"after line {number}"

@@ -63,16 +63,50 @@ def _formatter(dark: bool):
     return HtmlFormatter(nowrap=True, noclasses=True, style="monokai" if dark else "friendly")
 
 
-def highlight(code: str, language: str, dark: bool = False) -> str:
-    from pygments import highlight as pygments_highlight
+@lru_cache(maxsize=32)
+def _lexer(language: str):
     from pygments.lexers import TextLexer, get_lexer_by_name
     from pygments.util import ClassNotFound
 
+    # stripnl off: a code block's leading blank lines are its text too (Pygments drops them by default).
     try:
-        lexer = get_lexer_by_name(language) if language else TextLexer()
+        return get_lexer_by_name(language, stripnl=False) if language else TextLexer(stripnl=False)
     except ClassNotFound:
-        lexer = TextLexer()
-    return pygments_highlight(code, lexer, _formatter(dark)).rstrip("\n")
+        return TextLexer(stripnl=False)
+
+
+def highlight(code: str, language: str, dark: bool = False) -> str:
+    from pygments import highlight as pygments_highlight
+
+    shown = pygments_highlight(code, _lexer(language), _formatter(dark)).rstrip("\n")
+    # HTML drops one line break that comes right after <pre>, Qt's reader too: a leading blank line needs two.
+    return "\n" + shown if code.startswith("\n") else shown
+
+
+_PROBE = "hearth_top_level"
+
+
+@lru_cache(maxsize=32)
+def _probe_alone(language: str) -> list:
+    return list(_lexer(language).get_tokens(_PROBE))
+
+
+def ends_at_top_level(code: str, language: str) -> bool:
+    """Whether the lexer is back where it starts after ``code``: not inside a string or comment that goes on.
+
+    Pygments keeps a lexer's state to itself, so this asks from outside: a bare word on the line after
+    ``code`` must come out as it does on its own. Then lexing what follows from a fresh start colours it
+    as lexing the whole would.
+    """
+    lexer, alone = _lexer(language), _probe_alone(language)
+    edge, offset, after = len(code) + 1, 0, []
+    for kind, value in lexer.get_tokens(f"{code}\n{_PROBE}"):
+        if offset >= edge:
+            after.append((kind, value))
+        elif offset + len(value) > edge:
+            return False  # one token runs from the code into the probe: a string or comment still open
+        offset += len(value)
+    return after == alone
 
 
 def render(text: str, dark: bool = False, first_code_block: int = 0) -> Rendered:
@@ -118,6 +152,7 @@ def split_blocks(text: str) -> list[str]:
 
 CODE_INSET = 7  # pixels from a code block's edge to its text: cell padding 6 and border 1
 OPEN_CODE_LINES = 8  # lines of a still-open code block rendered together, then never again
+OPEN_CODE_MAX_LINES = 64  # a run ends here even inside a long string: what one update may cost stays bounded
 
 
 def _open_fence(lines: list[str]) -> int | None:
@@ -141,7 +176,9 @@ class BlockRenderer:
     300-line block would be highlighted and laid out whole on every update (50 ms each on two cores).
     While it grows it is shown as runs of OPEN_CODE_LINES highlighted lines on the code background,
     each run rendered once; when its fence closes, or the reply ends, it becomes one ordinary block
-    (table, Copy link, highlighting that sees the whole code) like any other.
+    (table, Copy link, highlighting that sees the whole code) like any other. A run ends only where the
+    lexer is back at its top level (``ends_at_top_level``), so a docstring or comment that crosses the
+    edge is coloured as it will be when the block is whole; past OPEN_CODE_MAX_LINES it ends anyway.
     """
 
     def __init__(self) -> None:
@@ -178,18 +215,10 @@ class BlockRenderer:
     def _open_code(self, lines: list[str], dark: bool, cache: dict) -> list[str]:
         language = lines[0].strip().lstrip("`~").strip().split(" ")[0]
         code = lines[1:]
-        whole = len(code) - 1 if code else 0  # the last line may still be growing
-        runs = [code[start:min(start + OPEN_CODE_LINES, whole)] for start in range(0, whole, OPEN_CODE_LINES)]
-        if runs and len(runs[-1]) == OPEN_CODE_LINES:
-            runs.append([])
-        if runs:
-            runs[-1] = runs[-1] + code[whole:]  # the unfinished run takes the growing line
-        else:
-            runs = [code]
         background, _border = _code_colours(dark)
         parts = []
-        for number, run in enumerate(runs):
-            key = ("open code", language, number, tuple(run), dark)
+        for number, run in enumerate(self._runs(code, language, cache)):
+            key = ("open code", language, number, run, dark)
             found = self._cache.get(key)
             if found is None:
                 # Inset as the finished block's cell is, so the text does not move when the fence closes.
@@ -202,6 +231,25 @@ class BlockRenderer:
             if found[0]:
                 parts.append(found[0])
         return parts
+
+    def _runs(self, code: list[str], language: str, cache: dict) -> list[tuple[str, ...]]:
+        """The open block's lines cut into runs; the last one, which holds the growing line, may be short."""
+        whole = len(code) - 1  # the last line may still be growing
+        runs, start = [], 0
+        while whole - start >= OPEN_CODE_LINES:
+            for end in range(start + OPEN_CODE_LINES, min(whole, start + OPEN_CODE_MAX_LINES) + 1):
+                key = ("run ends", language, tuple(code[start:end]))
+                ends = self._cache.get(key)
+                if ends is None:
+                    ends = end - start == OPEN_CODE_MAX_LINES or ends_at_top_level("\n".join(code[start:end]), language)
+                cache[key] = ends
+                if ends:
+                    break
+            if not ends:
+                break
+            runs.append(key[2])
+            start = end
+        return [*runs, tuple(code[start:])]
 
 
 def warm_up() -> None:
