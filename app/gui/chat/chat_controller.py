@@ -16,7 +16,8 @@ from app.core import fit, sampling
 from app.core import store as states
 from app.core.errors import StoreError
 from app.core.gguf_info import GGUFInfo
-from app.core.store import Conversation, Message, Store, title_from
+from app.core.history import engine_turns
+from app.core.store import Conversation, Message, Store
 from app.gui.chat.conversation_files import ConversationFiles
 from app.gui.chat.titler import Titler
 from app.gui.engine_bridge import EngineBridge
@@ -25,7 +26,6 @@ from app.settings import Settings
 log = logging.getLogger("hearth.chat")
 
 SAVE_SECONDS = 0.3
-TITLE_DELAY_MS = 300
 WAIT_FOR_REPLY = "A reply is being written: wait for it to finish, or stop it (Esc)."
 
 # What the status bar says about the model.
@@ -87,11 +87,6 @@ class ChatController(QObject):
         self.files.error_raised.connect(self.error_raised)
         self.files.notice_raised.connect(self.notice_raised)
         self.files.imported.connect(self._on_imported)
-        self._title_pending: Message | None = None  # a first reply whose conversation may get a title
-        self._title_timer = QTimer(self)
-        self._title_timer.setSingleShot(True)
-        self._title_timer.setInterval(TITLE_DELAY_MS)
-        self._title_timer.timeout.connect(self._title_after)
         self.titler.titled.connect(self._on_titled)
 
     # -- conversations ----------------------------------------------------------------
@@ -392,7 +387,7 @@ class ChatController(QObject):
         """Ask the engine how much of its window the conversation on screen takes (answered by
         ``context_measured``); only while a model is ready, so nothing starts an engine for it."""
         if self.conversation is not None and self.state == READY and not self.busy:
-            self._count_request = self.engine.count(self._history(self.conversation.id))
+            self._count_request = self.engine.count(engine_turns(self.store, self.conversation.id))
 
     def _on_counted(self, request_id: int, tokens: int, n_ctx: int) -> None:
         if request_id == self._count_request and n_ctx:
@@ -434,8 +429,8 @@ class ChatController(QObject):
         self._text = text
         self._last_save = self._reply_started_at = time.monotonic()
         self._first_piece_at = 0.0
-        self._drop_title()  # the engine answers one request at a time: the user's turn goes first
-        history = self._history(self.conversation.id, keep_last_reply=continuing)
+        self.titler.drop()  # the engine answers one request at a time: the user's turn goes first
+        history = engine_turns(self.store, self.conversation.id, keep_last_reply=continuing)
         self._params = {k: v for k, v in self.settings_of_conversation().items() if v is not None}
         self._request = self.engine.chat(history, {**self._params, "continue": continuing})
         self.busy_changed.emit(True)
@@ -446,24 +441,10 @@ class ChatController(QObject):
         self.refresh_conversations()
         return True
 
-    def _history(self, conversation_id: int, keep_last_reply: bool = False) -> list[dict]:
-        turns = []
-        system_prompt = self.store.conversation(conversation_id).system_prompt.strip()
-        if system_prompt:
-            turns.append({"role": "system", "content": system_prompt})
-        branch = self.store.messages(conversation_id)
-        for message in branch:
-            if message.status == states.ERROR or not message.content.strip():
-                continue
-            if message.status == states.STREAMING and not (keep_last_reply and message is branch[-1]):
-                continue
-            turns.append({"role": message.role, "content": message.content})
-        return turns
-
     def close(self) -> None:
         """The app is closing: the reply and any title request end, and nothing is left to fire later."""
         self.stop()  # first: a stopped reply asks for a title, which is dropped next
-        self._drop_title()
+        self.titler.drop()
 
     def stop(self) -> None:
         """End the reply now; the engine is told to stop, and whatever it still sends is dropped."""
@@ -533,38 +514,13 @@ class ChatController(QObject):
     @property
     def titling(self) -> bool:
         """A title is being made for a conversation (or about to be asked for)."""
-        return self._title_pending is not None or self.titler.busy
+        return self.titler.titling
 
     def set_model_titles(self, on: bool) -> None:
         """Whether the model names new conversations; off also drops a title on its way."""
         self.settings.model_titles = on
         if not on:
-            self._drop_title()
-
-    def _drop_title(self) -> None:
-        """No title for now: not the one about to be asked for, nor the one being written."""
-        self._title_timer.stop()
-        self._title_pending = None
-        self.titler.cancel()
-
-    def _title_after(self) -> None:
-        """Ask the model for a title while the conversation still has the name of its opening words.
-
-        After the first exchange as a rule (a reply the user stopped counts); after a later one when the
-        first gave none (its title gave way to the user's next turn, or its reply was empty). A
-        conversation the user renamed keeps its name, and one the model failed to name is not asked again."""
-        reply, self._title_pending = self._title_pending, None
-        if reply is None or not reply.content.strip() or reply.conversation_id in self.titler.tried:
-            return
-        try:
-            conversation = self.store.conversation(reply.conversation_id)
-            branch = self.store.messages(conversation.id)
-        except StoreError:
-            return
-        opening = next((message for message in branch if message.role == "user"), None)
-        if opening is not None and conversation.title == title_from(opening.content):
-            history = self._history(conversation.id)
-            self.titler.request(conversation.id, history, opening.content, replaces=conversation.title)
+            self.titler.drop()
 
     def _on_titled(self, conversation_id: int, title: str) -> None:
         if self.conversation and self.conversation.id == conversation_id:
@@ -591,9 +547,7 @@ class ChatController(QObject):
                 self.error_raised.emit(store_error.message)
             self.reply_ended.emit(reply)
             if status in (states.DONE, states.STOPPED) and self.settings.model_titles:
-                # A moment later: the reply's end has its own work to draw, and the title can wait.
-                self._title_pending = reply
-                self._title_timer.start()
+                self.titler.after(reply)
         # The status bar's figures follow in the next turn of the event loop: a reply's end already
         # saves, re-renders and swaps buttons, and the window must not stall while it does.
         if stats.get("tokens_per_second"):

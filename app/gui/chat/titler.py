@@ -1,8 +1,9 @@
 """Asks the engine for a conversation's title after its first exchange (or a later one, when the
 first gave none), and saves it.
 
-One title at a time, and never in the way: the chat cancels it when the user
-asks something before it is done (the engine answers one request at a time).
+One title at a time, and never in the way: asked a moment after a reply ends
+(the reply's end has its own drawing to do), and dropped when the user asks
+something before it is done (the engine answers one request at a time).
 A title replaces only the automatic name; a conversation the user renamed in
 the meantime keeps the user's name (the store checks, in the same statement).
 """
@@ -10,14 +11,17 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.core import titles
 from app.core.errors import StoreError
-from app.core.store import Store
+from app.core.history import engine_turns
+from app.core.store import Message, Store, title_from
 from app.gui.engine_bridge import EngineBridge
 
 log = logging.getLogger("hearth.chat")
+
+DELAY_MS = 300
 
 
 class Titler(QObject):
@@ -33,6 +37,11 @@ class Titler(QObject):
         self._user_text = ""
         self._answer = ""
         self.tried: set[int] = set()  # conversations the model has been asked to name, titled or not
+        self._pending: Message | None = None  # a reply after which a title may be asked for
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DELAY_MS)
+        self._timer.timeout.connect(self._ask_after_reply)
         engine.piece_received.connect(self._on_piece)
         engine.reply_finished.connect(self._on_finished)
         engine.request_failed.connect(self._on_failed)
@@ -40,19 +49,48 @@ class Titler(QObject):
 
     @property
     def busy(self) -> bool:
+        """A title is being written."""
         return bool(self._request)
 
-    def request(self, conversation_id: int, history: list[dict], user_text: str, replaces: str) -> None:
-        """``history``: the conversation as the engine was sent it for the reply just written."""
-        self.cancel()
-        self._conversation, self._replaces, self._user_text, self._answer = \
-            conversation_id, replaces, user_text, ""
-        self._request = self.engine.chat(titles.request_messages(history), dict(titles.PARAMS))
+    @property
+    def titling(self) -> bool:
+        """A title is being written, or about to be asked for."""
+        return self._pending is not None or self.busy
 
-    def cancel(self) -> None:
+    def after(self, reply: Message) -> None:
+        """``reply`` has ended (done or stopped): a moment later, name its conversation if it needs a name."""
+        self._pending = reply
+        self._timer.start()
+
+    def drop(self) -> None:
+        """No title for now: not the one about to be asked for, nor the one being written."""
+        self._timer.stop()
+        self._pending = None
         if self._request:
             self.engine.cancel(self._request)
             self._end()
+
+    def _ask_after_reply(self) -> None:
+        """Ask while the conversation still has the name of its opening words.
+
+        After the first exchange as a rule (a reply the user stopped counts); after a later one when the
+        first gave none (its title gave way to the user's next turn, or its reply was empty). A
+        conversation the user renamed keeps its name, and one the model was asked to name is not asked again."""
+        reply, self._pending = self._pending, None
+        if reply is None or not reply.content.strip() or reply.conversation_id in self.tried:
+            return
+        try:
+            conversation = self.store.conversation(reply.conversation_id)
+            branch = self.store.messages(conversation.id)
+            history = engine_turns(self.store, conversation.id)  # as it was sent for the reply just written
+        except StoreError:
+            return
+        opening = next((message for message in branch if message.role == "user"), None)
+        if opening is None or conversation.title != title_from(opening.content):
+            return
+        self._conversation, self._replaces, self._user_text, self._answer = \
+            conversation.id, conversation.title, opening.content, ""
+        self._request = self.engine.chat(titles.request_messages(history), dict(titles.PARAMS))
 
     def _on_piece(self, request_id: int, text: str, _n: int) -> None:
         if request_id == self._request:
