@@ -28,7 +28,7 @@ def test_edit_regenerate_and_move_between_versions(qtbot, make_hearth):
     user, reply = widgets(hearth)
     assert reply.version_text == "2/2" and reply.previous_button.isEnabled()
     second_answer = reply.text
-    assert second_answer and "temperature" in reply.footer.toolTip()
+    assert second_answer and "Temperature 1.2" in reply.footer.toolTip()
 
     qtbot.mouseClick(reply.previous_button, Qt.LeftButton)  # ◀: back to the first version
     user, reply = widgets(hearth)
@@ -271,7 +271,24 @@ def test_a_conversation_longer_than_a_small_context_drops_its_oldest_turns_and_s
     assert reply.status == states.DONE and reply.content.strip()  # a reply, not an error
     gauge = hearth.window.context_gauge
     assert gauge.maximum() == 512 and gauge.value() <= 512
+    assert "When it is full: drop the oldest turns" in gauge.toolTip()
     assert len(hearth.store.messages(hearth.chat.conversation.id)) >= 6  # nothing was deleted from disk
+
+    # The user chooses to be stopped instead: nothing is sent, the reply says why and what to do.
+    qtbot.keyClick(hearth.window, Qt.Key_Comma, Qt.ControlModifier)
+    dialog = hearth.window.settings_dialog
+    qtbot.waitUntil(lambda: dialog.isVisible(), timeout=2_000)
+    assert dialog.overflow.currentText() == "Drop the oldest turns"
+    dialog.overflow.setCurrentIndex(dialog.overflow.findText("Stop and tell me"))
+    dialog.accept()
+    assert hearth.store.conversation(hearth.chat.conversation.id).options["overflow"] == "stop"
+    kept = [m.content for m in hearth.store.messages(hearth.chat.conversation.id)]
+    reply = ask(qtbot, hearth, f"{filler} One more: name a vegetable.")
+    assert "outgrown the model's context window" in reply.status_text and "Nothing was sent" in reply.status_text
+    assert "outgrown the model's context window" in hearth.window.notice.text
+    assert hearth.store.messages(hearth.chat.conversation.id)[-1].status == states.ERROR
+    assert [m.content for m in hearth.store.messages(hearth.chat.conversation.id)][:len(kept)] == kept
+    assert "When it is full: stop and tell me" in gauge.toolTip()
 
 
 def test_conversation_settings_dialog_keeps_choices_per_conversation(qtbot, make_hearth):
@@ -293,7 +310,8 @@ def test_conversation_settings_dialog_keeps_choices_per_conversation(qtbot, make
     assert conversation.system_prompt.startswith("You are a helpful assistant. Answer in as few")
     assert hearth.window.system_prompt.toPlainText() == conversation.system_prompt
     reply = ask(qtbot, hearth, "Hi")
-    assert '"top_k": 12' in reply.footer.toolTip()
+    assert "Top-k 12," in reply.footer.toolTip() and "Seed random" in reply.footer.toolTip()
+    assert reply.footer.toolTip().endswith("when the context is full: drop the oldest turns")
 
     hearth.chat.new_conversation()  # a new conversation starts from the defaults
     assert hearth.chat.settings_of_conversation()["top_k"] == 40

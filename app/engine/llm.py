@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from app.core import sampling
+from app.core import overflow, sampling
 from app.core.chat_template import build_prompt
 from app.core.errors import EngineError
 from app.core.gguf_info import read_gguf_info
@@ -30,6 +30,7 @@ DEFAULT_PARAMS = {
     "stop": [],
     "ignore_eos": False,  # benchmarks only: generate exactly max_tokens
     "continue": False,  # the last message is a reply cut short: write on from its last word
+    overflow.KEY: overflow.DEFAULT,  # what to leave out when the conversation outgrows the context window
 }
 
 
@@ -158,41 +159,39 @@ class LlmSession:
         _prompt, tokens = self._tokenize_prompt(messages)
         return len(tokens), self._llm.n_ctx()
 
-    def _fit_to_context(self, messages: list[dict], budget: int, continue_last: bool = False):
-        """The prompt for ``messages``, dropping the oldest turns until it leaves room for a reply.
+    def _fit_to_context(self, messages: list[dict], budget: int, continue_last: bool = False,
+                        policy: str = overflow.DEFAULT):
+        """The prompt for ``messages``, leaving turns out as ``policy`` says until it leaves room for a reply.
 
-        The policy: the system prompt and the newest turns stay; the oldest turns go first, and
-        the caller says how many went. Only when the system prompt and the last message alone
-        are too long is that an error. The number to drop is found by bisection, as tokenizing a
-        long history many times over would be slow.
+        Returns the prompt, its tokens, how many turns went, and the policy that chose them (Keep the
+        first exchange gives way to Drop the oldest when the first exchange is itself too long to keep).
+        Only when the system prompt and the last message alone are too long is that an error. The
+        number to drop is found by bisection, as tokenizing a long history many times over would be slow.
         """
         prompt, tokens = self._tokenize_prompt(messages, continue_last)
         if len(tokens) <= budget:
-            return prompt, tokens, 0
+            return prompt, tokens, 0, policy
+        if policy == overflow.STOP:
+            raise EngineError(overflow.stopped(len(tokens), self._llm.n_ctx()))
         system = [m for m in messages[:1] if m.get("role") == "system"]
         history = messages[len(system):]
-
-        def attempt(drop: int):
-            kept = history[drop:]
-            while kept and kept[0].get("role") == "assistant":  # a turn starts with the user's words
-                kept = kept[1:]
-            return self._tokenize_prompt(system + kept, continue_last), len(history) - len(kept)
-
-        low, high = 1, len(history) - 1
-        best = None
-        while low <= high:
-            middle = (low + high) // 2
-            (candidate, candidate_tokens), dropped = attempt(middle)
-            if len(candidate_tokens) <= budget:
-                best, high = (candidate, candidate_tokens, dropped), middle - 1
-            else:
-                low = middle + 1
-        if best is None:
-            raise EngineError(
-                f"The last message is too long for the model's context window ({len(tokens):,} tokens with the "
-                f"history; even alone it does not leave room for a reply in {budget + 1:,}). Shorten it, or "
-                "choose a larger context length.")
-        return best
+        for chosen in dict.fromkeys((policy, overflow.DROP_OLDEST)):
+            low, high = 1, overflow.droppable(history, chosen)
+            best = None
+            while low <= high:
+                middle = (low + high) // 2
+                kept = overflow.kept(history, middle, chosen)
+                candidate, candidate_tokens = self._tokenize_prompt(system + kept, continue_last)
+                if len(candidate_tokens) <= budget:
+                    best, high = (candidate, candidate_tokens, len(history) - len(kept), chosen), middle - 1
+                else:
+                    low = middle + 1
+            if best is not None:
+                return best
+        raise EngineError(
+            f"The last message is too long for the model's context window ({len(tokens):,} tokens with the "
+            f"history; even alone it does not leave room for a reply in {budget + 1:,}). Shorten it, or "
+            "choose a larger context length.")
 
     def _prefill(self, tokens: list[int], cancel: threading.Event) -> list[int] | None:
         """Read the prompt into the KV cache a micro-batch at a time, so Stop is heard between batches.
@@ -231,13 +230,12 @@ class LlmSession:
         n_ctx = llm.n_ctx()
         reply_room = max(1, min(int(options["max_tokens"]), n_ctx // 4))
         continue_last = bool(options.get("continue")) and bool(messages) and messages[-1].get("role") == "assistant"
-        prompt, tokens, dropped = self._fit_to_context(messages, n_ctx - reply_room, continue_last)
+        prompt, tokens, dropped, policy = self._fit_to_context(
+            messages, n_ctx - reply_room, continue_last, overflow.clean(options[overflow.KEY]) or overflow.DEFAULT)
         max_tokens = min(int(options["max_tokens"]), n_ctx - len(tokens))
         notice = prompt.notice
         if dropped:
-            notice = (f"The oldest {dropped} message{'s' if dropped > 1 else ''} of this conversation no longer "
-                      f"fit in the model's context window ({n_ctx:,} tokens), so this reply was written "
-                      f"without {'them' if dropped > 1 else 'it'}. " + notice).strip()
+            notice = f"{overflow.notice(policy, dropped, n_ctx)} {notice}".strip()
         started(len(tokens), notice)
         llm.set_seed(options["seed"] if options["seed"] is not None else random.randrange(2**31))
         stream = TextStream(list(options["stop"]) + prompt.stop)

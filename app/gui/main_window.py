@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow, QM
                                QProgressBar, QPushButton, QSplitter, QToolButton, QVBoxLayout, QWidget)
 
 from app import APP_NAME, __version__
+from app.core import overflow
 from app.core.store import Conversation, Message
 from app.gui import theme
 from app.gui.chat.chat_controller import ChatController
@@ -139,8 +140,6 @@ class MainWindow(QMainWindow):
         self.context_gauge.setFormat("Context: no reply yet")
         self.context_gauge.setValue(0)
         self.context_gauge.setProperty("full", False)
-        self.context_gauge.setToolTip("How much of the model's context window the conversation uses, counted "
-                                      "with the model's own tokenizer at the last reply")
         for label, name in ((self.status_model, "statusModel"), (self.status_state, "statusState"),
                             (self.status_speed, "statusSpeed")):
             label.setObjectName(name)
@@ -320,11 +319,18 @@ class MainWindow(QMainWindow):
         self.context_gauge.setRange(0, size)
         self.context_gauge.setValue(min(used, size))
         self.context_gauge.setFormat(f"Context {used:,} / {size:,}")
+        self._describe_gauge()
         full = used >= size * 0.9
         if self.context_gauge.property("full") != full:  # restyling costs a few ms: only on a change
             self.context_gauge.setProperty("full", full)
             self.context_gauge.style().unpolish(self.context_gauge)
             self.context_gauge.style().polish(self.context_gauge)
+
+    def _describe_gauge(self) -> None:
+        policy = self.chat.settings_of_conversation()[overflow.KEY]
+        self.context_gauge.setToolTip(f"How much of the model's context window the conversation uses, counted with "
+                                      f"the model's own tokenizer. When it is full: {overflow.LABELS[policy].lower()} "
+                                      "(Conversation settings, Ctrl+,).")
 
     def open_search(self) -> None:
         if self._search is None:
@@ -357,6 +363,7 @@ class MainWindow(QMainWindow):
         self.system_prompt.setPlainText(dialog.system_prompt.toPlainText())
         self.system_prompt.blockSignals(False)
         chat.set_conversation_settings(dialog.changes())
+        self._describe_gauge()
         entry = self.picker.current_entry()
         chat.set_model_context(dialog.chosen_context(), entry.info if entry is not None else None)
 
@@ -414,6 +421,7 @@ class MainWindow(QMainWindow):
         self.system_prompt.setPlainText(conversation.system_prompt)
         self.system_prompt.blockSignals(False)
         self.view.show_messages(messages, self.chat.versions())
+        self._describe_gauge()
         self._update_placeholder()
 
     def _on_busy(self, busy: bool) -> None:

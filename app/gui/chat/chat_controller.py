@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.core import fit, sampling
+from app.core import fit, overflow, sampling
 from app.core import store as states
 from app.core.errors import StoreError
 from app.core.gguf_info import GGUFInfo
@@ -182,13 +182,17 @@ class ChatController(QObject):
             self.error_raised.emit(error.message)
 
     def settings_of_conversation(self) -> dict:
-        """The settings this conversation's replies are written with (every key of sampling.OPTIONS)."""
+        """The settings this conversation's replies are written with (every key of sampling.OPTIONS, and
+        what to do when it outgrows the context window)."""
         return self.default_settings(self.conversation.options if self.conversation else {})
 
     def default_settings(self, own: dict | None = None) -> dict:
         """Hearth's settings, then the loaded model's recommendations, then ``own`` on top."""
+        own = own or {}
         app_defaults = {"temperature": self.settings.temperature, "max_tokens": self.settings.max_tokens}
-        return sampling.effective(app_defaults, self.model_defaults, own or {})
+        chosen = sampling.effective(app_defaults, self.model_defaults, own)
+        chosen[overflow.KEY] = overflow.clean(own.get(overflow.KEY)) or overflow.DEFAULT
+        return chosen
 
     def set_conversation_settings(self, changes: dict) -> None:
         """Keep the settings the user changed for this conversation (None: back to the default)."""
@@ -196,12 +200,17 @@ class ChatController(QObject):
             return
         own = dict(self.conversation.options)
         for key, value in changes.items():
-            if key not in sampling.KEYS:
+            if key == overflow.KEY:
+                value = overflow.clean(value)
+                value = None if value == overflow.DEFAULT else value
+            elif key in sampling.KEYS:
+                value = None if value is None else sampling.clean(key, value)
+            else:
                 continue
             if value is None:
                 own.pop(key, None)
             else:
-                own[key] = sampling.clean(key, value)
+                own[key] = value
         try:
             self.store.set_settings(self.conversation.id, own)
             self.conversation = self.store.conversation(self.conversation.id)

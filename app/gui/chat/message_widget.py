@@ -6,13 +6,12 @@ touched by a growing reply.
 """
 from __future__ import annotations
 
-import json
-
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QToolButton, QVBoxLayout,
                                QWidget)
 
+from app.core import overflow, sampling
 from app.core import store as states
 from app.core.store import ROLE_NAMES, Message
 from app.gui.chat.message_body import MessageBody
@@ -47,6 +46,19 @@ def stats_line(message: Message) -> str:
     if message.model:
         parts.append(message.model)
     return " · ".join(parts)
+
+
+def settings_text(options: dict) -> str:
+    """The settings a reply was written with, as the settings dialog names them."""
+    parts = []
+    for option in sampling.OPTIONS:
+        if option.key in options:
+            value = options[option.key]
+            parts.append(f"{option.label} {'random' if value is None else value}")
+    policy = overflow.clean(options.get(overflow.KEY))
+    if policy:
+        parts.append(f"when the context is full: {overflow.LABELS[policy].lower()}")
+    return "Written with " + ", ".join(parts) if parts else ""
 
 
 class MessageWidget(QFrame):
@@ -192,8 +204,7 @@ class MessageWidget(QFrame):
                 parts.append(stats)
         self.footer.setText(" · ".join(parts))
         self.footer.setVisible(bool(parts))
-        options = message.options
-        self.footer.setToolTip("Written with " + json.dumps(options) if options else "")
+        self.footer.setToolTip(settings_text(message.options))
         self._can_continue = (message.role == "assistant" and not streaming and bool(message.content)
                               and (message.finish == "length" or message.status in
                                    (states.STOPPED, states.INTERRUPTED)))

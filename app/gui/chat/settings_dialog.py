@@ -1,4 +1,5 @@
-"""This conversation's settings: system prompt (with saved presets), sampling, and the model's context length.
+"""This conversation's settings: system prompt (with saved presets), sampling, what to do when it outgrows
+the context window, and the model's context length.
 
 The dialog only edits values: it is given the current ones and the defaults they fall
 back to, and hands back what the user changed. Defaults say where they come from (the
@@ -10,7 +11,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QHBoxLayout, QInputDialog, QLabel, QPlainTextEdit, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from app.core import sampling
+from app.core import overflow, sampling
 
 CONTEXT_CHOICES = (1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072)
 
@@ -70,6 +71,13 @@ class ConversationSettingsDialog(QDialog):
             row.setContentsMargins(0, 0, 0, 0)
             form.addRow(option.label, holder)
             self.fields[option.key] = (spin, custom)
+        self.overflow = QComboBox()
+        for key, label in overflow.LABELS.items():
+            self.overflow.addItem(label, key)
+        self.overflow.setCurrentIndex(self.overflow.findData(overflow.clean(own.get(overflow.KEY)) or overflow.DEFAULT))
+        self.overflow.setToolTip("What the model reads once this conversation no longer fits in its context window. "
+                                 "Nothing is deleted from the conversation.")
+        form.addRow("When it outgrows the context", self.overflow)
         self.context = QComboBox()
         choices = [c for c in CONTEXT_CHOICES if not trained_ctx or c <= trained_ctx] or [n_ctx]
         if n_ctx not in choices:
@@ -88,11 +96,12 @@ class ConversationSettingsDialog(QDialog):
         layout.addWidget(buttons)
 
     def changes(self) -> dict:
-        """Each sampling key: its value when set here, None for the default."""
+        """Each sampling key: its value when set here, None for the default; and the overflow policy."""
         result = {}
         for key, (spin, custom) in self.fields.items():
             chosen = custom.isChecked() and not (spin.specialValueText() and spin.value() == spin.minimum())
             result[key] = spin.value() if chosen else None
+        result[overflow.KEY] = self.overflow.currentData()
         return result
 
     def chosen_context(self) -> int:
