@@ -16,7 +16,8 @@ and the time to first token late in a conversation, all in one run of the real a
 
     python bench/ui_latency.py [--threads 2]
 
-Last line: {"stall_streaming_ms", "stall_idle_ms", "stall_engine_only_ms", "stall_code_ms", "open_2000_s", "ttft_turn10_over_turn2", ...}.
+Last line: {"stall_streaming_ms", "stall_idle_ms", "gui_busy_streaming_ms", "stall_engine_only_ms", "stall_code_ms",
+"open_2000_s", "ttft_turn10_over_turn2", ...}.
 """
 from __future__ import annotations
 
@@ -41,7 +42,12 @@ TABLE = "| Name | Size |\n|---|---|\n| alpha | 1 |\n| beta | 2 |"
 
 
 class Probe:
-    """Ticks every PROBE_MS; the longest gap beyond it is the worst stall the user could feel."""
+    """Ticks every PROBE_MS; the longest gap beyond it is the worst stall the user could feel.
+
+    Each tick also reads the GUI thread's own CPU time: a gap in which the thread was busy is the
+    window's work; one in which it was not is the thread waiting for a core (``busy`` is the most
+    CPU the GUI thread used between two ticks, and each listed gap says how much of it that was).
+    """
 
     def __init__(self) -> None:
         from PySide6.QtCore import Qt, QTimer
@@ -51,23 +57,27 @@ class Probe:
         self.timer.setInterval(PROBE_MS)
         self.timer.timeout.connect(self._tick)
         self.last = 0.0
+        self.last_cpu = 0.0
         self.worst = 0.0
         self.worst_at = 0.0
+        self.busy = 0.0
         self.t0 = 0.0
-        self.gaps: list[tuple[float, float]] = []
+        self.gaps: list[tuple[float, float, float]] = []  # (seconds in, gap ms, GUI thread's CPU ms in it)
 
     def _tick(self) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         if self.last:
             gap = (now - self.last) * 1000 - PROBE_MS
+            used = (cpu - self.last_cpu) * 1000
+            self.busy = max(self.busy, used)
             if gap > self.worst:
                 self.worst, self.worst_at = gap, now
             if gap > 6:
-                self.gaps.append((round(now - self.t0, 2), round(gap, 1)))
-        self.last = now
+                self.gaps.append((round(now - self.t0, 2), round(gap, 1), round(used, 1)))
+        self.last, self.last_cpu = now, cpu
 
     def measure(self, until, seconds: float) -> float:
-        self.last, self.worst = 0.0, 0.0
+        self.last, self.worst, self.busy = 0.0, 0.0, 0.0
         self.gaps = []
         self.t0 = time.perf_counter()
         self.timer.start()
@@ -135,12 +145,14 @@ def main() -> None:
     started = time.perf_counter()
     hearth.chat.send(STORY)
     stall_streaming = probe.measure(lambda: not hearth.chat.busy, 300)
+    busy_streaming = probe.busy
     wait(lambda: not hearth.chat.titling, 60)  # the title the model then gives the new conversation
     ended = time.perf_counter()
     probe_gaps = list(probe.gaps)
     streamed = time.perf_counter() - started
     reply = hearth.store.messages(hearth.chat.conversation.id)[-1]
     stall_idle = probe.measure(lambda: False, streamed)
+    busy_idle = probe.busy
     stall_engine_only, engine_stats = engine_only(hearth, probe)
     print(f"stall while streaming {reply.n_tokens} tokens at {reply.tokens_per_second:.1f} tok/s for "
           f"{streamed:.1f} s: {stall_streaming:.1f} ms; idle for as long: {stall_idle:.1f} ms; "
@@ -148,8 +160,10 @@ def main() -> None:
           f"{engine_stats.get('tokens_per_second', 0):.1f} tok/s with the window not drawing: "
           f"{stall_engine_only:.1f} ms")
 
-    late = ", ".join(f"{gap} ms at {at} s" for at, gap in probe_gaps) or "none"
+    late = ", ".join(f"{gap} ms at {at} s ({cpu} ms busy)" for at, gap, cpu in probe_gaps) or "none"
     print(f"  gaps over 6 ms while streaming: {late} (the reply ended at {ended - started:.2f} s)")
+    print(f"  the most the GUI thread worked between two ticks: {busy_streaming:.1f} ms streaming, "
+          f"{busy_idle:.1f} ms idle; the rest of a gap is waiting for a core")
     # 1b. The same for a reply that is one long code block, highlighted as it grows.
     hearth.chat.new_conversation()
     hearth.chat.set_conversation_settings({"max_tokens": 700})
@@ -161,7 +175,7 @@ def main() -> None:
     program = hearth.store.messages(hearth.chat.conversation.id)[-1].content
     print(f"stall while streaming a code reply ({program.count(chr(10)) + 1} lines, "
           f"{program.count('```')} fences): {stall_code:.1f} ms")
-    late = ", ".join(f"{gap} ms at {at} s" for at, gap in code_gaps) or "none"
+    late = ", ".join(f"{gap} ms at {at} s ({cpu} ms busy)" for at, gap, cpu in code_gaps) or "none"
     print(f"  gaps over 6 ms: {late} (the reply ended at {ended - started:.2f} s)")
     # 2. Opening a conversation of 2,000 messages.
     big = hearth.store.import_conversation("Two thousand messages", "", {}, long_conversation(2000))
@@ -202,6 +216,7 @@ def main() -> None:
           f"open at most 1 s")
     hearth.close()
     print(json.dumps({"stall_streaming_ms": round(stall_streaming, 1), "stall_idle_ms": round(stall_idle, 1),
+                      "gui_busy_streaming_ms": round(busy_streaming, 1), "gui_busy_idle_ms": round(busy_idle, 1),
                       "stall_engine_only_ms": round(stall_engine_only, 1), "stall_code_ms": round(stall_code, 1),
                       "open_2000_s": round(open_seconds, 3), "ttft_turn2_s": round(ttft[1], 3),
                       "ttft_turn10_s": round(ttft[9], 3), "ttft_turn10_over_turn2": round(ratio, 2)}))
