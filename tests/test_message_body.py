@@ -135,7 +135,7 @@ def code_lines(widget, count):
     return lines
 
 
-def test_a_growing_code_block_is_coloured_as_it_will_be_when_whole(qtbot):
+def test_a_growing_code_block_is_coloured_as_it_will_be_when_whole(qtbot, monkeypatch):
     """A docstring or string that crosses the edge of a run, and blank lines at a run's start, look
     while the block grows exactly as they do once its fence closes."""
     whole = body(qtbot)
@@ -150,3 +150,18 @@ def test_a_growing_code_block_is_coloured_as_it_will_be_when_whole(qtbot):
         text += line + "\n"
         streamed.set_markdown(text + "pri", growing=True)  # the next line has begun
         assert code_lines(streamed, number + 1) == finished[:number + 1], f"after line {number}"
+
+    # The fence closes: the block is coloured from the runs already shown, lexing only what no run held.
+    highlighted = []
+    real_highlight = markdown_html.highlight
+
+    def counting(code, language, dark=False):
+        highlighted.append(code.count("\n") + 1)
+        return real_highlight(code, language, dark)
+
+    monkeypatch.setattr(markdown_html, "highlight", counting)
+    streamed.set_markdown(text + "```", growing=True)
+    assert sum(highlighted) < len(PROGRAM) / 2
+    assert code_lines(streamed, len(PROGRAM)) == finished
+    assert streamed.code_blocks == whole.code_blocks
+    assert streamed.grab().toImage() == whole.grab().toImage()
