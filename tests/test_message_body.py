@@ -83,7 +83,7 @@ def test_a_long_code_block_still_being_written_costs_only_its_last_lines_per_upd
             highlighted.clear()
             if number in (5, 23, 24, 25, 30, 299):  # each line once, in order, across the runs' edges
                 code = text.split("```python\n")[1].rstrip("\n").split("\n")
-                assert widget.toPlainText().split("\n") == ["Here is the program:", "python", *code]
+                assert widget.toPlainText().split("\n") == ["Here is the program:", " ", "python  Copy", *code]
     widget.set_markdown(text + "```\n\nDone.", growing=True)  # the fence closes: one ordinary block
     assert widget.code_blocks == [text.split("```python\n")[1]]
     assert "Copy" in widget.toPlainText() and widget.toPlainText().endswith("Done.")

@@ -4,9 +4,15 @@ Model output is untrusted: raw HTML in it is shown as text (markdown-it's ``html
 off), and links keep only web and mail schemes; the window opens them in the browser.
 Each fenced block gets a "Copy" link (``copy:N``) the message widget answers.
 
+A code block is drawn as paragraphs on a background (a header with its language and Copy link,
+the code in runs of lines, a bottom edge), not as a one-cell table: Qt lays a table out whole, and
+a 450-line block took about 30 ms to lay out at the moment its fence closed. As paragraphs, a
+block that streamed in keeps every run already on screen when it closes.
+
 A streaming reply is rendered many times as it grows. ``BlockRenderer`` cuts the text
-into blocks at blank lines outside code fences and renders each finished block once, so
-a render costs the last block, not the whole reply (``bench/ui_latency.py``).
+into blocks at blank lines outside code fences (and around fences at the margin) and renders
+each finished block once, so a render costs the last block, not the whole reply
+(``bench/ui_latency.py``).
 """
 from __future__ import annotations
 
@@ -30,19 +36,47 @@ def _code_colours(dark: bool) -> tuple[str, str]:
     return ("#272822", "#555555") if dark else ("#f6f8fa", "#d0d7de")  # background, border
 
 
+CODE_INDENT = 9  # pixels from a code block's edge to its text
+CODE_MARGIN = 6  # pixels above and below a code block
+
+
+def code_background(dark: bool) -> str:
+    """The colour behind code. Qt paints a paragraph's background only from its left margin on, so the
+    code's text is inset by a margin and ``MessageBody`` fills the strip left of it: a box with padding."""
+    return _code_colours(dark)[0]
+
+
+def _code_style(dark: bool) -> str:
+    return f"background-color:{code_background(dark)}; margin:0 0 0 {CODE_INDENT}px"
+
+
+def code_head(language: str, number: int, dark: bool) -> str:
+    """A code block's top edge and header: its language and the Copy link for block ``number``."""
+    return (f'<p style="{_code_style(dark)}; margin-top:{CODE_MARGIN}px; font-size:4px">&nbsp;</p>'
+            f'<p style="{_code_style(dark)}"><span style="color:gray">{html.escape(language or "code")}</span>'
+            f'&nbsp;&nbsp;<a href="{COPY_SCHEME}:{number}">Copy</a></p>')
+
+
+def code_run(code: str, colours: str, dark: bool) -> str:
+    """Lines of code, ``colours`` their highlighted HTML."""
+    return f'<pre style="{_code_style(dark)}">{_in_pre(code, colours)}</pre>'
+
+
+def code_end(dark: bool) -> str:
+    """A code block's bottom edge."""
+    return f'<p style="{_code_style(dark)}; margin-bottom:{CODE_MARGIN}px; font-size:4px">&nbsp;</p>'
+
+
 def _fence(_renderer, tokens, index, _options, env) -> str:
+    """A code block inside other Markdown (a list item, a quote): drawn as ``BlockRenderer`` draws one."""
     token = tokens[index]
     language = (token.info or "").strip().split(" ")[0]
     blocks = env["blocks"]
     number = env.get("offset", 0) + len(blocks)
     blocks.append(token.content)
-    background, border = _code_colours(env["dark"])
-    label = html.escape(language or "code")
-    return (f'<table width="100%" cellspacing="0" cellpadding="6" style="background-color:{background}; '
-            f'border:1px solid {border}; margin-top:4px; margin-bottom:4px"><tr><td>'
-            f'<span style="color:gray">{label}</span>&nbsp;&nbsp;<a href="{COPY_SCHEME}:{number}">Copy</a>'
-            f'<pre style="margin:0">{_in_pre(token.content, env["highlight"](token.content, language, env["dark"]))}'
-            '</pre></td></tr></table>\n')
+    code = token.content[:-1] if token.content.endswith("\n") else token.content
+    colours = highlight(code, language, env["dark"]) if code.strip() else code
+    return code_head(language, number, env["dark"]) + code_run(code, colours, env["dark"]) + code_end(env["dark"])
 
 
 @lru_cache(maxsize=1)
@@ -114,10 +148,9 @@ def ends_at_top_level(code: str, language: str) -> bool:
     return after == alone
 
 
-def render(text: str, dark: bool = False, first_code_block: int = 0, highlighter=highlight) -> Rendered:
-    """``highlighter(code, language, dark)`` colours each code block (``highlight`` unless told)."""
+def render(text: str, dark: bool = False, first_code_block: int = 0) -> Rendered:
     parser = _parser()
-    env = {"blocks": [], "dark": dark, "offset": first_code_block, "highlight": highlighter}
+    env = {"blocks": [], "dark": dark, "offset": first_code_block}
     rendered = parser.render(text, env)
     background, border = _code_colours(dark)
     rendered = rendered.replace("<table>", f'<table border="1" cellspacing="0" cellpadding="4" '
@@ -129,20 +162,30 @@ def render(text: str, dark: bool = False, first_code_block: int = 0, highlighter
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
+def _closes(line: str, fence: str) -> bool:
+    closer = _FENCE.match(line)
+    return bool(closer) and closer.group(1)[0] == fence[0] and len(closer.group(1)) >= len(fence) \
+        and not line.strip()[len(closer.group(1)):].strip()
+
+
 def split_blocks(text: str) -> list[str]:
-    """Markdown cut at blank lines that are outside code fences; a block that starts indented
-    (a list item's continuation) stays with the block before it."""
+    """Markdown cut at blank lines that are outside code fences, and around a fenced block that starts
+    at the margin (it always stands alone: it ends a paragraph or list before it). A block that starts
+    indented (a list item's continuation) stays with the block before it."""
     blocks: list[str] = []
     current: list[str] = []
-    fence = ""
+    fence, at_margin = "", False
     for line in text.split("\n"):
         opener = _FENCE.match(line)
+        closed = False
         if fence:
-            if opener and opener.group(1)[0] == fence[0] and len(opener.group(1)) >= len(fence) \
-                    and not line.strip()[len(opener.group(1)):].strip():
-                fence = ""
+            if _closes(line, fence):
+                fence, closed = "", at_margin
         elif opener:
-            fence = opener.group(1)
+            fence, at_margin = opener.group(1), not line[:1].isspace()
+            if at_margin and current:
+                blocks.append("\n".join(current))
+                current = []
         if not fence and not line.strip():
             if current:
                 blocks.append("\n".join(current))
@@ -151,12 +194,14 @@ def split_blocks(text: str) -> list[str]:
         if not current and blocks and line[:1] in (" ", "\t") and not fence:
             current = [blocks.pop(), ""]
         current.append(line)
+        if closed:
+            blocks.append("\n".join(current))
+            current = []
     if current:
         blocks.append("\n".join(current))
     return blocks
 
 
-CODE_INSET = 7  # pixels from a code block's edge to its text: cell padding 6 and border 1
 OPEN_CODE_LINES = 8  # lines of a still-open code block rendered together, then never again
 OPEN_CODE_MAX_LINES = 64  # a run ends here even inside a long string: what one update may cost stays bounded
 
@@ -167,34 +212,47 @@ def _open_fence(lines: list[str]) -> int | None:
     for index, line in enumerate(lines):
         opener = _FENCE.match(line)
         if fence:
-            if opener and opener.group(1)[0] == fence[0] and len(opener.group(1)) >= len(fence) \
-                    and not line.strip()[len(opener.group(1)):].strip():
+            if _closes(line, fence):
                 fence, opened_at = "", None
         elif opener:
             fence, opened_at = opener.group(1), index
     return opened_at
 
 
+def _fenced_block(block: str) -> tuple[str, list[str]] | None:
+    """A block that is one fenced code block at the margin, closed: its language and its lines."""
+    lines = block.split("\n")
+    opener = _FENCE.match(lines[0])
+    if not opener or lines[0][:1].isspace() or len(lines) < 2 or not _closes(lines[-1], opener.group(1)):
+        return None
+    if any(_closes(line, opener.group(1)) for line in lines[1:-1]):
+        return None
+    return _language(lines[0]), lines[1:-1]
+
+
+def _language(fence_line: str) -> str:
+    return fence_line.strip().lstrip("`~").strip().split(" ")[0]
+
+
 class BlockRenderer:
     """Renders one message's Markdown again and again as it grows, each finished block once.
 
-    A code block that is still being written is the exception to "a block at a time": a model's
-    300-line block would be highlighted and laid out whole on every update (50 ms each on two cores).
-    While it grows it is shown as runs of OPEN_CODE_LINES highlighted lines on the code background,
-    each run rendered once; when its fence closes, or the reply ends, it becomes one ordinary block
-    (table, Copy link, highlighting that sees the whole code) like any other. A run ends only where the
-    lexer is back at its top level (``ends_at_top_level``), so a docstring or comment that crosses the
-    edge is coloured as it will be when the block is whole; past OPEN_CODE_MAX_LINES it ends anyway.
+    A code block is the exception to "a block at a time": a model's 300-line block would be highlighted
+    and laid out whole on every update (50 ms each on two cores). It is drawn as runs of at least
+    OPEN_CODE_LINES lines, each rendered once, and a run ends only where the lexer is back at its top
+    level (``ends_at_top_level``), so a docstring or comment that crosses the edge is coloured as it
+    will be when the block is whole; past OPEN_CODE_MAX_LINES it ends anyway. The same runs draw the
+    block when it is finished, so when its fence closes only its last run and its bottom edge are new.
+    Its Copy link works while it grows, and copies what has been written so far.
     """
 
     def __init__(self) -> None:
-        self._cache: dict[tuple, tuple[str, list[str]]] = {}
-        self._runs_shown: list[tuple[str, tuple[str, ...], bool, str]] = []  # language, lines, dark, their colours
+        self._cache: dict[tuple, tuple[str, object]] = {}
 
     def render(self, text: str, dark: bool = False, growing: bool = False) -> Rendered:
         parts: list[str] = []
         code: list[str] = []
-        cache: dict[tuple, tuple[str, list[str]]] = {}
+        cache: dict[tuple, tuple[str, object]] = {}
         blocks = split_blocks(text)
         open_code: list[str] = []
         if growing and blocks:
@@ -204,66 +262,50 @@ class BlockRenderer:
                 open_code = lines[opened_at:]
                 blocks[-1:] = ["\n".join(lines[:opened_at])] if opened_at else []
         for block in blocks:
+            fenced = _fenced_block(block)
+            if fenced is not None:
+                language, lines = fenced
+                parts.extend(self._code(language, lines, len(code), dark, cache, finished=True))
+                code.append("".join(line + "\n" for line in lines))
+                continue
             key = (block, len(code), dark)
             found = self._cache.get(key)
             if found is None:
-                rendered = render(block, dark, first_code_block=len(code), highlighter=self._highlight)
+                rendered = render(block, dark, first_code_block=len(code))
                 # Without the line break markdown-it ends a block with, Qt reads no space between blocks,
                 # whether it gets them all at once or one at a time (``MessageBody`` adds them singly).
                 found = (rendered.html.strip(), rendered.code_blocks)
             cache[key] = found
             parts.append(found[0])
             code.extend(found[1])
-        runs_shown: list = []
         if open_code:
-            parts.extend(self._open_code(open_code, dark, cache, runs_shown))
-        self._cache, self._runs_shown = cache, runs_shown
+            parts.extend(self._code(_language(open_code[0]), open_code[1:], len(code), dark, cache, finished=False))
+            code.append("\n".join(open_code[1:]))
+        self._cache = cache
         return Rendered("".join(parts), code, parts)
 
-    def _highlight(self, code: str, language: str, dark: bool) -> str:
-        """``highlight``, reusing the runs a block was shown in while it grew: they end where the lexer is at
-        its top level, so they are coloured as the whole is. When the fence closes, only what no run held yet
-        is lexed (a 600-line block would otherwise cost about 45 ms at the moment it closes)."""
-        lines = code.split("\n")
-        if lines[-1] == "":
-            lines.pop()  # a fenced block's text ends with a line break
-        pieces, start = [], 0
-        for run_language, run, run_dark, colours in self._runs_shown:
-            if (run_language, run_dark) != (language, dark) or tuple(lines[start:start + len(run)]) != run:
-                break
-            pieces.append(colours)
-            start += len(run)
-        if not pieces:
-            return highlight(code, language, dark)
-        if start < len(lines):
-            pieces.append(highlight("\n".join(lines[start:]), language, dark))
-        return "\n".join(pieces)
-
-    def _open_code(self, lines: list[str], dark: bool, cache: dict, runs_shown: list) -> list[str]:
-        language = lines[0].strip().lstrip("`~").strip().split(" ")[0]
-        code = lines[1:]
-        background, _border = _code_colours(dark)
-        parts = []
-        for number, run in enumerate(self._runs(code, language, cache)):
-            key = ("open code", language, number, run, dark)
+    def _code(self, language: str, lines: list[str], number: int, dark: bool, cache: dict,
+              finished: bool) -> list[str]:
+        """A code block as parts: its header, its runs, and (once finished) its bottom edge."""
+        parts = [code_head(language, number, dark)]
+        for run in self._runs(lines, language, cache, finished):
+            key = ("code run", language, run, dark)
             found = self._cache.get(key)
             if found is None:
-                # Inset as the finished block's cell is, so the text does not move when the fence closes.
-                inset = f"background-color:{background}; margin:0 {CODE_INSET}px"
-                label = (f'<p style="{inset}"><span style="color:gray">{html.escape(language or "code")}</span></p>'
-                         if number == 0 else "")
                 text = "\n".join(run)
                 colours = highlight(text, language, dark) if any(run) else text  # blank lines need no lexer
-                found = (label + (f'<pre style="{inset}">{_in_pre(text, colours)}</pre>' if colours else ""), colours)
+                found = (code_run(text, colours, dark) if text else "", None)
             cache[key] = found
-            runs_shown.append((language, run, dark, found[1]))
             if found[0]:
                 parts.append(found[0])
+        if finished:
+            parts.append(code_end(dark))
         return parts
 
-    def _runs(self, code: list[str], language: str, cache: dict) -> list[tuple[str, ...]]:
-        """The open block's lines cut into runs; the last one, which holds the growing line, may be short."""
-        whole = len(code) - 1  # the last line may still be growing
+    def _runs(self, code: list[str], language: str, cache: dict, finished: bool) -> list[tuple[str, ...]]:
+        """The block's lines cut into runs; the last one may be short (and, while the block grows, holds
+        the line still being written)."""
+        whole = len(code) if finished else len(code) - 1
         runs, start = [], 0
         while whole - start >= OPEN_CODE_LINES:
             for end in range(start + OPEN_CODE_LINES, min(whole, start + OPEN_CODE_MAX_LINES) + 1):
@@ -278,7 +320,7 @@ class BlockRenderer:
                 break
             runs.append(key[2])
             start = end
-        return [*runs, tuple(code[start:])]
+        return [*runs, tuple(code[start:])] if start < len(code) else runs
 
 
 def warm_up() -> None:

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QSizeF, Qt, QUrl, Signal
-from PySide6.QtGui import (QDesktopServices, QPalette, QTextBlockFormat, QTextCursor, QTextDocument,
-                           QTextDocumentFragment)
+from PySide6.QtCore import QPoint, QRectF, QSizeF, Qt, QUrl, Signal
+from PySide6.QtGui import (QColor, QDesktopServices, QPainter, QPalette, QTextBlockFormat, QTextCursor,
+                           QTextDocument, QTextDocumentFragment)
 from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser
 
 from app.core import markdown_html
@@ -51,6 +51,28 @@ class MessageBody(QTextBrowser):
         self.setAttribute(Qt.WA_StaticContents)
         self.viewport().setAttribute(Qt.WA_StaticContents)
         self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """Code blocks' left padding: Qt paints a paragraph's background from its left margin on, and a
+        code paragraph's margin is its padding, so the strip left of it is filled here first."""
+        dark = self.palette().color(QPalette.Base).lightness() < 128
+        background = QColor(markdown_html.code_background(dark))
+        area = event.rect()
+        block = self.cursorForPosition(QPoint(0, area.top())).block()
+        layout = self.document().documentLayout()
+        painter = None
+        while block.isValid():
+            box = layout.blockBoundingRect(block)
+            if box.top() > area.bottom():
+                break
+            shape = block.blockFormat()
+            if shape.leftMargin() == markdown_html.CODE_INDENT and shape.background().color() == background:
+                painter = painter or QPainter(self.viewport())
+                painter.fillRect(QRectF(0, box.top(), markdown_html.CODE_INDENT, box.height()), background)
+            block = block.next()
+        if painter is not None:
+            painter.end()
+        super().paintEvent(event)
 
     def set_plain_text(self, text: str) -> None:
         self._blocks, self._ends = [], []
