@@ -141,9 +141,9 @@ def _appendable(html: str) -> QTextDocumentFragment:
 
     Why by hand: Qt merges a fragment's first paragraph into the paragraph at the cursor, which loses
     its format (a quote's indent, a heading's size) and, at a list's end, joins the list. So the
-    fragment starts with an empty, plain paragraph that takes the merge instead. A table or code block
-    already starts with one (Qt puts an empty paragraph before a frame); an empty first line of code
-    does not count as one. A test compares the pixels.
+    fragment starts with an empty, plain paragraph that takes the merge instead. A table already starts
+    with one (Qt puts an empty paragraph before a frame); an empty first line of code does not count as
+    one. A test compares the pixels.
     """
     document = QTextDocument()
     document.setHtml(html)
