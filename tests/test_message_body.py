@@ -165,3 +165,21 @@ def test_a_growing_code_block_is_coloured_as_it_will_be_when_whole(qtbot, monkey
     assert code_lines(streamed, len(PROGRAM)) == finished
     assert streamed.code_blocks == whole.code_blocks
     assert streamed.grab().toImage() == whole.grab().toImage()
+
+
+def test_code_selected_on_screen_copies_as_written(qtbot):
+    """The code's padding is painted, not typed: selecting the block with the mouse copies the code
+    itself, every line with its own indentation and nothing before it."""
+    widget = body(qtbot)
+    widget.set_markdown("Here:\n\n```python\n" + "\n".join(PROGRAM) + "\n```\n\nDone.")
+    document = widget.document()
+    first = document.find("import math")
+    last = document.find("print(text)")
+    cursor = widget.textCursor()
+    cursor.setPosition(first.selectionStart())
+    cursor.setPosition(last.selectionEnd(), cursor.MoveMode.KeepAnchor)
+    widget.setTextCursor(cursor)
+    widget.copy()
+    from PySide6.QtGui import QGuiApplication
+
+    assert QGuiApplication.clipboard().text().split("\n") == PROGRAM
