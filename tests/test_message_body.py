@@ -63,15 +63,21 @@ def test_streamed_markdown_is_drawn_as_the_whole_text_is(qtbot, step):
                                                          "plain code at the end\n"]
 
 
-def test_a_long_code_block_still_being_written_costs_only_its_last_lines_per_update(qtbot, monkeypatch):
-    highlighted = []
+@pytest.fixture
+def highlighted(monkeypatch) -> list[int]:
+    """The number of lines of each call to Pygments from now on (what rendering code costs)."""
+    calls: list[int] = []
     real_highlight = markdown_html.highlight
 
     def counting(code, language, dark=False):
-        highlighted.append(code.count("\n") + 1)
+        calls.append(code.count("\n") + 1)
         return real_highlight(code, language, dark)
 
     monkeypatch.setattr(markdown_html, "highlight", counting)
+    return calls
+
+
+def test_a_long_code_block_still_being_written_costs_only_its_last_lines_per_update(qtbot, highlighted):
     widget = body(qtbot)
     text = "Here is the program:\n\n```python\n"
     for number in range(300):
@@ -135,7 +141,7 @@ def code_lines(widget, count):
     return lines
 
 
-def test_a_growing_code_block_is_coloured_as_it_will_be_when_whole(qtbot, monkeypatch):
+def test_a_growing_code_block_is_coloured_as_it_will_be_when_whole(qtbot, highlighted):
     """A docstring or string that crosses the edge of a run, and blank lines at a run's start, look
     while the block grows exactly as they do once its fence closes."""
     whole = body(qtbot)
@@ -151,15 +157,8 @@ def test_a_growing_code_block_is_coloured_as_it_will_be_when_whole(qtbot, monkey
         streamed.set_markdown(text + "pri", growing=True)  # the next line has begun
         assert code_lines(streamed, number + 1) == finished[:number + 1], f"after line {number}"
 
-    # The fence closes: the block is coloured from the runs already shown, lexing only what no run held.
-    highlighted = []
-    real_highlight = markdown_html.highlight
-
-    def counting(code, language, dark=False):
-        highlighted.append(code.count("\n") + 1)
-        return real_highlight(code, language, dark)
-
-    monkeypatch.setattr(markdown_html, "highlight", counting)
+    # The fence closes: the runs already shown stay, and only what no run held is lexed.
+    highlighted.clear()
     streamed.set_markdown(text + "```", growing=True)
     assert sum(highlighted) < len(PROGRAM) / 2
     assert code_lines(streamed, len(PROGRAM)) == finished
