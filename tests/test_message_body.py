@@ -182,3 +182,22 @@ def test_code_selected_on_screen_copies_as_written(qtbot):
     from PySide6.QtGui import QGuiApplication
 
     assert QGuiApplication.clipboard().text().split("\n") == PROGRAM
+
+
+@pytest.mark.parametrize("reply", ["```python\nx = 1\n```", "> Quoted:\n>\n> ```python\n> x = 1\n> ```"])
+def test_code_has_its_background_on_both_sides_of_its_padding(qtbot, reply):
+    """Qt paints a paragraph's background only from its margin on; the body fills the padding left of it,
+    at the page's edge or inside a quote."""
+    widget = body(qtbot)
+    widget.set_markdown(reply)
+    block = widget.document().find("x = 1").block()
+    box = widget.document().documentLayout().blockBoundingRect(block)
+    margin = block.blockFormat().leftMargin()
+    picture = widget.grab().toImage()
+    middle = int(box.center().y())
+    colour = block.blockFormat().background().color()
+    edge = int(margin) - markdown_html.CODE_INDENT  # the box's left edge
+    assert picture.pixelColor(edge + 1, middle) == colour  # the padding
+    assert picture.pixelColor(edge + 200, middle) == colour  # the rest of the box
+    if edge > 0:
+        assert picture.pixelColor(edge - 2, middle) != colour  # nothing left of the box

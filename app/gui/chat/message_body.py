@@ -52,11 +52,14 @@ class MessageBody(QTextBrowser):
         self.viewport().setAttribute(Qt.WA_StaticContents)
         self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
 
+    def _dark(self) -> bool:
+        return self.palette().color(QPalette.Base).lightness() < 128
+
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        """Code blocks' left padding: Qt paints a paragraph's background from its left margin on, and a
-        code paragraph's margin is its padding, so the strip left of it is filled here first."""
-        dark = self.palette().color(QPalette.Base).lightness() < 128
-        background = QColor(markdown_html.code_background(dark))
+        """Code blocks' left padding: Qt paints a paragraph's background from its left margin on, and the
+        last CODE_INDENT of a code paragraph's margin is its padding, so that strip is filled here first
+        (at the page's edge, or inside a quote's indent)."""
+        background = QColor(markdown_html.code_background(self._dark()))
         area = event.rect()
         block = self.cursorForPosition(QPoint(0, area.top())).block()
         layout = self.document().documentLayout()
@@ -66,9 +69,10 @@ class MessageBody(QTextBrowser):
             if box.top() > area.bottom():
                 break
             shape = block.blockFormat()
-            if shape.leftMargin() == markdown_html.CODE_INDENT and shape.background().color() == background:
+            if shape.leftMargin() >= markdown_html.CODE_INDENT and shape.background().color() == background:
                 painter = painter or QPainter(self.viewport())
-                painter.fillRect(QRectF(0, box.top(), markdown_html.CODE_INDENT, box.height()), background)
+                left = box.left() + shape.leftMargin() - markdown_html.CODE_INDENT
+                painter.fillRect(QRectF(left, box.top(), markdown_html.CODE_INDENT, box.height()), background)
             block = block.next()
         if painter is not None:
             painter.end()
@@ -80,8 +84,7 @@ class MessageBody(QTextBrowser):
 
     def set_markdown(self, text: str, growing: bool = False) -> None:
         """Show ``text`` as Markdown; ``growing`` while a reply streams: only its changed end is redone."""
-        dark = self.palette().color(QPalette.Base).lightness() < 128
-        rendered = self._markdown.render(text, dark=dark, growing=growing)
+        rendered = self._markdown.render(text, dark=self._dark(), growing=growing)
         self._code_blocks = rendered.code_blocks
         if growing or self._blocks:  # a reply that was growing ends the same way: no full redo at its end
             self._show_blocks(rendered.blocks)
