@@ -36,7 +36,10 @@ class Titler(QObject):
         self._replaces = ""  # the automatic name a title may replace
         self._user_text = ""
         self._answer = ""
-        self.tried: set[int] = set()  # conversations the model has been asked to name, titled or not
+        # Conversations that need no title from now on: the model was asked (titled or not), or they
+        # already have a name other than their opening words. Checked first, so a long conversation's
+        # later replies do not read it back from disk again.
+        self.settled: set[int] = set()
         self._pending: Message | None = None  # a reply after which a title may be asked for
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -77,16 +80,19 @@ class Titler(QObject):
         first gave none (its title gave way to the user's next turn, or its reply was empty). A
         conversation the user renamed keeps its name, and one the model was asked to name is not asked again."""
         reply, self._pending = self._pending, None
-        if reply is None or not reply.content.strip() or reply.conversation_id in self.tried:
+        if reply is None or not reply.content.strip() or reply.conversation_id in self.settled:
             return
         try:
             conversation = self.store.conversation(reply.conversation_id)
-            branch = self.store.messages(conversation.id)
+            opening = next((message for message in self.store.messages(conversation.id) if message.role == "user"),
+                           None)
+            if opening is None:
+                return
+            if conversation.title != title_from(opening.content):  # named by the model or the user
+                self.settled.add(conversation.id)
+                return
             history = engine_turns(self.store, conversation.id)  # as it was sent for the reply just written
         except StoreError:
-            return
-        opening = next((message for message in branch if message.role == "user"), None)
-        if opening is None or conversation.title != title_from(opening.content):
             return
         self._conversation, self._replaces, self._user_text, self._answer = \
             conversation.id, conversation.title, opening.content, ""
@@ -102,7 +108,7 @@ class Titler(QObject):
         if reason == "cancelled":
             self._end()  # the user's turn came first: asked again after a later reply
             return
-        self.tried.add(self._conversation)
+        self.settled.add(self._conversation)
         title = titles.clean(self._answer, self._user_text)
         log.info("title for conversation %s: %r -> %r", self._conversation, self._answer, title)
         if title:
@@ -116,7 +122,7 @@ class Titler(QObject):
     def _on_failed(self, request_id: int, message: str, _detail: str) -> None:
         if request_id == self._request:
             log.info("no title: %s", message)
-            self.tried.add(self._conversation)
+            self.settled.add(self._conversation)
             self._end()
 
     def _end(self) -> None:
