@@ -75,8 +75,8 @@ def _fence(_renderer, tokens, index, _options, env) -> str:
     number = env.get("offset", 0) + len(blocks)
     blocks.append(token.content)
     code = token.content[:-1] if token.content.endswith("\n") else token.content
-    colours = highlight(code, language, env["dark"]) if code.strip() else code
-    return code_head(language, number, env["dark"]) + code_run(code, colours, env["dark"]) + code_end(env["dark"])
+    dark = env["dark"]
+    return code_head(language, number, dark) + code_run(code, _colour(code, language, dark), dark) + code_end(dark)
 
 
 @lru_cache(maxsize=1)
@@ -115,6 +115,11 @@ def highlight(code: str, language: str, dark: bool = False) -> str:
     from pygments import highlight as pygments_highlight
 
     return pygments_highlight(code, _lexer(language), _formatter(dark)).rstrip("\n")
+
+
+def _colour(code: str, language: str, dark: bool) -> str:
+    """``highlight``, except for blank lines, which need no lexer."""
+    return highlight(code, language, dark) if code.strip() else code
 
 
 def _in_pre(code: str, highlighted: str) -> str:
@@ -293,8 +298,7 @@ class BlockRenderer:
             found = self._cache.get(key)
             if found is None:
                 text = "\n".join(run)
-                colours = highlight(text, language, dark) if any(run) else text  # blank lines need no lexer
-                found = (code_run(text, colours, dark) if text else "", None)
+                found = (code_run(text, _colour(text, language, dark), dark) if text else "", None)
             cache[key] = found
             if found[0]:
                 parts.append(found[0])
