@@ -141,11 +141,12 @@ def code_lines(widget, count):
     return lines
 
 
-def test_a_growing_code_block_is_coloured_as_it_will_be_when_whole(qtbot, highlighted):
+@pytest.mark.parametrize("ending", ["```", ""])  # the fence closes, or the reply ends inside the block
+def test_a_growing_code_block_is_coloured_as_it_will_be_when_whole(qtbot, highlighted, ending):
     """A docstring or string that crosses the edge of a run, and blank lines at a run's start, look
-    while the block grows exactly as they do once its fence closes."""
+    while the block grows exactly as they do once it ends."""
     whole = body(qtbot)
-    whole.set_markdown("```python\n" + "\n".join(PROGRAM) + "\n```")
+    whole.set_markdown("```python\n" + "\n".join(PROGRAM) + "\n" + ending)
     finished = code_lines(whole, len(PROGRAM))
     assert [text for text, _ in finished] == PROGRAM
     assert finished[8][1] == finished[6][1][:1] * len(finished[8][1])  # the docstring is one colour
@@ -157,9 +158,9 @@ def test_a_growing_code_block_is_coloured_as_it_will_be_when_whole(qtbot, highli
         streamed.set_markdown(text + "pri", growing=True)  # the next line has begun
         assert code_lines(streamed, number + 1) == finished[:number + 1], f"after line {number}"
 
-    # The fence closes: the runs already shown stay, and only what no run held is lexed.
+    # The block ends: the runs already shown stay, and only what no run held is lexed.
     highlighted.clear()
-    streamed.set_markdown(text + "```", growing=True)
+    streamed.set_markdown(text + ending, growing=bool(ending))  # a reply ending is its last, not growing, render
     assert sum(highlighted) < len(PROGRAM) / 2
     assert code_lines(streamed, len(PROGRAM)) == finished
     assert streamed.code_blocks == whole.code_blocks

@@ -260,10 +260,11 @@ class BlockRenderer:
         cache: dict[tuple, tuple[str, object]] = {}
         blocks = split_blocks(text)
         open_code: list[str] = []
-        if growing and blocks:
+        if blocks:
             lines = blocks[-1].split("\n")
             opened_at = _open_fence(lines)
-            if opened_at is not None:
+            # A reply that ended inside a block (its token limit, Stop) ends it with the runs it streamed in.
+            if opened_at is not None and (growing or not lines[opened_at][:1].isspace()):
                 open_code = lines[opened_at:]
                 blocks[-1:] = ["\n".join(lines[:opened_at])] if opened_at else []
         for block in blocks:
@@ -284,8 +285,11 @@ class BlockRenderer:
             parts.append(found[0])
             code.extend(found[1])
         if open_code:
-            parts.extend(self._code(_language(open_code[0]), open_code[1:], len(code), dark, cache, finished=False))
-            code.append("\n".join(open_code[1:]))
+            language, lines = _language(open_code[0]), open_code[1:]
+            if not growing and lines and not lines[-1]:
+                lines.pop()  # the line break that ended the last line, not a line of its own
+            parts.extend(self._code(language, lines, len(code), dark, cache, finished=not growing))
+            code.append("".join(line + "\n" for line in lines))
         self._cache = cache
         return Rendered("".join(parts), code, parts)
 
