@@ -231,6 +231,17 @@ def _open_fence(lines: list[str]) -> int | None:
     return opened_at
 
 
+def closing_fence(text: str) -> str:
+    """The line that closes a code block still open at the end of ``text`` (a reply stopped inside one),
+    or "" when none is open: the opening fence's indentation and marker, which is what closes it."""
+    lines = text.split("\n")
+    opened_at = _open_fence(lines)
+    if opened_at is None:
+        return ""
+    opener = lines[opened_at]
+    return opener[:len(opener) - len(opener.lstrip())] + _FENCE.match(opener).group(1)
+
+
 def _fenced_block(block: str) -> tuple[str, list[str]] | None:
     """A block that is one fenced code block at the margin, closed: its language and its lines."""
     lines = block.split("\n")
