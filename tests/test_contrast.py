@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from PySide6.QtGui import QFont, QFontDatabase, QFontMetrics, QImage
+from PySide6.QtGui import QFont, QFontDatabase, QFontMetrics, QIcon, QImage
 from PySide6.QtWidgets import QCheckBox, QLabel, QStyle, QStyleOptionButton, QToolButton, QVBoxLayout, QWidget
 
 from app.core.store import Store
@@ -115,10 +115,13 @@ def test_a_pinned_chat_shows_a_pin_icon_and_no_text_needs_a_missing_glyph(qtbot,
     qtbot.addWidget(sidebar)
     sidebar.resize(260, 300)
     sidebar.show()
-    sidebar.set_conversations(store.conversations(), pinned.id)
+    sidebar.set_conversations(store.conversations(), None)  # none selected: both rows on the list's colour
     item = sidebar.list.item(0)
     assert item.text() == "Recipes" and not item.icon().isNull()
     assert sidebar.list.item(1).icon().isNull()  # only pinned chats carry the pin
+    # On the selection's colour the pin is drawn light, not in an orange that could vanish into it.
+    normal, selected = (item.icon().pixmap(16, mode).toImage() for mode in (QIcon.Normal, QIcon.Selected))
+    assert normal != selected
     # The icon is drawn: the row of the pinned chat has the pin's orange in it, the other row has not.
     rows = [sidebar.list.viewport().grab(sidebar.list.visualItemRect(sidebar.list.item(row))).toImage()
             for row in range(2)]

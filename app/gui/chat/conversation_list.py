@@ -37,6 +37,7 @@ class ConversationList(QWidget):
         layout.addWidget(self.list, 1)
         self._updating = False
         self._pin = QIcon(str(resource("pin.svg")))
+        self._pin.addFile(str(resource("pin-selected.svg")), mode=QIcon.Selected)  # on the highlight
 
     def set_conversations(self, conversations: list[Conversation], current_id: int | None) -> None:
         self._updating = True
