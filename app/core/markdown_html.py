@@ -2,7 +2,9 @@
 
 Model output is untrusted: raw HTML in it is shown as text (markdown-it's ``html`` option
 off), and links keep only web and mail schemes; the window opens them in the browser.
-Each fenced block gets a "Copy" link (``copy:N``) the message widget answers.
+Each fenced block gets a "Copy" link (``copy:N``) the message widget answers. A single line break is
+a line break, as chat apps show replies; task lists and quotes are drawn as ``tasks_and_quotes`` says,
+and LaTeX math as ``math_markdown`` and ``math_html`` say.
 
 A code block is drawn as paragraphs on a background (a header with its language and Copy link,
 the code in runs of lines, a bottom edge), not as a one-cell table: Qt lays a table out whole, and
