@@ -61,3 +61,25 @@ def test_markdown_from_a_model_cannot_inject_html_or_local_links():
                                     "![i](file:///etc/passwd) [web](https://example.org)")
     assert "<img" not in rendered.html and 'href="file:' not in rendered.html and 'src="' not in rendered.html
     assert '<a href="https://example.org">web</a>' in rendered.html
+
+
+@pytest.mark.parametrize("stopped, code", [
+    ("Run this:\n\n~~~~sh\nls -l\n```\nstill code", "ls -l\n```\nstill code\n"),  # only ~~~~ closes ~~~~
+    ("1. First step:\n\n   ```bash\n   make", "make\n"),  # inside a list item: closed at its indent
+    ("Fine:\n\n```\nx = 1\n```", "x = 1\n"),  # closed already: left alone
+])
+def test_markdown_export_closes_a_code_block_the_reply_stopped_in(tmp_path, stopped, code):
+    from markdown_it import MarkdownIt
+
+    store = Store(tmp_path / "c.sqlite3")
+    chat = store.create_conversation(title="Code")
+    store.add_message(chat.id, "user", "Show me")
+    store.add_message(chat.id, "assistant", stopped, status="stopped")
+    store.add_message(chat.id, "user", "Thanks")
+    markdown = conversation_file.to_markdown(store.conversation(chat.id), store.messages(chat.id))
+    tokens = MarkdownIt("commonmark").parse(markdown)
+    assert [token.content for token in tokens if token.type == "fence"] == [code]
+    headings = [tokens[index + 1].content for index, token in enumerate(tokens) if token.type == "heading_open"]
+    assert headings == ["Code", "You", "Assistant", "You"]
+    assert markdown.endswith("## You\n\nThanks\n")
+    store.close()

@@ -4,7 +4,7 @@ import pytest
 from app.core import markdown_html
 from app.gui.chat.message_body import MessageBody
 
-REPLY = """# Baking bread
+REPLY = r"""# Baking bread
 
 Dragons *love* bread. Here is how:
 
@@ -13,6 +13,15 @@ Dragons *love* bread. Here is how:
 
 > A quote about bread,
 > on two lines.
+>
+> > And a quote in it.
+
+- [x] Preheat the oven
+- [ ] Bake for $t = \frac{m}{2}$ minutes
+
+$$
+A = \pi r^2
+$$
 
 | Step | Minutes |
 |---|---|

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from app.core import markdown_html
 from app.core.errors import HearthError
 from app.core.store import ROLE_NAMES, Conversation, Message
 
@@ -34,7 +35,11 @@ def to_markdown(conversation: Conversation, branch: list[Message]) -> str:
     if conversation.system_prompt.strip():
         lines += ["**System:** " + conversation.system_prompt.strip(), ""]
     for message in branch:
-        lines += [f"## {ROLE_NAMES.get(message.role, message.role)}", "", message.content.strip(), ""]
+        content = message.content.strip()
+        closer = markdown_html.closing_fence(content)  # a reply stopped inside a code block: end it there,
+        if closer:  # or the headings after it would be read as its code
+            content += "\n" + closer
+        lines += [f"## {ROLE_NAMES.get(message.role, message.role)}", "", content, ""]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -2,7 +2,9 @@
 
 Model output is untrusted: raw HTML in it is shown as text (markdown-it's ``html`` option
 off), and links keep only web and mail schemes; the window opens them in the browser.
-Each fenced block gets a "Copy" link (``copy:N``) the message widget answers.
+Each fenced block gets a "Copy" link (``copy:N``) the message widget answers. A single line break is
+a line break, as chat apps show replies; task lists and quotes are drawn as ``tasks_and_quotes`` says,
+and LaTeX math as ``math_markdown`` and ``math_html`` say.
 
 A code block is drawn as paragraphs on a background (a header with its language and Copy link,
 the code in runs of lines, a bottom edge), not as a one-cell table: Qt lays a table out whole, and
@@ -20,6 +22,9 @@ import html
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+
+from app.core import math_markdown as math
+from app.core import tasks_and_quotes
 
 COPY_SCHEME = "copy"
 SAFE_SCHEMES = ("http:", "https:", "mailto:")
@@ -83,10 +88,14 @@ def _fence(_renderer, tokens, index, _options, env) -> str:
 def _parser():
     from markdown_it import MarkdownIt
 
-    parser = MarkdownIt("commonmark", {"html": False, "breaks": False}).enable(["table", "strikethrough"])
+    # breaks: a single line break in a reply is a line break, as chat apps show one (models write
+    # addresses, verse and steps that way).
+    parser = MarkdownIt("commonmark", {"html": False, "breaks": True}).enable(["table", "strikethrough"])
     parser.validateLink = lambda url: url.strip().lower().startswith(SAFE_SCHEMES)
     parser.add_render_rule("fence", _fence)
     parser.add_render_rule("code_block", _fence)
+    tasks_and_quotes.install(parser)
+    math.install(parser)
     return parser
 
 
@@ -224,6 +233,17 @@ def _open_fence(lines: list[str]) -> int | None:
     return opened_at
 
 
+def closing_fence(text: str) -> str:
+    """The line that closes a code block still open at the end of ``text`` (a reply stopped inside one),
+    or "" when none is open: the opening fence's indentation and marker, which is what closes it."""
+    lines = text.split("\n")
+    opened_at = _open_fence(lines)
+    if opened_at is None:
+        return ""
+    opener = lines[opened_at]
+    return opener[:len(opener) - len(opener.lstrip())] + _FENCE.match(opener).group(1)
+
+
 def _fenced_block(block: str) -> tuple[str, list[str]] | None:
     """A block that is one fenced code block at the margin, closed: its language and its lines."""
     lines = block.split("\n")
@@ -332,6 +352,6 @@ class BlockRenderer:
 
 
 def warm_up() -> None:
-    """Import markdown-it and Pygments and build the parser once, off the GUI thread at start-up:
-    the first reply would otherwise pay ~30 ms of imports in the middle of streaming."""
-    render("# w\n\n| a |\n|---|\n| 1 |\n\n```python\nx = 1\n```")
+    """Import markdown-it, its plugins, latex2mathml and Pygments and build the parser once, off the GUI
+    thread at start-up: the first reply would otherwise pay ~80 ms of imports in the middle of streaming."""
+    render("# w\n\n| a |\n|---|\n| 1 |\n\n- [x] $x^2$\n\n```python\nx = 1\n```")

@@ -14,6 +14,7 @@ from app.core.store import Conversation, Message
 from app.gui import theme
 from app.gui.chat.chat_controller import ChatController
 from app.gui.chat.chat_view import ChatView
+from app.gui.chat.conversation_files import EXPORT_TYPES
 from app.gui.chat.conversation_list import ConversationList
 from app.gui.chat.input_box import InputBox
 from app.gui.chat.search_dialog import SearchDialog
@@ -21,6 +22,7 @@ from app.gui.chat.settings_dialog import ConversationSettingsDialog
 from app.gui.library_controller import LibraryController
 from app.gui.model_picker import ModelPicker
 from app.gui.notice_bar import NoticeBar
+from app.gui.save_dialog import ask_save_path
 from app.gui.voice.mic_button import MicButton
 from app.gui.voice.voice_menu import VoiceMenu
 from app.paths import resource
@@ -371,10 +373,9 @@ class MainWindow(QMainWindow):
         if self.chat.conversation is None:
             return
         name = "".join(c if c.isalnum() or c in " -_" else "_" for c in self.chat.conversation.title).strip()
-        path, _filter = QFileDialog.getSaveFileName(self, "Export conversation", name or "conversation",
-                                                    "Markdown (*.md);;Hearth JSON (*.json)")
-        if path:
-            self.chat.export_conversation(path)
+        chosen = ask_save_path(self, "Export conversation", name or "conversation", EXPORT_TYPES)
+        if chosen:
+            self.chat.export_conversation(chosen[0])
 
     def import_conversation(self) -> None:
         path, _filter = QFileDialog.getOpenFileName(self, "Import conversation", "",

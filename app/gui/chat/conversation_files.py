@@ -14,6 +14,10 @@ from PySide6.QtCore import QObject, Signal
 from app.core import conversation_file
 from app.core.errors import HearthError
 from app.core.store import Store
+from app.gui.save_dialog import FileType
+
+# What an export can be saved as: the path's extension says which (``export``).
+EXPORT_TYPES = [FileType("Markdown", (".md", ".markdown"), "md"), FileType("Hearth JSON", (".json",), "json")]
 
 
 class ConversationFiles(QObject):

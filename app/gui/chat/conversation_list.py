@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (QInputDialog, QListWidget, QListWidgetItem, QMenu, QPushButton,
                                QVBoxLayout, QWidget)
 
 from app.core.store import Conversation
+from app.paths import resource
 
 
 class ConversationList(QWidget):
@@ -34,13 +36,17 @@ class ConversationList(QWidget):
         layout.addWidget(self.new_button)
         layout.addWidget(self.list, 1)
         self._updating = False
+        self._pin = QIcon(str(resource("pin.svg")))
+        self._pin.addFile(str(resource("pin-selected.svg")), mode=QIcon.Selected)  # on the highlight
 
     def set_conversations(self, conversations: list[Conversation], current_id: int | None) -> None:
         self._updating = True
         try:
             self.list.clear()
             for conversation in conversations:
-                item = QListWidgetItem(("📌 " if conversation.pinned else "") + conversation.title)
+                item = QListWidgetItem(conversation.title)
+                if conversation.pinned:  # an icon: a pin character needs an emoji font many systems lack
+                    item.setIcon(self._pin)
                 item.setData(Qt.UserRole, conversation.id)
                 item.setData(Qt.UserRole + 1, bool(conversation.pinned))
                 item.setToolTip(conversation.title)

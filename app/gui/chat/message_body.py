@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPoint, QRectF, QSizeF, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QRectF, QSizeF, Qt, QUrl, Signal
 from PySide6.QtGui import (QColor, QDesktopServices, QPainter, QPalette, QTextBlockFormat, QTextCursor,
                            QTextDocument, QTextDocumentFragment)
-from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser
+from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QToolTip
 
-from app.core import markdown_html
+from app.core import markdown_html, tasks_and_quotes
+from app.gui.chat import rich_text
 
 
 class MessageBody(QTextBrowser):
@@ -58,8 +59,11 @@ class MessageBody(QTextBrowser):
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         """Code blocks' left padding: Qt paints a paragraph's background from its left margin on, and the
         last CODE_INDENT of a code paragraph's margin is its padding, so that strip is filled here first
-        (at the page's edge, or inside a quote's indent)."""
-        background = QColor(markdown_html.code_background(self._dark()))
+        (at the page's edge, or inside a quote's indent). A quote's bar is drawn in the strip its indent
+        leaves, one bar for each level of quoting (Qt's rich text has no borders on paragraphs)."""
+        dark = self._dark()
+        background = QColor(markdown_html.code_background(dark))
+        bar = QColor(tasks_and_quotes.quote_colours(dark)[1])
         area = event.rect()
         block = self.cursorForPosition(QPoint(0, area.top())).block()
         layout = self.document().documentLayout()
@@ -73,6 +77,15 @@ class MessageBody(QTextBrowser):
                 painter = painter or QPainter(self.viewport())
                 left = box.left() + shape.leftMargin() - markdown_html.CODE_INDENT
                 painter.fillRect(QRectF(left, box.top(), markdown_html.CODE_INDENT, box.height()), background)
+            levels = _quote_levels(block)
+            if levels:
+                painter = painter or QPainter(self.viewport())
+                after = block.next()
+                for level in range(levels):
+                    # Down to the next paragraph while it is quoted as deeply: one bar for a whole quote.
+                    bottom = layout.blockBoundingRect(after).top() if _quote_levels(after) > level else box.bottom()
+                    left = box.left() + level * tasks_and_quotes.QUOTE_INDENT + 2
+                    painter.fillRect(QRectF(left, box.top(), tasks_and_quotes.QUOTE_BAR, bottom - box.top()), bar)
             block = block.next()
         if painter is not None:
             painter.end()
@@ -120,6 +133,30 @@ class MessageBody(QTextBrowser):
             self._blocks.append(html)
             self._ends.append(cursor.position())
 
+    def loadResource(self, kind: int, url: QUrl):  # noqa: N802 (Qt's name)
+        """A task list's check boxes, drawn by the style as the app's own check boxes are."""
+        if url.scheme() == tasks_and_quotes.TASK_SCHEME:
+            return rich_text.check_box(self, url.toString() == tasks_and_quotes.TASK_DONE)
+        return super().loadResource(kind, url)
+
+    def createMimeDataFromSelection(self):  # noqa: N802 (Qt's name)
+        """Copied text has each formula's TeX and each task's [x] where the screen shows their rendering."""
+        rendered = super().createMimeDataFromSelection()  # made from the selection when asked: cannot be changed
+        data = QMimeData()
+        data.setHtml(rendered.html())
+        data.setText(rich_text.copied_text(self.textCursor()))
+        return data
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.ToolTip:  # a formula's TeX, on hover
+            tip = rich_text.tooltip_at(self, self.viewport().mapFrom(self, event.pos()))
+            if tip:
+                QToolTip.showText(event.globalPos(), tip, self)
+            else:
+                QToolTip.hideText()
+            return True
+        return super().event(event)
+
     @property
     def code_blocks(self) -> list[str]:
         return list(self._code_blocks)
@@ -136,6 +173,15 @@ class MessageBody(QTextBrowser):
         height = max(1, math.ceil(size.height()))
         if height != self.height():
             self.setFixedHeight(height)
+
+
+def _quote_levels(block) -> int:
+    """How deeply a paragraph is quoted. Each level of quoting sets a paragraph in by QUOTE_INDENT, and
+    nothing else in a reply does so by as much (a code block by CODE_INDENT, a list by its own indent).
+    Qt's BlockQuoteLevel would say it, but Qt sets it on a quote's first paragraph only."""
+    if not block.isValid():
+        return 0
+    return int(block.blockFormat().leftMargin() // tasks_and_quotes.QUOTE_INDENT)
 
 
 def _appendable(html: str) -> QTextDocumentFragment:

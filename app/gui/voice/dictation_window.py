@@ -11,13 +11,16 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QPlainTextEdit,
-                               QProgressBar, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
+                               QPlainTextEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from app import APP_NAME
 from app.core.subtitles import Line, render, stamp
+from app.gui.save_dialog import FileType, ask_save_path
 
 AUDIO_FILES = "Audio and video (*.wav *.mp3 *.m4a *.flac *.ogg *.opus *.webm *.mp4 *.mkv *.mov);;All files (*)"
+TRANSCRIPT_TYPES = [FileType("Text", (".txt",), "txt"), FileType("SubRip subtitles", (".srt",), "srt"),
+                    FileType("WebVTT subtitles", (".vtt",), "vtt")]
 
 
 class DictationWindow(QMainWindow):
@@ -28,6 +31,7 @@ class DictationWindow(QMainWindow):
         self.voice = voice
         self.lines: list[Line] = []
         self._offset = 0.0  # dictation times run on across recordings
+        self._file_offset = 0.0  # a file's times, when its transcript follows dictated lines
         self._last_end = 0.0
         self.setWindowTitle(f"Dictation — {APP_NAME}")
         self.resize(720, 520)
@@ -141,18 +145,41 @@ class DictationWindow(QMainWindow):
             self.transcribe(path)
 
     def transcribe(self, path: str) -> None:
+        """Transcribe ``path`` into the window; text already there is replaced or kept as the user says."""
+        keep = False
+        if self.lines or self.text.toPlainText().strip():
+            keep = self._ask_replace_or_append(Path(path).name)
+            if keep is None:
+                return
         if not self.voice.transcribe_file(path):
             return
-        self._offset = self._last_end = 0.0
-        self.clear()
+        if keep:
+            self._file_offset = self._last_end  # the file's subtitles follow the dictated ones
+        else:
+            self._offset = self._last_end = self._file_offset = 0.0
+            self.clear()
         self.status.setText(f"Transcribing {Path(path).name}…")
         self.file_progress.setValue(0)
         self.file_progress.show()
         self.cancel_button.show()
         self.file_button.setEnabled(False)
 
+    def _ask_replace_or_append(self, name: str) -> bool | None:
+        """True to add the file's transcript after the text, False to replace the text, None to cancel."""
+        box = QMessageBox(QMessageBox.Question, "Transcribe a file",
+                          f"The window already holds text. Replace it with the transcript of {name}, "
+                          f"or add the transcript after it?", parent=self)
+        replace = box.addButton("Replace", QMessageBox.DestructiveRole)
+        append = box.addButton("Append", QMessageBox.AcceptRole)
+        box.addButton(QMessageBox.Cancel)
+        box.setDefaultButton(append)
+        box.exec()
+        clicked = box.clickedButton()
+        box.deleteLater()
+        return None if clicked not in (replace, append) else clicked is append
+
     def _on_file_segment(self, text: str, start: float, end: float, progress: float) -> None:
-        self._add(Line(text, start, end))
+        self._add(Line(text, self._file_offset + start, self._file_offset + end))
         self.file_progress.setValue(int(progress * 1000))
 
     def _on_file_finished(self, reason: str) -> None:
@@ -189,12 +216,10 @@ class DictationWindow(QMainWindow):
         return render(self.lines, kind)
 
     def _save(self) -> None:
-        path, chosen = QFileDialog.getSaveFileName(self, "Save the transcript", str(Path.home() / "transcript.txt"),
-                                                   "Text (*.txt);;SubRip subtitles (*.srt);;WebVTT subtitles (*.vtt)")
-        if path:
-            kind = "srt" if "srt" in chosen or path.endswith(".srt") else "vtt" if "vtt" in chosen or \
-                path.endswith(".vtt") else "txt"
-            self.save_requested.emit(path, self.export(kind))
+        chosen = ask_save_path(self, "Save the transcript", str(Path.home() / "transcript"), TRANSCRIPT_TYPES)
+        if chosen:
+            path, file_type = chosen
+            self.save_requested.emit(path, self.export(file_type.kind))
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         if self.voice.listening_target == "dictation":
