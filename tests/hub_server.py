@@ -115,9 +115,11 @@ class HubState:
     faults: dict[str, deque] = field(default_factory=dict)  # file name -> deque[Fault]
     requests: list[Request] = field(default_factory=list)  # file GETs that got a body
     file_gets: list[str] = field(default_factory=list)  # the name of every file GET, whatever its answer
+    routes: list[str] = field(default_factory=list)  # SEARCH, INFO, ROOT, WHOAMI: every request, whatever its answer
     searches: list[dict] = field(default_factory=list)  # the query parameters of every search
     search_status: int = 0  # answer searches with this status (429, 500) when set
     bytes_per_second: float = 0.0  # throttle file bodies when set
+    flowing: threading.Event = field(default_factory=threading.Event)  # cleared: file bodies wait before each chunk
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def sent(self, name: str) -> int:
@@ -137,12 +139,13 @@ class HubState:
 class HubServer:
     def __init__(self, sock: socket.socket | None = None) -> None:
         self.state = HubState()
+        self.state.flowing.set()
         state = self.state
 
         class Handler(_Handler):
             hub = state
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler, bind_and_activate=sock is None)
+        self._server = _Server(("127.0.0.1", 0), Handler, bind_and_activate=sock is None)
         if sock is not None:
             self._server.socket.close()
             self._server.socket = sock
@@ -173,9 +176,11 @@ class HubServer:
             self.state.faults.clear()
             self.state.requests.clear()
             self.state.file_gets.clear()
+            self.state.routes.clear()
             self.state.searches.clear()
             self.state.search_status = 0
             self.state.bytes_per_second = 0.0
+            self.state.flowing.set()
 
     def start(self) -> "HubServer":
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="hub-server")
@@ -185,6 +190,14 @@ class HubServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):  # a client that hung up is normal here
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -210,6 +223,8 @@ class _Handler(BaseHTTPRequestHandler):
             if route is None and path.startswith("/api/models/"):
                 route = INFO
             if route is not None:
+                with self.hub.lock:
+                    self.hub.routes.append(route)
                 fault = self.hub.next_fault(route)
                 if fault is not None and self._misbehave(fault):
                     return
@@ -244,7 +259,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault.kind == "redirect_loop":
             self._raw(302, {"Location": self.path, "Content-Length": "0"}, b"")
         elif fault.kind == "gzip_bomb":
-            bomb = _gzip_zeros(fault.size)
+            bomb = gzip_zeros(fault.size)
             self._raw(200, {"Content-Type": "application/json", "Content-Encoding": "gzip",
                             "Content-Length": str(len(bomb))}, bomb)
         elif fault.kind == "huge":
@@ -390,6 +405,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "trickle":
             return self._send_trickle(served, start, end, fault, record)
         for chunk in served.read(start, end):
+            self.hub.flowing.wait()
             if fault is not None and fault.kind in ("drop", "stall", "wrong") and record.sent + len(chunk) > fault.after:
                 keep = fault.after - record.sent
                 if fault.kind == "wrong":
@@ -428,7 +444,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @functools.lru_cache(maxsize=4)
-def _gzip_zeros(size: int) -> bytes:
+def gzip_zeros(size: int) -> bytes:
     """A gzip stream that inflates to ``size`` zero bytes (about a thousandth of that on the wire)."""
     packer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
     zeros = bytes(1 << 20)

@@ -107,7 +107,7 @@ class HubClient:
 
     def _ask(self, action: str, work: Callable, stop: threading.Event | None = None,
              on_wait: OnWait | None = None, repo_id: str = "", seconds: float | None = None,
-             max_body: int | None = -1, expect_json: bool = True, probe: bool = True):
+             max_body: int | None = -1, refuse_html: bool = True, probe: bool = True):
         """``work()`` under a request guard, asked again after a 429/5xx as the limits allow.
 
         Every failure leaves as a HubError (or another HearthError with a message for people).
@@ -119,7 +119,7 @@ class HubClient:
                 if probe:
                     self._check_reachable(stop)
                 with guarded(action, self.limits.request_seconds if seconds is None else seconds, stop,
-                             self.limits.max_json_bytes if max_body == -1 else max_body, expect_json,
+                             self.limits.max_json_bytes if max_body == -1 else max_body, refuse_html,
                              limits=self.limits):
                     return work()
             except HubBusy as busy:
@@ -206,7 +206,7 @@ class HubClient:
                          lambda: remote_header.read(url, self.auth_headers(), hub_file.size, hub_file.name,
                                                     self.limits.max_header_bytes),
                          stop, repo_id=repo_id, seconds=self.limits.header_seconds, max_body=None,
-                         expect_json=False, probe=False)
+                         probe=False)
 
     # -- the user's token, kept by huggingface_hub, never by Hearth ------------------
     def token_owner(self) -> str:

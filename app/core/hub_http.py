@@ -118,13 +118,15 @@ class _GuardedStream(httpcore2.NetworkStream):
         give_up = None if timeout is None else time.monotonic() + timeout  # the caller's own per-read timeout
         while True:
             guard.check()
+            began = time.monotonic()
             try:
                 data = self._inner.read(max_bytes, guard.wait_slice(give_up))
             except httpcore2.ReadTimeout:
+                guard.count(0, time.monotonic() - began)
                 if give_up is not None and time.monotonic() >= give_up:
                     raise
                 continue  # a slice ended: look at the bounds, then wait on
-            guard.count(len(data))
+            guard.count(len(data), time.monotonic() - began)
             return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
@@ -174,7 +176,7 @@ def _checked(request: httpx2.Request, response: httpx2.Response, guard) -> httpx
     if guard.busy_raises and (status == 429 or status in (500, 502, 503, 504)):
         raise HubBusy(status, retry_after(response.headers), guard.what)
     headers = response.headers
-    if guard.expect_json and 200 <= status < 300 and "html" in headers.get("content-type", "").lower():
+    if guard.refuse_html and 200 <= status < 300 and "html" in headers.get("content-type", "").lower():
         raise NotData(guard.what, f"content-type {headers.get('content-type')!r} for {request.url}")
     codings = [c.strip().lower() for c in headers.get("content-encoding", "").split(",") if c.strip()]
     codings = [c for c in codings if c != "identity"]

@@ -75,36 +75,40 @@ class Guard:
     """The bounds of one request (or of a few requests that share one deadline)."""
 
     def __init__(self, what: str, seconds: float | None, stop: threading.Event | None = None,
-                 max_body: int | None = None, expect_json: bool = False, busy_raises: bool = True,
+                 max_body: int | None = None, refuse_html: bool = False, busy_raises: bool = True,
                  limits: NetLimits = DEFAULT_LIMITS) -> None:
         self.what = what
         self.seconds = seconds
         self.deadline = None if seconds is None else time.monotonic() + seconds
         self.stop = stop
         self.max_body = max_body
-        self.expect_json = expect_json
+        self.refuse_html = refuse_html  # a web page (a proxy's, a Wi-Fi sign-in) is never what was asked for
         self.busy_raises = busy_raises  # 429/5xx raise HubBusy, so no retry loop below ours sleeps on them
         self.limits = limits
         self.received = 0  # bytes read from the network, headers included
+        self.waited = 0.0  # seconds spent blocked on the network
         self._stall: tuple[float, float] | None = None
         self._marks: deque[tuple[float, int]] = deque()
 
     # -- what the code that asks does --------------------------------------------------------------
     def body_started(self, window: float, min_rate: float) -> None:
-        """From now on the pace counts, not the clock: a download's body may take hours, but not crawl."""
+        """From now on the pace counts, not the clock: a download's body may take hours, but not crawl.
+
+        The pace is measured over time spent waiting on the network, so a reader that was slow itself
+        (a busy disk, a busy machine) is never taken for a stalled server.
+        """
         self.deadline = None
         self._stall = (window, min_rate)
-        self._marks = deque([(time.monotonic(), self.received)])
+        self._marks = deque([(self.waited, self.received)])
 
     # -- what the HTTP client does -----------------------------------------------------------------
     def check(self) -> None:
         if self.stop is not None and self.stop.is_set():
             raise Stopped()
-        now = time.monotonic()
-        if self.deadline is not None and now >= self.deadline:
+        if self.deadline is not None and time.monotonic() >= self.deadline:
             raise DeadlinePassed(self.what, self.seconds)
         if self._stall is not None:
-            self._check_pace(now)
+            self._check_pace()
 
     def wait_slice(self, give_up: float | None = None) -> float:
         """How long one blocking socket call may wait before the bounds are looked at again."""
@@ -121,18 +125,19 @@ class Guard:
             timeout = min(timeout, self.deadline - time.monotonic())
         return max(timeout, 0.001)
 
-    def count(self, received: int) -> None:
+    def count(self, received: int, waited: float) -> None:
         self.received += received
+        self.waited += waited
 
-    def _check_pace(self, now: float) -> None:
+    def _check_pace(self) -> None:
         window, min_rate = self._stall
-        marks = self._marks
-        if now - marks[-1][0] >= window / 8:
-            marks.append((now, self.received))
-        while len(marks) > 1 and marks[1][0] <= now - window:
+        clock, marks = self.waited, self._marks
+        if clock - marks[-1][0] >= window / 8:
+            marks.append((clock, self.received))
+        while len(marks) > 1 and marks[1][0] <= clock - window:
             marks.popleft()
         since, then = marks[0]
-        if now - since >= window and self.received - then < min_rate * window:
+        if clock - since >= window and self.received - then < min_rate * window:
             raise Stalled(window, min_rate, self.received - then)
 
 
@@ -156,9 +161,9 @@ def current() -> Guard:
 
 @contextlib.contextmanager
 def guarded(what: str, seconds: float | None, stop: threading.Event | None = None, max_body: int | None = None,
-            expect_json: bool = False, busy_raises: bool = True, limits: NetLimits = DEFAULT_LIMITS):
+            refuse_html: bool = False, busy_raises: bool = True, limits: NetLimits = DEFAULT_LIMITS):
     """Every request made inside this block, on this thread, lives under one ``Guard``."""
-    guard = Guard(what, seconds, stop, max_body, expect_json, busy_raises, limits)
+    guard = Guard(what, seconds, stop, max_body, refuse_html, busy_raises, limits)
     token = _CURRENT.set(guard)
     try:
         yield guard

@@ -145,7 +145,7 @@ def _receive(job: FileTransfer, digest, have: int, stop: threading.Event, progre
     last_report = time.monotonic()
     try:
         with request_guard.guarded(f"download “{job.name}”", limits.download_headers_seconds, stop,
-                                   max_body=job.size, limits=limits) as guard:
+                                   max_body=job.size, refuse_html=True, limits=limits) as guard:
             with hub_http.session().stream("GET", job.url, headers=headers, follow_redirects=True) as response:
                 start = _check_response(response, job, have)
                 guard.body_started(limits.stall_seconds, limits.min_rate)
