@@ -256,6 +256,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault.kind == "html":
             page = b"<!doctype html><html><body><h1>Sign in to the Wi-Fi</h1></body></html>"
             self._raw(200, {"Content-Type": "text/html; charset=utf-8", "Content-Length": str(len(page))}, page)
+        elif fault.kind == "garbage":
+            junk = b"{this is not json"
+            self._raw(200, {"Content-Type": "application/json", "Content-Length": str(len(junk))}, junk)
         elif fault.kind == "redirect_loop":
             self._raw(302, {"Location": self.path, "Content-Length": "0"}, b"")
         elif fault.kind == "gzip_bomb":

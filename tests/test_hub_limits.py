@@ -130,6 +130,13 @@ def test_an_html_page_instead_of_json_is_named(served, hub):
     assert "web page instead of data" in plain(refused.value)
 
 
+def test_an_answer_that_is_not_json_is_named(served, hub):
+    hub.fail_next(SEARCH, Fault("garbage"))
+    with pytest.raises(HubError) as refused:
+        HubClient(hub.url, limits=QUICK).search("smol")
+    assert "not the data Hearth asked for" in plain(refused.value)
+
+
 def test_a_redirect_loop_is_named(served, hub):
     hub.fail_next(SEARCH, *[Fault("redirect_loop")] * 50)
     with pytest.raises(HubError) as looped:

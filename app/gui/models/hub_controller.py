@@ -79,11 +79,6 @@ class HubController(QObject):
         self._repo_stop = stop = threading.Event()
         self._spawn("hub-files", self._list, repo_id, kind, stop)
 
-    def stop(self) -> None:
-        """Stop every request in flight (the window is closing)."""
-        self._search_stop.set()
-        self._repo_stop.set()
-
     def _list(self, repo_id: str, kind: str, stop: threading.Event) -> None:
         def waiting(_seconds: float, message: str) -> None:
             if repo_id == self._latest_repo:
