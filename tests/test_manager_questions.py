@@ -83,7 +83,7 @@ def test_discover_marks_a_quant_already_in_the_library_and_offers_to_chat(qtbot,
     shutil.copyfile(smollm_path, own)
     hearth = make_hearth(include_starter=False, memory_probe=PLENTY)
     manager = open_manager(qtbot, hearth)
-    qtbot.waitUntil(lambda: any(e.path == own for e in hearth.library.entries), timeout=10_000)
+    qtbot.waitUntil(lambda: any(e.path == own for e in hearth.library.entries), timeout=30_000)
     page = search(qtbot, manager, catalogue, "Instruct")
     page.choose_repo(SMOL_REPO)
     qtbot.waitUntil(lambda: page.download_button.isEnabled(), timeout=15_000)
@@ -93,7 +93,7 @@ def test_discover_marks_a_quant_already_in_the_library_and_offers_to_chat(qtbot,
     assert page.download_button.text() == "Chat with Q4_1 (in your library)"
 
     page.download_button.click()
-    wait_ready(qtbot, hearth)
+    wait_ready(qtbot, hearth, timeout=60_000)
     assert hearth.downloads.downloads() == []  # nothing was downloaded again
     assert hearth.window.picker.current_entry().path == own  # the chat loaded the file already here
 

@@ -113,6 +113,7 @@ class HubClient:
         Every failure leaves as a HubError (or another HearthError with a message for people).
         """
         link = self.repo_url(repo_id) if repo_id else ""
+        self._api  # noqa: B018 - built (imports and all) before any deadline starts counting
         attempt = 0
         while True:
             try:
