@@ -34,12 +34,12 @@ import httpcore2
 import httpx2
 
 from app.core import request_guard
+from app.core.net_limits import DECODE_PIECE_BYTES as DECODE_PIECE
 from app.core.net_limits import DEFAULT_LIMITS
 from app.core.request_guard import UNGUARDED, HubBusy, NotData, TooLarge
 
 log = logging.getLogger("hearth.hub")
 
-DECODE_PIECE = 1 << 20
 _installed = False
 
 

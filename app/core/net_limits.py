@@ -44,6 +44,7 @@ class NetLimits:
 
 
 DEFAULT_LIMITS = NetLimits()
+DECODE_PIECE_BYTES = 1 << 20  # a compressed answer is inflated at most this much at a time
 
 
 def format_wait(seconds: float) -> str:
