@@ -6,16 +6,14 @@ deadlines passed in small through ``NetLimits``.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import threading
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from app.core.download_queue import DISK_FULL_MARKER, DONE, FAILED, PAUSED, QUEUED, DownloadQueue
+from app.core.download_queue import DISK_FULL_MARKER, FAILED, PAUSED, QUEUED, DownloadQueue
 from app.core.hub import HubClient
 from app.core.hub_files import HubFile, UnsafePathError
 from app.core.net_limits import DEFAULT_LIMITS
