@@ -205,7 +205,7 @@ def test_names_no_file_system_should_hold_are_refused_in_words(hub, name, words)
     assert words in message and "\u202e" not in message  # shown escaped, never as a live control
 
 
-def test_an_unguarded_request_is_untouched_and_the_guard_is_in_place(served, hub):
+def test_an_unguarded_request_is_untouched_and_the_guard_is_in_place(served, hub, tmp_path):
     """huggingface_hub's own helpers still work through the guarded client, and the backend hook exists."""
     from huggingface_hub import hf_hub_download
     from huggingface_hub.utils import get_session
@@ -213,7 +213,7 @@ def test_an_unguarded_request_is_untouched_and_the_guard_is_in_place(served, hub
     from app.core import hub_http
 
     hub_http.install()
-    path = hf_hub_download(REPO_ID, NAME, endpoint=hub.url)
+    path = hf_hub_download(REPO_ID, NAME, endpoint=hub.url, cache_dir=tmp_path)  # not the shared HF cache
     assert open(path, "rb").read(4) == b"GGUF"
     transport = get_session()._transport
     assert type(transport._inner._pool._network_backend).__name__ == "_GuardedBackend"
