@@ -29,7 +29,7 @@ class Hearth:
     """The running app: every long-lived part, built once and passed to whoever needs it."""
 
     def __init__(self, paths: Paths, include_starter: bool = True, memory_probe=None,
-                 hub_endpoint: str | None = None, retry_base: float = 1.0) -> None:
+                 hub_endpoint: str | None = None, retry_base: float | None = None) -> None:
         from app.core.store import Store
         from app.gui.chat.chat_controller import ChatController
         from app.gui.engine_bridge import EngineBridge

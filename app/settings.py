@@ -12,6 +12,8 @@ import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from app.core.net_limits import DEFAULT_LIMITS
+
 log = logging.getLogger("hearth.settings")
 
 
@@ -29,7 +31,7 @@ class Settings:
     model_folders: list[str] = field(default_factory=list)  # folders of GGUF files the library lists in place
     list_hf_cache: bool = True  # list GGUF files already in the Hugging Face cache
     list_lm_studio: bool = True  # list GGUF files in LM Studio's models folder
-    download_stall_seconds: float = 30.0  # no byte for this long: reconnect and resume
+    download_stall_seconds: float = DEFAULT_LIMITS.stall_seconds  # below the minimum pace this long: reconnect
     speech_model: str = ""  # a faster-whisper (CTranslate2) model folder; empty: the starter tiny.en
     speech_language: str = "en"  # empty: detect the language (multilingual models)
     speech_prompt: str = ""  # names and jargon that help the recogniser

@@ -4,7 +4,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.core import fit
 from tests.helpers.split_model import make_split
@@ -51,6 +52,34 @@ def search(qtbot, manager, hub, text):
     qtbot.waitUntil(lambda: any(q.get("search") == [text] for q in hub.state.searches), timeout=5_000)
     qtbot.waitUntil(lambda: not page.status.text().startswith("Searching"), timeout=10_000)
     return page
+
+
+def answering(qtbot, button: str, action, seconds: float = 10.0) -> dict:
+    """Do ``action``, which should open a question box; click ``button`` in it like a user.
+
+    Returns the box's text and button labels. Fails if no box appeared.
+    """
+    seen: dict = {}
+    tries = [int(seconds * 50)]
+
+    def click() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox) or not box.isVisible():
+            tries[0] -= 1
+            if tries[0] > 0:
+                QTimer.singleShot(20, click)
+            return
+        seen["text"] = box.text()
+        seen["buttons"] = [b.text() for b in box.buttons()]
+        chosen = [b for b in box.buttons() if b.text() == button]
+        assert chosen, seen["buttons"]
+        qtbot.mouseClick(chosen[0], Qt.LeftButton)
+
+    QTimer.singleShot(0, click)
+    action()
+    qtbot.waitUntil(lambda: "text" in seen or tries[0] <= 0, timeout=int(seconds * 1000) + 2000)
+    assert "text" in seen, "no question box appeared"
+    return seen
 
 
 def test_search_lists_split_models_projectors_and_recommends_a_quant(qtbot, make_hearth, catalogue):
@@ -249,6 +278,7 @@ def test_pause_resume_and_cancel_from_the_downloads_tab(qtbot, make_hearth, cata
 
     # A second download, cancelled half-way: its partial file goes, nothing reaches the models folder.
     catalogue.state.bytes_per_second = 20_000_000
+    page = search(qtbot, manager, catalogue, "gemma")  # the first model is in the library now: a chat, not a download
     page.choose_repo(GATED_REPO)
     hearth.hub.save_token(TOKEN)
     qtbot.waitUntil(lambda: "hearth-tester" in manager.account.text(), timeout=10_000)
@@ -258,7 +288,7 @@ def test_pause_resume_and_cancel_from_the_downloads_tab(qtbot, make_hearth, cata
     qtbot.waitUntil(lambda: len(manager.downloads_page.rows) == 2, timeout=5_000)
     second = next(r for r in manager.downloads_page.rows.values() if r is not row)
     qtbot.waitUntil(lambda: second.bar.value() > 20, timeout=20_000)
-    qtbot.mouseClick(second.cancel_button, Qt.LeftButton)
+    answering(qtbot, "Discard", lambda: qtbot.mouseClick(second.cancel_button, Qt.LeftButton))
     qtbot.waitUntil(lambda: len(manager.downloads_page.rows) == 1, timeout=10_000)
     assert not list(home.downloads.rglob("*.part"))
     assert not (home.models / "google").exists()

@@ -5,9 +5,21 @@ models folder: a model appears in the library only once every one of its files
 is verified, by an atomic rename. The list of downloads is a small JSON file
 rewritten atomically on every state change, so a restart (or a ``kill -9``)
 picks up where it was; the bytes on disk say how far each file got.
+
+A full disk is the one moment that file may not be writable. So a download the
+disk paused also leaves an empty marker file in its folder: creating an empty
+file takes no data blocks, only a directory entry, so it works when a write of
+even a few bytes fails, and at the next start the marker, not the stale
+"downloading" in the list, decides: the download stays paused.
+
+Tries are counted per download, from its start or the user's Resume, whatever
+progress each try makes: a server that sends a little and then fails can not
+keep a download looping.
 """
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import logging
 import os
@@ -21,13 +33,23 @@ from pathlib import Path
 from typing import Callable
 
 from app.core import transfer
-from app.core.hub_files import HubFile, check_relative_path, check_repo_id
+from app.core.hub_files import MAX_NAME_BYTES, HubFile, check_relative_path, check_repo_id
+from app.core.net_limits import DEFAULT_LIMITS, NetLimits, format_wait
 
 log = logging.getLogger("hearth.downloads")
 
 QUEUED, DOWNLOADING, PAUSED, FAILED, DONE = "queued", "downloading", "paused", "failed", "done"
 QUEUE_FILE = "queue.json"
-MAX_BACKOFF = 60.0
+DISK_FULL_MARKER = "paused-disk-full"
+DISK_FULL_AT_START = "The disk was full when this download paused. Free some space, then resume."
+
+
+def part_name(name: str) -> str:
+    """The partial file's name: ``<file>.part``, or a hash of it where that would pass the 255-byte limit."""
+    base = Path(name).name
+    if len((base + ".part").encode("utf-8")) <= MAX_NAME_BYTES:
+        return base + ".part"
+    return hashlib.sha256(base.encode("utf-8")).hexdigest()[:32] + ".part"
 
 
 @dataclass
@@ -75,13 +97,13 @@ class Download:
 class DownloadQueue:
     def __init__(self, client, models_dir: Path, work_dir: Path, on_change: Callable[[Download], None] | None = None,
                  on_removed: Callable[[str], None] | None = None, on_finished: Callable[[Download, Path], None] | None = None,
-                 stall_seconds: float = 30.0, retry_base: float = 1.0, max_attempts: int = 8) -> None:
+                 stall_seconds: float | None = None, retry_base: float | None = None, max_attempts: int | None = None,
+                 limits: NetLimits = DEFAULT_LIMITS) -> None:
         self.client = client
         self.models_dir = models_dir
         self.work_dir = work_dir
-        self.stall_seconds = stall_seconds
-        self.retry_base = retry_base
-        self.max_attempts = max_attempts
+        overrides = {"stall_seconds": stall_seconds, "retry_base": retry_base, "max_attempts": max_attempts}
+        self.limits = replace(limits, **{k: v for k, v in overrides.items() if v is not None})
         self._on_change = on_change or (lambda download: None)
         self._on_removed = on_removed or (lambda download_id: None)
         self._on_finished = on_finished or (lambda download, path: None)
@@ -135,6 +157,7 @@ class DownloadQueue:
             if download is None or download.state not in (PAUSED, FAILED):
                 return
             download.state, download.message, download.attempt = QUEUED, "", 0
+            self._marker(download).unlink(missing_ok=True)
             self._save()
             self._lock.notify_all()
         self._changed(download)
@@ -205,15 +228,17 @@ class DownloadQueue:
             return
         except transfer.TransferError as error:
             log.warning("download %s stopped: %s (%s)", download.name, error.message, error.detail)
-            state = PAUSED if isinstance(error, transfer.DiskFull) else FAILED
+            if isinstance(error, transfer.DiskFull):
+                self._mark_disk_full(download)
             message = error.message
             if error.detail in ("401", "403"):  # where to accept the license or check access
                 message += f" {self.client.repo_url(download.repo_id)}"
-            self._finish(download, state, message)
+            self._finish(download, PAUSED if error.pauses else FAILED, message)
             return
-        except Exception as error:  # noqa: BLE001 - a bug must not kill the queue thread silently
+        except Exception:  # noqa: BLE001 - a bug must not kill the queue thread silently
             log.exception("download %s failed", download.name)
-            self._finish(download, FAILED, f"The download failed: {error}")
+            self._finish(download, FAILED, "The download failed because of an unexpected problem; "
+                                           "the details are in Hearth's log. Retry may help.")
             return
         self._finish(download, DONE, "")
         self._on_finished(replace(download), final)
@@ -228,12 +253,13 @@ class DownloadQueue:
                 done_before += hub_file.size
                 continue
             self._fetch_with_retries(download, hub_file, folder, done_before)
-            os.replace(folder / (finished.name + ".part"), finished)
+            os.replace(folder / part_name(hub_file.name), finished)
             done_before += hub_file.size
 
     def _fetch_with_retries(self, download: Download, hub_file: HubFile, folder: Path, done_before: int) -> None:
-        part = folder / (Path(hub_file.name).name + ".part")
+        part = folder / part_name(hub_file.name)
         meter = _SpeedMeter()
+        limits = self.limits
         while True:
             problem = transfer.free_space_problem(folder, download.total - self._bytes_on_disk(download, folder))
             if problem:
@@ -241,7 +267,6 @@ class DownloadQueue:
             job = transfer.FileTransfer(self.client.file_url(download.repo_id, hub_file.name, download.revision),
                                         self.client.auth_headers(), part, hub_file.size, hub_file.sha256,
                                         Path(hub_file.name).name)
-            start = transfer.size_on_disk(part)
 
             def progress(on_disk: int) -> None:
                 download.received = done_before + on_disk
@@ -249,19 +274,25 @@ class DownloadQueue:
                 self._changed(download)
 
             try:
-                transfer.run(job, self._stop, progress, self.stall_seconds)
+                transfer.run(job, self._stop, progress, limits)
                 return
             except transfer.TransferError as error:
                 if not error.retry:
                     raise
-                if transfer.size_on_disk(part) > start:
-                    download.attempt = 0  # it moved forward: count failures from here
-                download.attempt += 1
-                if download.attempt >= self.max_attempts:
+                download.attempt += 1  # every failed try counts, however far it got
+                if error.retry_after is not None and error.retry_after > limits.retry_after_cap:
+                    raise transfer.TransferError(
+                        f"{error.message} The Hub asks Hearth to wait {format_wait(error.retry_after)} before "
+                        "trying again; resume the download then.", error.detail, retry=False, pauses=True) from None
+                if download.attempt >= limits.max_attempts:
                     raise transfer.TransferError(f"{error.message} Gave up after {download.attempt} tries.",
-                                                 error.detail, retry=False) from None
-                wait = min(MAX_BACKOFF, self.retry_base * 2 ** (download.attempt - 1))
-                download.message = f"{error.message} Trying again in {max(1, round(wait))} s…"
+                                                 error.detail, retry=False, pauses=error.pauses) from None
+                if error.retry_after is not None:
+                    wait = error.retry_after
+                    download.message = f"{error.message} The Hub asks to wait {format_wait(wait)}; trying again then…"
+                else:
+                    wait = min(limits.max_backoff, limits.retry_base * 2 ** (download.attempt - 1))
+                    download.message = f"{error.message} Trying again in {max(1, round(wait))} s…"
                 download.speed = 0.0
                 self._changed(download)
                 log.info("retrying %s in %.1f s: %s", hub_file.name, wait, error.detail)
@@ -324,8 +355,25 @@ class DownloadQueue:
         total = 0
         for hub_file in download.files:
             name = Path(hub_file.name).name
-            total += transfer.size_on_disk(folder / name) or transfer.size_on_disk(folder / (name + ".part"))
+            total += transfer.size_on_disk(folder / name) or transfer.size_on_disk(folder / part_name(name))
         return total
+
+    def _marker(self, download: Download) -> Path:
+        return self.work_dir / download.id / DISK_FULL_MARKER
+
+    def _mark_disk_full(self, download: Download) -> None:
+        """An empty file in the download's folder: written when nothing else can be (see the module's note)."""
+        marker = self._marker(download)
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(marker, os.O_CREAT | os.O_WRONLY, 0o644))
+            folder = os.open(marker.parent, os.O_RDONLY)
+            try:
+                os.fsync(folder)  # the new directory entry itself survives a crash
+            finally:
+                os.close(folder)
+        except OSError as error:
+            log.warning("could not mark %s as paused by a full disk: %s", download.name, error)
 
     def _load(self) -> None:
         path = self.work_dir / QUEUE_FILE
@@ -345,6 +393,10 @@ class DownloadQueue:
             except Exception:  # noqa: BLE001 - a tampered entry is dropped, not trusted
                 log.warning("dropping unsafe queue entry %s", download.repo_id)
                 continue
+            if download.state != DONE and self._marker(download).exists():
+                if download.state != PAUSED or not download.message:
+                    download.message = DISK_FULL_AT_START  # the list could not be written when the disk filled
+                download.state = PAUSED
             if download.state == DOWNLOADING:
                 download.state = QUEUED  # it was running when Hearth stopped: carry on
             if download.state != DONE:
@@ -363,7 +415,9 @@ class DownloadQueue:
             os.replace(temporary, self.work_dir / QUEUE_FILE)
         except OSError as error:
             Path(temporary).unlink(missing_ok=True)
-            log.warning("could not save the download queue: %s", error)
+            full = " (the disk is full; paused downloads are marked in their folders)" \
+                if error.errno in (errno.ENOSPC, errno.EDQUOT) else ""
+            log.warning("could not save the download queue: %s%s", error, full)
 
 
 class _SpeedMeter:

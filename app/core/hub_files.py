@@ -25,6 +25,9 @@ QUANT = re.compile(
     re.IGNORECASE,
 )
 _DRIVE = re.compile(r"^[A-Za-z]:")
+MAX_NAME_BYTES = 255  # the longest file or folder name ext4, APFS, NTFS and most others store (in UTF-8 bytes)
+# Unicode's bidirectional controls make a name read differently from what it is ("gguf.exe" shown as "exe.fugg").
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 class UnsafePathError(HearthError):
@@ -35,7 +38,8 @@ def check_relative_path(name: str) -> PurePosixPath:
     """The name as a safe relative path, or UnsafePathError.
 
     Refuses what could escape or confuse the models folder on any OS: ``..``,
-    absolute paths, backslashes, drive letters, empty parts and control characters.
+    absolute paths, backslashes, drive letters, empty parts, control characters,
+    bidirectional controls, and parts longer than a file system stores.
     """
     problem = ""
     if not name or len(name) > 1024:
@@ -46,16 +50,26 @@ def check_relative_path(name: str) -> PurePosixPath:
         problem = "an absolute path"
     elif any(ord(ch) < 32 or ch == "\x7f" for ch in name):
         problem = "control characters"
+    elif any(ch in BIDI_CONTROLS for ch in name):
+        problem = "characters that reverse how text reads (bidirectional controls), which can disguise a name"
     else:
         parts = name.split("/")
         if any(part in ("", ".", "..") for part in parts):
             problem = "a “..”, “.” or empty folder name"
         elif any(part.endswith((" ", ".")) or ":" in part for part in parts):
             problem = "a part that Windows cannot store"
+        elif any(len(part.encode("utf-8")) > MAX_NAME_BYTES for part in parts):
+            problem = f"a file or folder name longer than {MAX_NAME_BYTES} bytes, more than file systems store"
     if problem:
-        raise UnsafePathError(f"The Hub sent a file name Hearth will not write: {name!r} contains {problem}.",
+        raise UnsafePathError(f"The Hub sent a file name Hearth will not write: {shown_name(name)} contains {problem}.",
                               f"unsafe hub path {name!r}")
     return PurePosixPath(name)
+
+
+def shown_name(name: str, limit: int = 80) -> str:
+    """A name as it can be shown safely: quoted, invisible and direction-changing characters escaped, shortened."""
+    text = repr(name)  # repr escapes control, format (bidi) and other non-printable characters
+    return text if len(text) <= limit else text[: limit - 2] + "…" + text[-1]
 
 
 def check_repo_id(repo_id: str) -> tuple[str, str]:

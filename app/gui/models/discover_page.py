@@ -1,4 +1,7 @@
-"""Find GGUF repos on the Hub, see every quantization with its size and fit, start a download."""
+"""Find GGUF repos on the Hub, see every quantization with its size and fit, start a download.
+
+Quants already in the library are marked, and the button offers to chat with them instead.
+"""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -9,10 +12,19 @@ from app.core import fit
 from app.core.gguf_info import format_bytes
 from app.core.hub import RepoListing, RepoSummary
 from app.core.hub_files import QuantChoice
+from app.core.library_match import find_in_library
 
 SORTS = (("Most downloaded", "downloads"), ("Most liked", "likes"), ("Recently updated", "recent"))
 DEBOUNCE_MS = 350
 FIT_COLOURS = {fit.FITS: "#2e7d32", fit.TIGHT: "#b26a00", fit.WONT_FIT: "#c62828"}
+
+
+IN_LIBRARY = "in your library"
+
+
+def counted(number: int, noun: str) -> str:
+    """ "1 quantization", "3 quantizations"."""
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def _count(number: int) -> str:
@@ -26,6 +38,7 @@ class DiscoverPage(QWidget):
     search_requested = Signal(str, str, str)  # query, sort key, kind ("chat" or "speech")
     repo_chosen = Signal(str, str)  # repo id, kind
     download_requested = Signal(object, object)  # RepoListing, QuantChoice
+    chat_requested = Signal(str)  # path of the library file that is this quant
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -33,6 +46,7 @@ class DiscoverPage(QWidget):
         self._advice: dict[tuple, object] = {}
         self._note = ""
         self._header_note = ""
+        self._library: list = []
         self.query = QLineEdit()
         self.query.setObjectName("hubSearch")
         self.query.setPlaceholderText("Search GGUF models on Hugging Face (for example: qwen, llama 8b, gemma)")
@@ -131,7 +145,14 @@ class DiscoverPage(QWidget):
         for column in range(1, 5):
             self.results.resizeColumnToContents(column)
         what = "GGUF" if self.kind.currentData() == "chat" else "speech model"
-        self.status.setText(f"{len(results)} {what} repos" if results else f"No {what} repos match this search.")
+        self.status.setText(counted(len(results), f"{what} repo") if results else f"No {what} repos match this search.")
+        self.status.setProperty("problem", False)
+        self.status.style().polish(self.status)
+
+    def show_search_waiting(self, message: str) -> None:
+        self.status.setText(message)
+        self.status.setProperty("problem", False)
+        self.status.style().polish(self.status)
 
     def show_search_error(self, message: str, _kind: str) -> None:
         self.status.setText(message)
@@ -170,7 +191,7 @@ class DiscoverPage(QWidget):
         chat = [c for c in found if c.downloadable]
         speech = self.kind.currentData() == "speech"
         self._note = gated + ("A faster-whisper model for voice input: its whole folder is downloaded." if speech
-                              else f"{len(chat)} quantizations to choose from.")
+                              else f"{counted(len(chat), 'quantization')} to choose from.")
         self.repo_note.setText(self._note + (" Checking what fits this computer…" if chat and not speech else ""))
         self.files.clear()
         for choice in found:
@@ -184,17 +205,44 @@ class DiscoverPage(QWidget):
                 label, fit_text = f"{choice.label} ({len(choice.files)} files)", "for Voice"
             item = QTreeWidgetItem([label, format_bytes(choice.size), fit_text])
             item.setData(0, Qt.UserRole, choice)
+            item.setData(0, Qt.UserRole + 1, label)
             item.setToolTip(0, "\n".join(f.name for f in choice.files))
             item.setTextAlignment(1, Qt.AlignRight | Qt.AlignVCenter)
             if not choice.downloadable:
                 item.setFlags(item.flags() & ~Qt.ItemIsSelectable)
                 item.setForeground(0, self.palette().placeholderText())
             self.files.addTopLevelItem(item)
+        self._mark_library()
         self.files.resizeColumnToContents(1)
         if speech and found:
             self.files.setCurrentItem(self.files.topLevelItem(0))
         if not found:
             self.repo_note.setText("This repo has no faster-whisper model." if speech else "This repo has no GGUF files.")
+
+    def set_library(self, entries: list) -> None:
+        """What the library holds now: its quants are marked, and offered to chat with."""
+        self._library = list(entries)
+        self._mark_library()
+        self._on_file()
+
+    def library_entry(self, choice: QuantChoice | None):
+        if choice is None or not choice.downloadable:
+            return None
+        return find_in_library(choice, self._library)
+
+    def fit_for(self, choice: QuantChoice) -> fit.Fit | None:
+        verdict = self._advice.get(choice.files)
+        return verdict.fit if verdict is not None else None
+
+    def _mark_library(self) -> None:
+        for index in range(self.files.topLevelItemCount()):
+            item = self.files.topLevelItem(index)
+            label = item.data(0, Qt.UserRole + 1)
+            owned = self.library_entry(item.data(0, Qt.UserRole)) is not None
+            item.setText(0, f"{label} · {IN_LIBRARY}" if owned else label)
+
+    def show_listing_waiting(self, repo_id: str, message: str) -> None:
+        self.repo_note.setText(message)
 
     def show_listing_error(self, message: str, _kind: str, link: str) -> None:
         suffix = f' <a href="{link}">Open the model card</a>' if link else ""
@@ -246,14 +294,22 @@ class DiscoverPage(QWidget):
             self.download_button.setText("Download")
             return
         self.download_button.setEnabled(True)
-        self.download_button.setText(f"Download {choice.label} ({format_bytes(choice.size)})")
+        if self.library_entry(choice) is not None:
+            self.download_button.setText(f"Chat with {choice.label} ({IN_LIBRARY})")
+        else:
+            self.download_button.setText(f"Download {choice.label} ({format_bytes(choice.size)})")
         verdict = self._advice.get(choice.files)
         if verdict is not None and verdict.fit is not None:
             self.fit_line.setText(f"{verdict.fit.message} {self._header_note}")
 
     def _download(self) -> None:
         choice = self.current_choice()
-        if self.listing is not None and choice is not None and choice.downloadable:
+        if self.listing is None or choice is None or not choice.downloadable:
+            return
+        owned = self.library_entry(choice)
+        if owned is not None:
+            self.chat_requested.emit(str(owned.path))
+        else:
             self.download_requested.emit(self.listing, choice)
 
 

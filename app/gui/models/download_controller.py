@@ -6,6 +6,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from app.core.download_queue import Download, DownloadQueue
+from app.core.net_limits import DEFAULT_LIMITS
 from app.core.hub import RepoListing
 from app.core.hub_files import QuantChoice
 
@@ -15,13 +16,14 @@ class DownloadController(QObject):
     download_removed = Signal(str)  # download id
     download_finished = Signal(object, str)  # Download, path of the model's first file in the models folder
 
-    def __init__(self, client, models_dir: Path, work_dir: Path, stall_seconds: float = 30.0,
-                 retry_base: float = 1.0, parent: QObject | None = None) -> None:
+    def __init__(self, client, models_dir: Path, work_dir: Path, stall_seconds: float | None = None,
+                 retry_base: float | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.queue = DownloadQueue(client, models_dir, work_dir, on_change=self.download_changed.emit,
                                    on_removed=self.download_removed.emit,
                                    on_finished=lambda download, path: self.download_finished.emit(download, str(path)),
-                                   stall_seconds=stall_seconds, retry_base=retry_base)
+                                   stall_seconds=stall_seconds, retry_base=retry_base,
+                                   limits=getattr(client, "limits", DEFAULT_LIMITS))
 
     def downloads(self) -> list[Download]:
         return self.queue.downloads()

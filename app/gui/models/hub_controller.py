@@ -2,7 +2,8 @@
 
 Each request runs on its own worker thread and answers through a queued
 signal. A newer search makes older answers stale: they are dropped, so a
-slow reply never overwrites what the user typed last.
+slow reply never overwrites what the user typed last, and the older request
+is stopped (also while it waits for the Hub, or waits out a Retry-After).
 """
 from __future__ import annotations
 
@@ -25,8 +26,10 @@ log = logging.getLogger("hearth.hub")
 class HubController(QObject):
     search_finished = Signal(list)  # [RepoSummary]
     search_failed = Signal(str, str)  # message, kind ("offline", "rate limited", …)
+    search_waiting = Signal(str)  # the Hub asked to wait: what the search is doing meanwhile
     files_listed = Signal(object, list)  # RepoListing, [QuantChoice]
     listing_failed = Signal(str, str, str)  # message, kind, link
+    listing_waiting = Signal(str, str)  # repo id, what the listing is doing meanwhile
     advice_ready = Signal(str, list, object, object)  # repo id, [Advice], recommended QuantChoice, GGUFInfo
     advice_failed = Signal(str, str)  # repo id, message
     account_changed = Signal(str)  # the token's owner, "" when signed out
@@ -40,6 +43,8 @@ class HubController(QObject):
         self._searches = itertools.count(1)
         self._latest_search = 0
         self._latest_repo = ""
+        self._search_stop = threading.Event()
+        self._repo_stop = threading.Event()
 
     def _spawn(self, name: str, target, *args) -> None:
         threading.Thread(target=target, args=args, daemon=True, name=name).start()
@@ -48,11 +53,17 @@ class HubController(QObject):
     def search(self, query: str, sort: str, kind: str = CHAT) -> None:
         number = next(self._searches)
         self._latest_search = number
-        self._spawn("hub-search", self._search, number, query, sort, kind)
+        self._search_stop.set()  # the older search is stale: stop it wherever it waits
+        self._search_stop = stop = threading.Event()
+        self._spawn("hub-search", self._search, number, query, sort, kind, stop)
 
-    def _search(self, number: int, query: str, sort: str, kind: str) -> None:
+    def _search(self, number: int, query: str, sort: str, kind: str, stop: threading.Event) -> None:
+        def waiting(_seconds: float, message: str) -> None:
+            if number == self._latest_search:
+                self.search_waiting.emit(message)
+
         try:
-            results = self.client.search(query, sort, kind=kind)
+            results = self.client.search(query, sort, kind=kind, stop=stop, on_wait=waiting)
         except HearthError as error:
             log.info("search failed: %s", error.detail)
             if number == self._latest_search:
@@ -64,11 +75,17 @@ class HubController(QObject):
     # -- one repo -----------------------------------------------------------------------
     def open_repo(self, repo_id: str, kind: str = CHAT) -> None:
         self._latest_repo = repo_id
-        self._spawn("hub-files", self._list, repo_id, kind)
+        self._repo_stop.set()
+        self._repo_stop = stop = threading.Event()
+        self._spawn("hub-files", self._list, repo_id, kind, stop)
 
-    def _list(self, repo_id: str, kind: str) -> None:
+    def _list(self, repo_id: str, kind: str, stop: threading.Event) -> None:
+        def waiting(_seconds: float, message: str) -> None:
+            if repo_id == self._latest_repo:
+                self.listing_waiting.emit(repo_id, message)
+
         try:
-            listing = self.client.list_files(repo_id, kind)
+            listing = self.client.list_files(repo_id, kind, stop=stop, on_wait=waiting)
         except HearthError as error:
             log.info("listing %s failed: %s", repo_id, error.detail)
             if repo_id == self._latest_repo:
@@ -81,9 +98,9 @@ class HubController(QObject):
             return
         found = choices(listing.files)
         self.files_listed.emit(listing, found)
-        self._advise(listing, found)
+        self._advise(listing, found, stop)
 
-    def _advise(self, listing: RepoListing, found: list) -> None:
+    def _advise(self, listing: RepoListing, found: list, stop: threading.Event) -> None:
         chat_models = [c for c in found if c.downloadable]
         if not chat_models:
             return
@@ -91,10 +108,12 @@ class HubController(QObject):
         problem = None
         for candidate in sorted(chat_models, key=lambda c: c.size)[:3]:
             try:
-                header = self.client.read_header(listing.repo_id, candidate.first, listing.revision)
+                header = self.client.read_header(listing.repo_id, candidate.first, listing.revision, stop=stop)
                 break
             except HearthError as error:
                 log.info("header of %s failed: %s", candidate.first.name, error.detail)
+                if getattr(error, "kind", "") == "stopped":
+                    return
                 problem = problem or error
         else:
             self.advice_failed.emit(listing.repo_id, problem.message)

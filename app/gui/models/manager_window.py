@@ -10,8 +10,8 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QInputDialog, QLabel, Q
                                QPushButton, QTabWidget, QVBoxLayout, QWidget)
 
 from app import APP_NAME
-from app.core import library_files
-from app.core.download_queue import DONE, Download
+from app.core import fit, library_files
+from app.core.download_queue import DONE, PAUSED, Download
 from app.core.gguf_info import format_bytes
 from app.gui.library_controller import LibraryController
 from app.gui.models.discover_page import DiscoverPage
@@ -21,11 +21,14 @@ from app.gui.models.hub_controller import HubController
 from app.gui.models.library_page import LibraryPage
 
 
-def ask_with_dialog(parent, title: str, text: str, choices: tuple[str, ...]) -> str:
-    """A modal question; returns the chosen button's text, or "" when dismissed."""
+def ask_with_dialog(parent, title: str, text: str, choices: tuple[str, ...], dismiss: str = "") -> str:
+    """A modal question; returns the chosen button's text, or "" when dismissed (Cancel, or ``dismiss``)."""
     box = QMessageBox(QMessageBox.Question, title, text, parent=parent)
     buttons = {box.addButton(choice, QMessageBox.AcceptRole): choice for choice in choices}
-    box.addButton(QMessageBox.Cancel)
+    if dismiss:
+        box.setEscapeButton(box.addButton(dismiss, QMessageBox.RejectRole))
+    else:
+        box.addButton(QMessageBox.Cancel)
     box.exec()
     return buttons.get(box.clickedButton(), "")
 
@@ -37,7 +40,7 @@ class ModelManagerWindow(QMainWindow):
                  describe_fit=None, parent=None) -> None:
         super().__init__(parent)
         self.hub, self.downloads, self.library = hub, downloads, library
-        self.ask = lambda title, text, choices: ask_with_dialog(self, title, text, choices)  # tests answer for the user
+        self.ask = lambda title, text, choices, dismiss="": ask_with_dialog(self, title, text, choices, dismiss)
         self.setWindowTitle(f"Model manager — {APP_NAME}")
         self.resize(1000, 680)
         self.discover = DiscoverPage()
@@ -73,6 +76,7 @@ class ModelManagerWindow(QMainWindow):
             self.downloads_page.show_download(download)
         self._update_downloads_tab()
         self.library_page.set_entries(library.entries)
+        self.discover.set_library(library.entries)
         self._searched = False
 
     def _connect(self) -> None:
@@ -80,10 +84,13 @@ class ModelManagerWindow(QMainWindow):
         page.search_requested.connect(hub.search)
         page.repo_chosen.connect(hub.open_repo)
         page.download_requested.connect(self._download)
+        page.chat_requested.connect(self.model_chosen)
         hub.search_finished.connect(page.show_results)
         hub.search_failed.connect(page.show_search_error)
+        hub.search_waiting.connect(page.show_search_waiting)
         hub.files_listed.connect(page.show_files)
         hub.listing_failed.connect(page.show_listing_error)
+        hub.listing_waiting.connect(page.show_listing_waiting)
         hub.advice_ready.connect(page.show_advice)
         hub.advice_failed.connect(page.show_advice_error)
         hub.account_changed.connect(self._on_account)
@@ -94,13 +101,14 @@ class ModelManagerWindow(QMainWindow):
         queue, rows = self.downloads, self.downloads_page
         rows.pause_requested.connect(queue.pause)
         rows.resume_requested.connect(queue.resume)
-        rows.cancel_requested.connect(queue.cancel)
+        rows.cancel_requested.connect(self._cancel)
         rows.clear_requested.connect(queue.clear_finished)
         queue.download_changed.connect(self._on_download)
         queue.download_removed.connect(self._on_download_removed)
 
         lib = self.library
         lib.models_changed.connect(self.library_page.set_entries)
+        lib.models_changed.connect(self.discover.set_library)
         lib.operation_failed.connect(self._show_problem)
         lib.file_added.connect(self.library_page.select)
         self.library_page.use_requested.connect(lambda entry: self.model_chosen.emit(str(entry.path)))
@@ -133,11 +141,37 @@ class ModelManagerWindow(QMainWindow):
 
     # -- downloads ------------------------------------------------------------------------
     def _download(self, listing, choice) -> None:
+        judged = self.discover.fit_for(choice)
+        if judged is not None and judged.verdict == fit.WONT_FIT:
+            answer = self.ask("Download a model that won't fit?",
+                              f"{listing.repo_id} {choice.label} ({format_bytes(choice.size)}) won't fit this "
+                              f"computer: {judged.message}\n\nYou can download it anyway, but it will not load "
+                              "here with these settings.", ("Download anyway",))
+            if answer != "Download anyway":
+                return
         download = self.downloads.download(listing, choice)
         self._show_info(f"Downloading {listing.repo_id} {choice.label} ({format_bytes(choice.size)}): "
                         "follow it on the Downloads tab.")
         self.downloads_page.show_download(download)
         self._update_downloads_tab()
+
+    def _cancel(self, download_id: str) -> None:
+        """Ask what to do with the bytes received so far; without any, there is nothing to ask."""
+        download = next((d for d in self.downloads.downloads() if d.id == download_id), None)
+        if download is None:
+            return
+        if download.received <= 0:
+            self.downloads.cancel(download_id)
+            return
+        answer = self.ask("Cancel the download?",
+                          f"{format_bytes(download.received)} of {download.repo_id} {download.label} "
+                          f"({format_bytes(download.total)}) are downloaded.\n\nKeep them for later (the "
+                          "download stays on this tab, paused, to resume any time), or discard them?",
+                          ("Keep for later", "Discard"), dismiss="Go on downloading")
+        if answer == "Discard":
+            self.downloads.cancel(download_id)
+        elif answer == "Keep for later" and download.state != PAUSED:
+            self.downloads.pause(download_id)
 
     def _on_download(self, download: Download) -> None:
         self.downloads_page.show_download(download)

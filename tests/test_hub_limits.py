@@ -1,0 +1,226 @@
+"""Every Hub question ends, in bounded time and memory, with a sentence: the real huggingface_hub client
+against the local Hub server misbehaving on purpose (slow headers, endless bodies, huge and hostile answers).
+
+Deadlines are passed in small (through ``NetLimits``), so each test takes a second or two; a test that
+would hang on code without the guard runs its request on a thread and fails when the bound passes.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import tracemalloc
+from dataclasses import replace
+
+import pytest
+
+from app.core.hub import HubClient, HubError
+from app.core.hub_files import HubFile
+from app.core.net_limits import DEFAULT_LIMITS
+from app.core.errors import HearthError
+from tests.hub_server import INFO, ROOT, SEARCH, Fault, gzip_zeros
+
+REPO_ID = "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF"
+NAME = "smollm2-135m-instruct-q4_1.gguf"
+MB = 1_000_000
+BOMB = 256 * MB  # inflates to this; about 250 KB on the wire
+QUICK = replace(DEFAULT_LIMITS, request_seconds=1.5, probe_seconds=1.5, header_seconds=1.5, retry_base=0.05)
+
+
+@pytest.fixture
+def served(hub, smollm_path):
+    hub.add_repo(REPO_ID, {NAME: smollm_path}, downloads=10)
+    return smollm_path
+
+
+@pytest.fixture(scope="module")
+def bomb():
+    gzip_zeros(BOMB)  # made once, before any deadline runs (the server caches it)
+    return BOMB
+
+
+def bounded(work, seconds: float = 20.0):
+    """Run ``work`` on a thread; (its result or exception, seconds taken). Fails if it is still running."""
+    outcome = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as error:  # noqa: BLE001 - handed to the test
+            outcome["value"] = error
+
+    began = time.monotonic()
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still waiting after {seconds} s"
+    return outcome["value"], time.monotonic() - began
+
+
+def plain(error: Exception) -> str:
+    """The message, checked to read as a sentence rather than an exception's text."""
+    assert isinstance(error, HearthError), repr(error)
+    message = error.message
+    for raw in ("Error(", "Exception", "Traceback", "httpx", "errno", "line 1 column"):
+        assert raw not in message, message
+    return message
+
+
+def test_search_against_trickled_headers_ends_at_its_deadline(served, hub):
+    hub.fail_next(SEARCH, Fault("slow_headers", interval=0.2))  # 4 KB of headers: over 13 minutes
+    error, took = bounded(lambda: HubClient(hub.url, limits=QUICK).search("smol"))
+    assert isinstance(error, HubError) and error.kind == "timeout"
+    assert "took longer than 1.5 s" in plain(error) and "search for models" in error.message
+    assert took < 4.5
+
+
+def test_the_reachability_probe_has_its_own_short_deadline(served, hub):
+    hub.fail_next(ROOT, Fault("slow_headers", interval=0.2))
+    error, took = bounded(lambda: HubClient(hub.url, limits=replace(QUICK, probe_seconds=0.5)).search("smol"))
+    assert isinstance(error, HubError) and error.kind == "timeout" and "reach the Hub" in plain(error)
+    assert took < 3
+
+
+def test_a_header_read_whose_body_never_ends_stops_at_its_deadline(served, hub):
+    hub.fail_next(NAME, Fault("trickle", after=1000, size=1, interval=0.05))  # then 20 bytes a second
+    client = HubClient(hub.url, limits=QUICK)
+    listing = client.list_files(REPO_ID)
+    error, took = bounded(lambda: client.read_header(REPO_ID, listing.files[0], listing.revision))
+    assert isinstance(error, HubError) and error.kind == "timeout" and "read the header" in plain(error)
+    assert took < 4.5
+
+
+def test_a_search_is_stopped_at_once_while_it_waits_for_headers(served, hub):
+    hub.fail_next(SEARCH, Fault("slow_headers", interval=0.2))
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    error, took = bounded(lambda: HubClient(hub.url, limits=replace(QUICK, request_seconds=60)).search("smol",
+                                                                                                       stop=stop))
+    assert isinstance(error, HubError) and error.kind == "stopped"
+    assert took < 2
+
+
+def test_retry_after_within_the_cap_is_waited_for_and_said(served, hub):
+    hub.fail_next(INFO, Fault("status", status=429, headers={"Retry-After": "1"}))
+    waits = []
+    listing = HubClient(hub.url, limits=QUICK).list_files(REPO_ID, on_wait=lambda s, text: waits.append((s, text)))
+    assert [f.name for f in listing.files] == [NAME]
+    [(seconds, text)] = waits
+    assert seconds == 1 and text.startswith("The Hub asks to wait 1 s")
+
+
+def test_a_long_retry_after_becomes_a_message_without_waiting(served, hub):
+    hub.fail_next(SEARCH, Fault("status", status=429, headers={"Retry-After": "3600"}))
+    error, took = bounded(lambda: HubClient(hub.url, limits=QUICK).search("smol"))
+    assert isinstance(error, HubError) and error.kind == "rate limited"
+    assert "asks to wait 1 h" in plain(error) and took < 3
+    assert hub.state.routes.count(SEARCH) == 1  # asked once: no retry loop sleeping on it
+
+
+def test_busy_answers_are_asked_again_a_bounded_number_of_times(served, hub):
+    hub.fail_next(SEARCH, *[Fault("status", status=503)] * 10)
+    error, _took = bounded(lambda: HubClient(hub.url, limits=QUICK).search("smol"))
+    assert isinstance(error, HubError) and "problem (503)" in plain(error)
+    assert hub.state.routes.count(SEARCH) == QUICK.hub_retries + 1
+
+
+def test_an_html_page_instead_of_json_is_named(served, hub):
+    hub.fail_next(INFO, Fault("html"))
+    with pytest.raises(HubError) as refused:
+        HubClient(hub.url, limits=QUICK).list_files(REPO_ID)
+    assert "web page instead of data" in plain(refused.value)
+
+
+def test_an_answer_that_is_not_json_is_named(served, hub):
+    hub.fail_next(SEARCH, Fault("garbage"))
+    with pytest.raises(HubError) as refused:
+        HubClient(hub.url, limits=QUICK).search("smol")
+    assert "not the data Hearth asked for" in plain(refused.value)
+
+
+def test_a_redirect_loop_is_named(served, hub):
+    hub.fail_next(SEARCH, *[Fault("redirect_loop")] * 50)
+    with pytest.raises(HubError) as looped:
+        HubClient(hub.url, limits=QUICK).search("smol")
+    assert "too many redirects" in plain(looped.value)
+    assert hub.state.routes.count(SEARCH) == DEFAULT_LIMITS.max_redirects + 1  # bounded, then said
+
+
+def _peak_while(work) -> tuple[object, int]:
+    tracemalloc.start()
+    try:
+        try:
+            value = work()
+        except HearthError as error:
+            value = error
+        peak = tracemalloc.get_traced_memory()[1]
+        print(f"peak {peak / MB:.1f} MB")
+        return value, peak
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_huge_json_answer_is_refused_with_memory_bounded(served, hub):
+    hub.fail_next(SEARCH, Fault("huge", size=256 * MB))
+    error, peak = _peak_while(lambda: HubClient(hub.url, limits=QUICK).search("smol"))
+    assert isinstance(error, HubError) and "larger than 16.0 MB" in plain(error)
+    assert peak < 48 * MB, f"peak {peak / MB:.0f} MB while refusing a 256 MB answer"
+
+
+def test_a_gzip_bomb_as_a_search_answer_is_refused_with_memory_bounded(served, hub, bomb):
+    hub.fail_next(SEARCH, Fault("gzip_bomb", size=bomb))
+    error, peak = _peak_while(lambda: HubClient(hub.url, limits=QUICK).search("smol"))
+    assert isinstance(error, HubError) and "larger than 16.0 MB" in plain(error)
+    assert peak < 48 * MB, f"peak {peak / MB:.0f} MB while refusing a bomb of 256 MB"
+
+
+def test_a_header_read_stops_at_its_budget_when_range_is_ignored(served, hub, smollm_path):
+    client = HubClient(hub.url, limits=replace(QUICK, header_seconds=30))
+    listing = client.list_files(REPO_ID)
+    hub.fail_next(NAME, Fault("ignore_range"))  # the whole 98 MB file, as a 200
+    header, peak = _peak_while(lambda: client.read_header(REPO_ID, listing.files[0], listing.revision))
+    assert not isinstance(header, HearthError), header
+    assert header.architecture == "llama" and header.data_offset > 0
+    assert peak < 16 * MB, f"peak {peak / MB:.0f} MB reading the header of a 98 MB file"
+    assert hub.state.sent(NAME) < 40 * MB < smollm_path.stat().st_size  # it stopped reading, the server noticed
+
+
+def test_a_header_read_of_a_gzip_bomb_stops_at_its_budget(served, hub, bomb):
+    client = HubClient(hub.url, limits=replace(QUICK, header_seconds=30))
+    listing = client.list_files(REPO_ID)
+    hub.fail_next(NAME, Fault("gzip_bomb", size=bomb))
+    error, peak = _peak_while(lambda: client.read_header(REPO_ID, listing.files[0], listing.revision))
+    assert isinstance(error, HearthError) and "not a GGUF" in plain(error)
+    assert peak < 16 * MB, f"peak {peak / MB:.0f} MB reading a bomb of 256 MB"
+
+
+@pytest.mark.parametrize("name, words", [
+    ("a" * 251 + ".gguf", "longer than 255 bytes"),
+    ("model-\u202eflow.gguf", "bidirectional controls"),
+])
+def test_names_no_file_system_should_hold_are_refused_in_words(hub, name, words):
+    hub.add_repo("odd/names-GGUF", {name: b"GGUF", "fine.gguf": b"GGUF"})
+    with pytest.raises(HearthError) as refused:
+        HubClient(hub.url, limits=QUICK).list_files("odd/names-GGUF")
+    message = plain(refused.value)
+    assert words in message and "\u202e" not in message  # shown escaped, never as a live control
+
+
+def test_an_unguarded_request_is_untouched_and_the_guard_is_in_place(served, hub, tmp_path):
+    """huggingface_hub's own helpers still work through the guarded client, and the backend hook exists."""
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.utils import get_session
+
+    from app.core import hub_http
+
+    hub_http.install()
+    path = hf_hub_download(REPO_ID, NAME, endpoint=hub.url, cache_dir=tmp_path)  # not the shared HF cache
+    assert open(path, "rb").read(4) == b"GGUF"
+    transport = get_session()._transport
+    assert type(transport._inner._pool._network_backend).__name__ == "_GuardedBackend"
+
+
+def test_hub_file_sizes_are_listed_as_the_hub_says(hub):
+    """The server's listed sizes can disagree with its bytes (used by the download tests)."""
+    hub.add_repo("odd/sizes-GGUF", {"a.gguf": b"GGUF" * 10}, listed={"a.gguf": 1234})
+    listing = HubClient(hub.url, limits=QUICK).list_files("odd/sizes-GGUF")
+    assert listing.files == [HubFile("a.gguf", 1234, listing.files[0].sha256)]
