@@ -23,6 +23,7 @@ from app.gui.library_controller import LibraryController
 from app.gui.model_picker import ModelPicker
 from app.gui.notice_bar import NoticeBar
 from app.gui.shortcuts_window import ShortcutsWindow, action_keys, menu_groups
+from app.gui.window_state import WindowState
 from app.gui.voice.mic_button import MicButton
 from app.gui.voice.voice_menu import VoiceMenu
 from app.paths import resource
@@ -64,6 +65,8 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self._order_tabs()
+        self.window_state = WindowState(self, self.splitter, chat.settings)
+        self.window_state.restore()
         self.input.setFocus()  # the window opens ready to type
 
     # -- layout -----------------------------------------------------------------------
