@@ -137,6 +137,24 @@ def test_f2_renames_and_delete_deletes_with_one_undo_that_brings_back_every_mess
     assert again.window.conversations.titles() == order
 
 
+def test_the_last_reply_is_copied_and_written_again_from_the_keyboard(qtbot, make_hearth):
+    from test_main_window import ask, wait_ready
+
+    hearth = make_hearth()
+    hearth.settings.max_tokens = 16
+    wait_ready(qtbot, hearth)
+    window = hearth.window
+    hearth.chat.set_model_titles(False)
+    reply = ask(qtbot, hearth, "Name a colour.")
+    window.activateWindow()
+    qtbot.waitUntil(window.input.hasFocus, timeout=5_000)
+    qtbot.keyClick(window.input, Qt.Key_C, Qt.ControlModifier | Qt.ShiftModifier)
+    assert QApplication.clipboard().text() == reply.text != ""
+    qtbot.keyClick(window.input, Qt.Key_R, Qt.ControlModifier)
+    qtbot.waitUntil(lambda: not hearth.chat.busy, timeout=60_000)
+    assert window.view.message_widgets()[-1].version_text == "2/2"
+
+
 def tab_stops(qtbot, start: QWidget, limit: int = 60) -> list[QWidget]:
     """Press Tab from ``start`` until the focus comes back to it: the widgets it stopped at, in order."""
     start.setFocus(Qt.TabFocusReason)

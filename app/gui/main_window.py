@@ -5,17 +5,18 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QIcon, QKeySequence
-from PySide6.QtWidgets import (QAbstractButton, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QPlainTextEdit,
-                               QProgressBar, QPushButton, QSplitter, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractButton, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
+                               QPlainTextEdit, QProgressBar, QPushButton, QSplitter, QToolButton, QVBoxLayout,
+                               QWidget)
 
 from app import APP_NAME, __version__
 from app.core import overflow
 from app.core.store import Conversation, Message
 from app.gui import theme
+from app.gui.chat import input_box
 from app.gui.chat.chat_controller import ChatController
 from app.gui.chat.chat_view import ChatView
 from app.gui.chat.conversation_list import ConversationList
-from app.gui.chat import input_box
 from app.gui.chat.input_box import InputBox
 from app.gui.chat.search_dialog import SearchDialog
 from app.gui.chat.settings_dialog import ConversationSettingsDialog
@@ -203,6 +204,13 @@ class MainWindow(QMainWindow):
         chat_menu.addSeparator()
         chat_menu.addActions([self.conversations.next_action, self.conversations.previous_action])
         chat_menu.addSeparator()
+        # The messages' buttons are not Tab stops (the chat is one), so the last reply's are keys too.
+        self.copy_reply_action = QAction("&Copy the last reply", self, shortcut=QKeySequence("Ctrl+Shift+C"),
+                                         triggered=lambda: self._press_last_reply("copy_button"))
+        self.regenerate_action = QAction("&Regenerate the last reply", self, shortcut=QKeySequence("Ctrl+R"),
+                                         triggered=lambda: self._press_last_reply("regenerate_button"))
+        chat_menu.addActions([self.copy_reply_action, self.regenerate_action])
+        chat_menu.addSeparator()
         chat_menu.addAction(self.export_action)
         chat_menu.addAction(self.import_action)
         view_menu = self.menuBar().addMenu("&View")
@@ -343,6 +351,13 @@ class MainWindow(QMainWindow):
         self._undoable, self._undo_text = [], ""
         for conversation_id, _title in reversed(batch):  # the first one deleted is the one left open
             self.chat.undo_delete(conversation_id)
+
+    def _press_last_reply(self, button: str) -> None:
+        """What a click on the last reply's button does, when that button is there to click."""
+        replies = [widget for widget in self.view.message_widgets() if widget.role == "assistant"]
+        target = getattr(replies[-1], button) if replies else None
+        if target is not None and target.isVisibleTo(replies[-1]) and target.isEnabled():
+            target.click()
 
     def show_shortcuts(self) -> None:
         """Help ▸ Keyboard shortcuts: the menus' keys, then the keys of the parts that have focus."""
