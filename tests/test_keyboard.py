@@ -82,6 +82,13 @@ def test_ctrl_tab_and_ctrl_page_keys_move_between_chats(qtbot, make_hearth, home
     assert press(Qt.Key_Backtab, Qt.ControlModifier | Qt.ShiftModifier)[:2] == ("Gardening", "Gardening")
     assert press(Qt.Key_PageUp, Qt.ControlModifier)[:2] == ("Cooking", "Cooking")
     assert window.input.hasFocus()  # the keys work while typing, and leave the focus where it was
+    for widget in (window.conversations.list, window.view):  # and from the sidebar and the chat alike
+        widget.setFocus(Qt.TabFocusReason)
+        assert press(Qt.Key_PageDown, Qt.ControlModifier)[:2] == ("Gardening", "Gardening")
+        assert press(Qt.Key_Tab, Qt.ControlModifier)[:2] == ("Travel", "Travel")
+        assert press(Qt.Key_PageUp, Qt.ControlModifier)[:2] == ("Gardening", "Gardening")
+        assert press(Qt.Key_Backtab, Qt.ControlModifier | Qt.ShiftModifier)[:2] == ("Cooking", "Cooking")
+        assert widget.hasFocus()
 
 
 def test_f2_renames_and_delete_deletes_with_one_undo_that_brings_back_every_message(qtbot, make_hearth, home):
