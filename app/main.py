@@ -76,6 +76,8 @@ class Hearth:
         # Save preferences when they may have changed, not only at a clean exit.
         self.library.file_added.connect(self.save_settings)
         self.chat.model_state_changed.connect(self.save_settings)
+        self.chat.conversation_opened.connect(self.save_settings)  # a crash reopens the chat on screen
+        self.window.window_state.changed.connect(self.save_settings)
 
     def open_manager(self) -> None:
         """Show the Model manager, built the first time it is asked for."""
@@ -148,6 +150,7 @@ class Hearth:
             self.manager.close()
         self.chat.close()
         self.engine.shutdown()
+        self.window.window_state.store()
         self.save_settings()
         self.store.close()
 

@@ -39,6 +39,8 @@ class Settings:
     send_dictated: bool = False  # push to talk sends the message as soon as the text is final
     last_model: str = ""
     last_conversation: int = 0
+    window_geometry: str = ""  # the main window's size, place and maximized state (Qt's saveGeometry, base64)
+    sidebar_width: int = 0  # the conversation list's width in pixels; 0: the default
     n_threads: int = 0  # 0: one per physical core
     n_ctx: int = 4096
     n_gpu_layers: int = 0

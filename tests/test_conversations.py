@@ -149,11 +149,14 @@ def test_a_chat_still_named_after_its_question_gets_a_title_after_a_later_reply(
 
 def test_search_jumps_to_the_message_in_its_branch(qtbot, make_hearth):
     hearth = make_hearth()
+    hearth.settings.max_tokens = 40  # short replies: a busy machine writes them in seconds, not minutes
     wait_ready(qtbot, hearth)
     ask(qtbot, hearth, "Tell me about the platypus.")
     target = hearth.chat.conversation.id
+    asked_first = widgets(hearth)[0]
     for _ in range(3):  # enough messages after it that it is off screen
         ask(qtbot, hearth, "Tell me another fact about the ocean.")
+    qtbot.waitUntil(lambda: asked_first.visibleRegion().isEmpty(), timeout=5_000)
     hearth.chat.new_conversation()
 
     qtbot.keyClick(hearth.window, Qt.Key_K, Qt.ControlModifier)

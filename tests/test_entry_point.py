@@ -9,15 +9,23 @@ import time
 from conftest import REPO
 
 
+def _last_model(home) -> str:
+    try:
+        return json.loads(home.settings_file.read_text()).get("last_model", "")
+    except FileNotFoundError:
+        return ""  # written atomically: either absent or whole
+
+
 def test_python_m_app_starts_and_quits_cleanly_on_sigterm(home):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     started = time.monotonic()
     app = subprocess.Popen([sys.executable, "-m", "app"], cwd=REPO, env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        # The app picks the starter model by itself and remembers it once it is loaded.
+        # The app picks the starter model by itself and remembers it once it is loaded. (The settings file
+        # is written before that too: the open conversation and the window's size are kept as they change.)
         deadline = started + 60
-        while time.monotonic() < deadline and not home.settings_file.exists():
+        while time.monotonic() < deadline and not _last_model(home):
             assert app.poll() is None, app.stdout.read()
             time.sleep(0.05)
         assert home.database.exists()

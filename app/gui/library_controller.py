@@ -21,6 +21,7 @@ class LibraryController(QObject):
     file_added = Signal(str)  # path of a GGUF file the user opened, now in the library
     file_rejected = Signal(str)  # a message naming the problem
     operation_failed = Signal(str)  # an import or delete that did not happen, with why
+    imported = Signal(str, str)  # the file the user imported, its path in the models folder (now listed)
     _accepted = Signal(str)  # worker thread to GUI thread: settings change only on the GUI thread
 
     def __init__(self, models_dir: Path, settings: Settings, include_starter: bool = True,
@@ -90,6 +91,7 @@ class LibraryController(QObject):
                 self.operation_failed.emit(error.message)
                 return
             self._scan(self.sources(), str(target))
+            self.imported.emit(path, str(target))
         threading.Thread(target=work, daemon=True, name="library-import").start()
 
     def plan_delete(self, entry: library.LibraryEntry) -> library_files.DeletePlan:

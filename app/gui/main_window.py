@@ -5,13 +5,15 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QIcon, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QPlainTextEdit,
-                               QProgressBar, QPushButton, QSplitter, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractButton, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
+                               QPlainTextEdit, QProgressBar, QPushButton, QSplitter, QToolButton, QVBoxLayout,
+                               QWidget)
 
 from app import APP_NAME, __version__
 from app.core import overflow
 from app.core.store import Conversation, Message
 from app.gui import theme
+from app.gui.chat import input_box
 from app.gui.chat.chat_controller import ChatController
 from app.gui.chat.chat_view import ChatView
 from app.gui.chat.conversation_files import EXPORT_TYPES
@@ -23,6 +25,8 @@ from app.gui.library_controller import LibraryController
 from app.gui.model_picker import ModelPicker
 from app.gui.notice_bar import NoticeBar
 from app.gui.save_dialog import ask_save_path
+from app.gui.shortcuts_window import ShortcutsWindow, action_keys, menu_groups
+from app.gui.window_state import WindowState
 from app.gui.voice.mic_button import MicButton
 from app.gui.voice.voice_menu import VoiceMenu
 from app.paths import resource
@@ -53,6 +57,8 @@ class MainWindow(QMainWindow):
         self._heard: list[str] = []  # final text of the current push to talk
         self._placeholder = ""
         self._search: SearchDialog | None = None
+        self._undoable: list[tuple[int, str]] = []  # chats deleted while the notice offering Undo is up
+        self._undo_text = ""
         self.settings_dialog: ConversationSettingsDialog | None = None
         self.models_dir = models_dir
         self.setWindowTitle(APP_NAME)
@@ -61,6 +67,9 @@ class MainWindow(QMainWindow):
         self._build()
         self._build_menus()
         self._connect()
+        self._order_tabs()
+        self.window_state = WindowState(self, self.splitter, chat.settings)
+        self.window_state.restore()
         self.input.setFocus()  # the window opens ready to type
 
     # -- layout -----------------------------------------------------------------------
@@ -94,6 +103,7 @@ class MainWindow(QMainWindow):
         self.system_prompt.setPlaceholderText(
             "Instructions for the model in this conversation (empty: the model's own default).")
         self.system_prompt.setMaximumHeight(90)
+        self.system_prompt.setTabChangesFocus(True)  # Tab moves on: a text box must not trap the keyboard
         self.system_prompt.hide()
         self._system_timer = QTimer(self)
         self._system_timer.setSingleShot(True)
@@ -122,7 +132,8 @@ class MainWindow(QMainWindow):
         column.addWidget(self.view, 1)
         column.addLayout(bottom)
 
-        splitter = QSplitter()
+        self.splitter = splitter = QSplitter()
+        splitter.setObjectName("sidebarSplitter")
         splitter.addWidget(self.conversations)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
@@ -193,6 +204,15 @@ class MainWindow(QMainWindow):
             chat_menu.addAction(action)
         chat_menu.addAction(self.titles_action)
         chat_menu.addSeparator()
+        chat_menu.addActions([self.conversations.next_action, self.conversations.previous_action])
+        chat_menu.addSeparator()
+        # The messages' buttons are not Tab stops (the chat is one), so the last reply's are keys too.
+        self.copy_reply_action = QAction("&Copy the last reply", self, shortcut=QKeySequence("Ctrl+Shift+C"),
+                                         triggered=lambda: self._press_last_reply("copy_button"))
+        self.regenerate_action = QAction("&Regenerate the last reply", self, shortcut=QKeySequence("Ctrl+R"),
+                                         triggered=lambda: self._press_last_reply("regenerate_button"))
+        chat_menu.addActions([self.copy_reply_action, self.regenerate_action])
+        chat_menu.addSeparator()
         chat_menu.addAction(self.export_action)
         chat_menu.addAction(self.import_action)
         view_menu = self.menuBar().addMenu("&View")
@@ -206,7 +226,11 @@ class MainWindow(QMainWindow):
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_system_scheme)
         toolbar.addAction(self.search_action)
         help_menu = self.menuBar().addMenu("&Help")
+        self.shortcuts_action = QAction("&Keyboard shortcuts", self, shortcut=QKeySequence(Qt.Key_F1),
+                                        triggered=self.show_shortcuts)
+        help_menu.addAction(self.shortcuts_action)
         help_menu.addAction(QAction("&About Hearth", self, triggered=self._about))
+        self.shortcuts_window: ShortcutsWindow | None = None
 
     def _connect(self) -> None:
         chat, library = self.chat, self.library
@@ -315,7 +339,48 @@ class MainWindow(QMainWindow):
             widget.start_edit()
 
     def _on_deleted(self, conversation_id: int, title: str) -> None:
-        self.notice.show_notice(f"Deleted “{title}”.", "Undo", lambda: self.chat.undo_delete(conversation_id))
+        """One Undo for every chat deleted while its notice stays up: Delete pressed three times in the
+        list must not leave two chats that only a restart (which purges them) would remember."""
+        batch = self._undoable if self.notice.text == self._undo_text else []
+        batch.append((conversation_id, title))
+        self._undoable = batch
+        first = batch[0][1]
+        self._undo_text = (f"Deleted “{first}”." if len(batch) == 1 else
+                           f"Deleted “{first}” and {len(batch) - 1} more conversation{'s' * (len(batch) > 2)}.")
+        self.notice.show_notice(self._undo_text, "Undo", lambda: self._undo_deletes(batch))
+
+    def _undo_deletes(self, batch: list[tuple[int, str]]) -> None:
+        self._undoable, self._undo_text = [], ""
+        for conversation_id, _title in reversed(batch):  # the first one deleted is the one left open
+            self.chat.undo_delete(conversation_id)
+
+    def _press_last_reply(self, button: str) -> None:
+        """What a click on the last reply's button does, when that button is there to click."""
+        replies = [widget for widget in self.view.message_widgets() if widget.role == "assistant"]
+        target = getattr(replies[-1], button) if replies else None
+        if target is not None and target.isVisibleTo(replies[-1]) and target.isEnabled():
+            target.click()
+
+    def show_shortcuts(self) -> None:
+        """Help ▸ Keyboard shortcuts: the menus' keys, then the keys of the parts that have focus."""
+        if self.shortcuts_window is None:
+            self.shortcuts_window = ShortcutsWindow(self)
+        groups = menu_groups(self.menuBar())
+        groups.append(("In the conversation list", action_keys(self.conversations.list.actions())))
+        groups.append(("In the message box", [(keys, what) for keys, what in input_box.KEYS]))
+        self.shortcuts_window.show_groups(groups)
+        self.shortcuts_window.show()
+        self.shortcuts_window.raise_()
+        self.shortcuts_window.activateWindow()
+
+    def _order_tabs(self) -> None:
+        """Tab goes round the window as it reads, left to right and top to bottom, and the chat is one
+        stop: its messages' buttons and links are reached with the mouse, the arrows scroll it."""
+        chain = [self.conversations.new_button, self.conversations.list, self.picker.combo, self.system_toggle,
+                 self.system_prompt, *self.notice.findChildren(QAbstractButton), self.view, self.input,
+                 self.send_button, self.stop_button, self.mic_button]
+        for first, second in zip(chain, chain[1:]):
+            QWidget.setTabOrder(first, second)
 
     def _on_context(self, used: int, size: int) -> None:
         self.context_gauge.setRange(0, size)

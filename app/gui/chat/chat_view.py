@@ -36,6 +36,7 @@ class ChatView(QScrollArea):
         self.earlier_button = QPushButton()
         self.earlier_button.setObjectName("earlierButton")
         self.earlier_button.setFlat(True)
+        self.earlier_button.setFocusPolicy(Qt.NoFocus)  # the view is one Tab stop; scrolling up shows more
         self.earlier_button.clicked.connect(self.show_earlier)
         self._layout.addWidget(self.earlier_button, 0, Qt.AlignHCenter)
         self._placeholder = QLabel()

@@ -1,8 +1,13 @@
-"""The sidebar: every conversation, pinned ones first, then the newest; new, pin, rename and delete."""
+"""The sidebar: every conversation, pinned ones first, then the newest; new, pin, rename and delete.
+
+Its keys are QActions, so the menus, the context menu and the Keyboard shortcuts window all read them
+from here: F2 and Delete act on the selected chat while the list has focus; Next and Previous chat
+(Ctrl+Tab, Ctrl+Page Down and back) work anywhere in the window once the window puts them in a menu.
+"""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (QInputDialog, QListWidget, QListWidgetItem, QMenu, QPushButton,
                                QVBoxLayout, QWidget)
 
@@ -38,6 +43,48 @@ class ConversationList(QWidget):
         self._updating = False
         self._pin = QIcon(str(resource("pin.svg")))
         self._pin.addFile(str(resource("pin-selected.svg")), mode=QIcon.Selected)  # on the highlight
+        self._menu_target: int | None = None  # the row a context menu was opened on
+        self.rename_dialog: QInputDialog | None = None
+        self.rename_action = self._list_action("&Rename…", QKeySequence(Qt.Key_F2),
+                                               lambda: self.ask_rename(self._target()))
+        self.delete_action = self._list_action("&Delete", QKeySequence(QKeySequence.Delete),
+                                               lambda: self.ask_delete(self._target()))
+        self.pin_action = self._list_action("&Pin to top", QKeySequence(), self._toggle_pin)
+        self.next_action = QAction("&Next chat", self, triggered=lambda: self.step(1))
+        self.next_action.setShortcuts([QKeySequence("Ctrl+Tab"), QKeySequence("Ctrl+PgDown")])
+        self.previous_action = QAction("&Previous chat", self, triggered=lambda: self.step(-1))
+        self.previous_action.setShortcuts([QKeySequence("Ctrl+Shift+Tab"), QKeySequence("Ctrl+PgUp")])
+
+    def _list_action(self, text: str, keys: QKeySequence, slot) -> QAction:
+        """An action on the selected chat, whose key works while the list has focus (Delete must not
+        reach past it: in the message box it deletes a character)."""
+        action = QAction(text, self.list, shortcut=keys, triggered=slot)
+        action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
+        self.list.addAction(action)
+        return action
+
+    def _target(self) -> int | None:
+        if self._menu_target is not None:
+            return self._menu_target
+        item = self.list.currentItem()
+        return item.data(Qt.UserRole) if item is not None else None
+
+    def step(self, offset: int) -> None:
+        """Open the next (1) or previous (-1) chat in the list, round from the end to the start."""
+        count = self.list.count()
+        if count:
+            self.list.setCurrentRow((max(self.list.currentRow(), 0) + offset) % count)
+
+    def _toggle_pin(self) -> None:
+        conversation_id = self._target()
+        if conversation_id is not None:
+            self.pin_requested.emit(conversation_id, not self._pinned(conversation_id))
+
+    def _pinned(self, conversation_id: int) -> bool:
+        for row in range(self.list.count()):
+            if self.list.item(row).data(Qt.UserRole) == conversation_id:
+                return bool(self.list.item(row).data(Qt.UserRole + 1))
+        return False
 
     def set_conversations(self, conversations: list[Conversation], current_id: int | None) -> None:
         self._updating = True
@@ -76,13 +123,14 @@ class ConversationList(QWidget):
         item = self.list.itemAt(position)
         if item is None:
             return
-        conversation_id = item.data(Qt.UserRole)
+        self._menu_target = item.data(Qt.UserRole)
+        self.pin_action.setText("Unpin" if self._pinned(self._menu_target) else "&Pin to top")
         menu = QMenu(self)
-        pinned = bool(item.data(Qt.UserRole + 1))
-        menu.addAction("Unpin" if pinned else "Pin to top", lambda: self.pin_requested.emit(conversation_id, not pinned))
-        menu.addAction("Rename…", lambda: self.ask_rename(conversation_id))
-        menu.addAction("Delete", lambda: self.ask_delete(conversation_id))
-        menu.exec(self.list.viewport().mapToGlobal(position))
+        menu.addActions([self.pin_action, self.rename_action, self.delete_action])
+        try:
+            menu.exec(self.list.viewport().mapToGlobal(position))
+        finally:
+            self._menu_target = None
 
     def _title_of(self, conversation_id: int) -> str:
         for row in range(self.list.count()):
@@ -90,11 +138,22 @@ class ConversationList(QWidget):
                 return self.list.item(row).toolTip()
         return ""
 
-    def ask_rename(self, conversation_id: int) -> None:
-        title, ok = QInputDialog.getText(self, "Rename conversation", "Title:", text=self._title_of(conversation_id))
-        if ok and title.strip():
-            self.rename_requested.emit(conversation_id, title.strip())
+    def ask_rename(self, conversation_id: int | None) -> None:
+        """Ask for a new title in a window-modal dialog that does not block the event loop."""
+        if conversation_id is None:
+            return
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Rename conversation")
+        dialog.setLabelText("Title:")
+        dialog.setTextValue(self._title_of(conversation_id))
+        dialog.textValueSelected.connect(
+            lambda title: title.strip() and self.rename_requested.emit(conversation_id, title.strip()))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.finished.connect(lambda _result: self.list.setFocus())
+        self.rename_dialog = dialog  # tests type into it
+        dialog.open()
 
-    def ask_delete(self, conversation_id: int) -> None:
+    def ask_delete(self, conversation_id: int | None) -> None:
         """Delete at once: the window offers Undo, which is kinder than a question asked every time."""
-        self.delete_requested.emit(conversation_id)
+        if conversation_id is not None:
+            self.delete_requested.emit(conversation_id)

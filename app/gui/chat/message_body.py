@@ -38,6 +38,10 @@ class MessageBody(QTextBrowser):
         # Links are answered here: Copy links copy their block, web links open in the browser, and
         # nothing else (a reply cannot make Hearth open a local file).
         self.setOpenLinks(False)
+        # Not a Tab stop, and Tab does not walk its links: the chat view is one stop (a click still
+        # gives it focus, to select and copy).
+        self.setTextInteractionFlags(Qt.TextSelectableByMouse | Qt.LinksAccessibleByMouse)
+        self.setFocusPolicy(Qt.ClickFocus)
         self.anchorClicked.connect(self._on_link)
         self._code_blocks: list[str] = []
         self._markdown = markdown_html.BlockRenderer()

@@ -32,6 +32,7 @@ def _tool(text: str, tip: str) -> QToolButton:
     button.setToolTip(tip)
     button.setAutoRaise(True)
     button.setObjectName("messageAction")
+    button.setFocusPolicy(Qt.NoFocus)  # the chat is one Tab stop, not a walk through every message's buttons
     return button
 
 
@@ -112,6 +113,7 @@ class MessageWidget(QFrame):
         edit_layout.setContentsMargins(0, 0, 0, 0)
         self.edit_box = QPlainTextEdit()
         self.edit_box.setObjectName("editBox")
+        self.edit_box.setTabChangesFocus(True)  # Tab goes on to Cancel and Send, as in the message box
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         self.cancel_edit_button = QPushButton("Cancel")

@@ -39,6 +39,7 @@ class ConversationSettingsDialog(QDialog):
         layout.addLayout(prompt_row)
         self.system_prompt = QPlainTextEdit(system_prompt)
         self.system_prompt.setMaximumHeight(90)
+        self.system_prompt.setTabChangesFocus(True)  # Tab moves on, as in every other field here
         layout.addWidget(self.system_prompt)
 
         form = QFormLayout()

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QInputDialog, QLabel, Q
 
 from app import APP_NAME
 from app.core import fit, library_files
-from app.core.download_queue import DONE, PAUSED, Download
+from app.core.download_queue import DONE, DOWNLOADING, PAUSED, QUEUED, Download
 from app.core.gguf_info import format_bytes
 from app.gui.library_controller import LibraryController
 from app.gui.models.discover_page import DiscoverPage
@@ -71,6 +71,7 @@ class ModelManagerWindow(QMainWindow):
         self.setCentralWidget(central)
         QShortcut(QKeySequence.Find, self, activated=self._focus_search)
         QShortcut(QKeySequence.Close, self, activated=self.close)
+        self._notice_about = ""  # the download id or imported file an info notice tells of, while it is true
         self._connect()
         for download in downloads.downloads():
             self.downloads_page.show_download(download)
@@ -110,6 +111,7 @@ class ModelManagerWindow(QMainWindow):
         lib.models_changed.connect(self.library_page.set_entries)
         lib.models_changed.connect(self.discover.set_library)
         lib.operation_failed.connect(self._show_problem)
+        lib.imported.connect(self._on_imported)
         lib.file_added.connect(self.library_page.select)
         self.library_page.use_requested.connect(lambda entry: self.model_chosen.emit(str(entry.path)))
         self.library_page.delete_requested.connect(self._delete)
@@ -130,11 +132,15 @@ class ModelManagerWindow(QMainWindow):
         self.discover.query.selectAll()
 
     def _show_problem(self, message: str) -> None:
+        self._notice_about = ""
         self.notice.setText(html.escape(message))
         self.notice.setProperty("problem", True)
         self.notice.style().polish(self.notice)
 
-    def _show_info(self, message: str) -> None:
+    def _show_info(self, message: str, about: str = "") -> None:
+        """``about``: what the message tells of while it is under way (a download, an import); the notice
+        clears, or says how it ended, once that stops being true."""
+        self._notice_about = about
         self.notice.setText(html.escape(message))
         self.notice.setProperty("problem", False)
         self.notice.style().polish(self.notice)
@@ -151,7 +157,7 @@ class ModelManagerWindow(QMainWindow):
                 return
         download = self.downloads.download(listing, choice)
         self._show_info(f"Downloading {listing.repo_id} {choice.label} ({format_bytes(choice.size)}): "
-                        "follow it on the Downloads tab.")
+                        "follow it on the Downloads tab.", about=download.id)
         self.downloads_page.show_download(download)
         self._update_downloads_tab()
 
@@ -178,10 +184,14 @@ class ModelManagerWindow(QMainWindow):
         self._update_downloads_tab()
         if download.state == DONE:
             self._show_info(f"{download.repo_id} {download.label} is downloaded, verified and in your library.")
+        elif download.id == self._notice_about and download.state not in (QUEUED, DOWNLOADING):
+            self._show_info("")  # paused or failed: its row on the Downloads tab says so and why
 
     def _on_download_removed(self, download_id: str) -> None:
         self.downloads_page.remove_download(download_id)
         self._update_downloads_tab()
+        if download_id == self._notice_about:  # cancelled: "Downloading…" is no longer true
+            self._show_info("")
 
     def _update_downloads_tab(self) -> None:
         active = self.downloads_page.active_count()
@@ -234,8 +244,12 @@ class ModelManagerWindow(QMainWindow):
     def import_file(self, path: str, mode: str) -> None:
         if mode not in (library_files.COPY, library_files.MOVE, library_files.LINK):
             raise ValueError(mode)
-        self._show_info(f"Importing {Path(path).name}…")
+        self._show_info(f"Importing {Path(path).name}…", about=path)
         self.library.import_file(path, mode)
+
+    def _on_imported(self, source: str, target: str) -> None:
+        if source == self._notice_about:
+            self._show_info(f"Imported {Path(source).name}: it is in your library.")
 
     def _add_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Add a folder of GGUF models", str(Path.home()))
