@@ -6,11 +6,6 @@ import socket
 import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-# llama.cpp's CPU backend is built with OpenMP here, and libgomp's threads spin at every barrier (hundreds
-# per token). On a busy machine a spinning thread waits out its peer's whole time slice: with two
-# `yes > /dev/null` beside it SmolLM2 wrote 0.2-0.4 tokens a second instead of 15-40, and a 40-token reply
-# took minutes. Waiting passively keeps the engine (a child process, it inherits this) as fast under load.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # The real huggingface_hub client talks to a local Hub server (tests/hub_server.py), never to the
 # internet. huggingface_hub reads these when it is imported, so they are set before any test runs:
 # the server's port is reserved now and the server starts with the first test that needs it.

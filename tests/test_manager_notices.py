@@ -6,7 +6,8 @@ import shutil
 
 from PySide6.QtCore import Qt
 
-from test_model_manager import PLENTY, SMOL_REPO, catalogue, open_manager, search, split_parts  # noqa: F401
+from test_model_manager import (PLENTY, SMOL_REPO, answering, catalogue, open_manager, search,  # noqa: F401
+                                split_parts)
 
 
 def test_importing_says_when_it_is_done(qtbot, make_hearth, home, smollm_path, tmp_path):
@@ -37,7 +38,8 @@ def test_downloading_clears_after_cancel_and_after_pause(qtbot, make_hearth, cat
         qtbot.waitUntil(lambda: row.bar.value() > 0, timeout=20_000)
         return row
 
-    qtbot.mouseClick(start().cancel_button, Qt.LeftButton)
+    row = start()
+    answering(qtbot, "Discard", lambda: qtbot.mouseClick(row.cancel_button, Qt.LeftButton))
     qtbot.waitUntil(lambda: not rows, timeout=10_000)
     assert "Downloading" not in manager.notice.text()
 

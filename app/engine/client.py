@@ -105,6 +105,11 @@ class EngineClient:
             self._closing = False
             env = dict(os.environ if self._env is None else self._env)
             env.setdefault("PYTHONUNBUFFERED", "1")
+            # llama.cpp's CPU backend (and CTranslate2) run on OpenMP, whose idle threads spin at every
+            # barrier. Beside two busy processes SmolLM2 then wrote 0.2-2.5 tokens/s instead of 15-40: a
+            # spinning thread burns its peer's time slice. Waiting passively keeps a busy desktop usable;
+            # bench/engine_throughput.py measures what it costs on an idle one. A user's own setting wins.
+            env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             stderr = self._open_log() if self._log_path else subprocess.DEVNULL
             try:
                 self._process = subprocess.Popen(
