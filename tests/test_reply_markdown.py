@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QEvent, QPoint
-from PySide6.QtGui import QGuiApplication, QHelpEvent, QPalette, QTextCharFormat
+from PySide6.QtGui import QGuiApplication, QHelpEvent, QPalette, QTextCharFormat, QTextDocumentFragment
 from PySide6.QtWidgets import QToolTip
 
 from app.core import markdown_html, tasks_and_quotes
@@ -166,9 +166,23 @@ def test_latex_math_is_rendered_and_keeps_its_source(qtbot, streamed):
         r"$$\frac{a+b}{2}$$", "The area is:", "\\[", "A = \\pi r^2", "\\]", "for a circle"]
     spot = box_of(widget, "α").center() + QPoint(2, 0)
     QGuiApplication.sendEvent(widget, QHelpEvent(QEvent.ToolTip, spot, widget.mapToGlobal(spot)))
-    assert QToolTip.text() == r"\(\alpha \le \beta\)"
+    assert tip_text() == r"\(\alpha \le \beta\)"
     QGuiApplication.sendEvent(widget, QHelpEvent(QEvent.ToolTip, QPoint(2, 2), widget.mapToGlobal(QPoint(2, 2))))
     qtbot.waitUntil(lambda: not QToolTip.isVisible(), timeout=5_000)  # plain words have no tooltip
+
+
+def tip_text() -> str:
+    """The tooltip as the user reads it (Qt shows it as rich text)."""
+    return QTextDocumentFragment.fromHtml(QToolTip.text()).toPlainText()
+
+
+def test_a_formulas_tooltip_shows_its_tex_as_text_never_as_markup(qtbot):
+    widget = body(qtbot)
+    shown(widget, r"Look: $\text{<b>bold</b> <img src=x>}$ here")
+    spot = box_of(widget, "bold").center()
+    QGuiApplication.sendEvent(widget, QHelpEvent(QEvent.ToolTip, spot, widget.mapToGlobal(spot)))
+    assert QToolTip.isVisible()
+    assert tip_text() == r"$\text{<b>bold</b> <img src=x>}$"  # the tags are letters, not bold text or an image
 
 
 def test_math_that_does_not_parse_is_shown_as_written(qtbot):

@@ -57,3 +57,12 @@ def test_the_chat_on_screen_is_open_again_after_a_kill_9(qtbot, make_hearth, hom
     assert hearth.window.windowTitle().startswith("Older chat —")
     assert hearth.window.conversations.list.currentItem().text() == "Older chat"
     assert hearth.window.view.message_widgets()[0].text == "Older chat: question 1"
+
+
+def test_a_hand_edited_geometry_does_not_stop_hearth_starting(qtbot, make_hearth, home):
+    settings = Settings.load(home.settings_file)
+    settings.window_geometry = "größe"  # not base64, not even ASCII
+    settings.save(home.settings_file)
+    window = make_hearth(include_starter=False).window
+    qtbot.waitExposed(window)
+    assert window.isVisible()

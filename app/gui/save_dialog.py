@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QFileInfo
-from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
+from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,19 @@ def ask_save_path(parent: QWidget | None, caption: str, suggested: str,
     try:
         if dialog.exec() != QDialog.Accepted or not dialog.selectedFiles():
             return None
-        return with_extension(dialog.selectedFiles()[0], dialog.chosen(), types)
+        picked = dialog.selectedFiles()[0]
+        path, file_type = with_extension(picked, dialog.chosen(), types)
+        # A native dialog (Windows, macOS, GTK) never calls accept() above: it asked about replacing
+        # the name as typed, not the one named for its type. Ask about that one here.
+        if path != picked and Path(path).exists() and not _may_replace(parent, path):
+            return None
+        return path, file_type
     finally:
         dialog.deleteLater()
+
+
+def _may_replace(parent: QWidget | None, path: str) -> bool:
+    answer = QMessageBox.question(parent, "Replace the file?",
+                                  f"“{Path(path).name}” already exists. Replace it?",
+                                  QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel)
+    return answer == QMessageBox.Yes

@@ -29,8 +29,9 @@ class WindowState(QObject):
         """Put the window where it was (before it is shown), then start noticing changes."""
         self._restoring = True
         try:
-            if self.settings.window_geometry:
-                self.window.restoreGeometry(QByteArray.fromBase64(self.settings.window_geometry.encode("ascii")))
+            geometry = self.settings.window_geometry
+            if geometry and geometry.isascii():  # a hand-edited settings.json must not stop Hearth starting
+                self.window.restoreGeometry(QByteArray.fromBase64(geometry.encode("ascii")))
             width = self.settings.sidebar_width
             if width > 0:
                 # The splitter is not laid out yet: give it the whole window's width, so the width it

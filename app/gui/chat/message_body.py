@@ -14,6 +14,8 @@ every update while it streams.
 """
 from __future__ import annotations
 
+import html
+
 import math
 
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QRectF, QSizeF, Qt, QUrl, Signal
@@ -155,7 +157,8 @@ class MessageBody(QTextBrowser):
         if event.type() == QEvent.ToolTip:  # a formula's TeX, on hover
             tip = rich_text.tooltip_at(self, self.viewport().mapFrom(self, event.pos()))
             if tip:
-                QToolTip.showText(event.globalPos(), tip, self)
+                # The TeX is the model's text: Qt would take "<img …>" in it for rich text, so it is shown escaped.
+                QToolTip.showText(event.globalPos(), f"<p style='white-space:pre-wrap'>{html.escape(tip)}</p>", self)
             else:
                 QToolTip.hideText()
             return True
