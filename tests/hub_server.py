@@ -84,7 +84,8 @@ class Fault:
     """What the next request of a file (or of a route: SEARCH, INFO, ROOT, WHOAMI) does wrong.
 
     ``after`` counts bytes of that response's body. Kinds, for files and routes alike:
-    "status" (answer ``status``, with ``headers`` such as Retry-After), "slow_headers" (send the
+    "status" (answer ``status``, with ``headers`` such as Retry-After: 408 + "Retry-After: 3600" is the
+    one huggingface_hub's retry loop would sleep on), "hangup" (close the connection without an answer), "slow_headers" (send the
     headers one byte every ``interval`` s), "html" (a web page), "redirect_loop", "gzip_bomb" (a
     gzip body that inflates to ``size`` zero bytes), "huge" (a JSON array of ``size`` bytes, chunked,
     no length). For files only: "drop", "stall" (send ``after`` bytes, wait ``seconds``, close), "wrong",
@@ -253,6 +254,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault.kind == "slow_headers":
             self._trickle(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
                           + b"X-Padding: " + b"a" * 4000 + b"\r\n\r\n[]", fault.interval)
+        elif fault.kind == "hangup":  # read the request, then close without a word
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
         elif fault.kind == "html":
             page = b"<!doctype html><html><body><h1>Sign in to the Wi-Fi</h1></body></html>"
             self._raw(200, {"Content-Type": "text/html; charset=utf-8", "Content-Length": str(len(page))}, page)

@@ -224,3 +224,30 @@ def test_hub_file_sizes_are_listed_as_the_hub_says(hub):
     hub.add_repo("odd/sizes-GGUF", {"a.gguf": b"GGUF" * 10}, listed={"a.gguf": 1234})
     listing = HubClient(hub.url, limits=QUICK).list_files("odd/sizes-GGUF")
     assert listing.files == [HubFile("a.gguf", 1234, listing.files[0].sha256)]
+
+
+def test_a_408_with_a_long_retry_after_becomes_a_message_without_waiting(served, hub):
+    # huggingface_hub's http_backoff retries 408 too, sleeping Retry-After + 1 s with time.sleep, 5 times.
+    hub.fail_next(SEARCH, Fault("status", status=408, headers={"Retry-After": "3600"}))
+    error, _took = bounded(lambda: HubClient(hub.url, limits=QUICK).search("smol"), seconds=30)
+    assert isinstance(error, HubError) and "(408)" in plain(error)
+    assert hub.state.routes.count(SEARCH) == 1  # asked once: no retry loop sleeping on it
+
+
+def test_stop_ends_the_wait_after_a_408(served, hub):
+    stop = threading.Event()
+    client = HubClient(hub.url, limits=QUICK)
+    client.search("smol")  # warm: the HTTP stack and the probe are in place before Stop is timed
+    hub.fail_next(SEARCH, *[Fault("status", status=408, headers={"Retry-After": "6"})] * 3)
+    waited = threading.Event()
+    error, took = bounded(lambda: client.search("smol", stop=stop, on_wait=lambda s, t: (waited.set(), stop.set())),
+                          seconds=30)
+    assert waited.is_set() and isinstance(error, HubError) and error.kind == "stopped"
+    assert took < 5  # the old code slept 7 s in huggingface_hub's loop before Stop was even looked at
+
+
+def test_a_connection_cut_before_the_answer_is_not_retried_by_huggingface_hub(served, hub):
+    hub.fail_next(SEARCH, *[Fault("hangup")] * 6)
+    error, _took = bounded(lambda: HubClient(hub.url, limits=QUICK).search("smol"), seconds=60)
+    assert isinstance(error, HubError) and "connection to the Hub was lost" in plain(error), repr(error)
+    assert hub.state.routes.count(SEARCH) == 1  # huggingface_hub's loop would ask 6 times, sleeping 23 s

@@ -24,7 +24,7 @@ from app.core.errors import HearthError
 from app.core.gguf_info import GGUFInfo
 from app.core.hub_files import HubFile, check_relative_path, check_repo_id, is_speech_model_file
 from app.core.net_limits import DEFAULT_LIMITS, NetLimits, format_wait
-from app.core.request_guard import DeadlinePassed, HubBusy, RequestAborted, Stopped, guarded
+from app.core.request_guard import ConnectionLost, DeadlinePassed, HubBusy, RequestAborted, Stopped, guarded
 
 log = logging.getLogger("hearth.hub")
 
@@ -253,6 +253,9 @@ def translate(error: Exception, action: str, link: str = "") -> HubError:
     from huggingface_hub.errors import (GatedRepoError, HfHubHTTPError, OfflineModeIsEnabled,
                                         RepositoryNotFoundError)
 
+    if isinstance(error, ConnectionLost) and isinstance(error.cause, (httpx2.ConnectError, httpx2.TimeoutException,
+                                                                      httpx2.NetworkError)):
+        error = error.cause  # worded below as httpx2's error would be: this computer seems to be offline
     detail = f"{type(error).__name__}: {error}"
     if isinstance(error, HubBusy):
         if error.status == 429:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import threading
 import time
 import zlib
 from datetime import datetime, timezone
@@ -36,11 +37,20 @@ import httpx2
 from app.core import request_guard
 from app.core.net_limits import DECODE_PIECE_BYTES as DECODE_PIECE
 from app.core.net_limits import DEFAULT_LIMITS
-from app.core.request_guard import UNGUARDED, HubBusy, NotData, TooLarge
+from app.core.request_guard import UNGUARDED, ConnectionLost, HubBusy, NotData, TooLarge
 
 log = logging.getLogger("hearth.hub")
 
 _installed = False
+# The statuses huggingface_hub's ``http_backoff`` retries (sleeping, deaf to Stop): under a guard they
+# raise ``HubBusy`` before it sees them. Its own list is read where it exists, so a new entry is caught too.
+try:
+    from huggingface_hub.utils._http import _DEFAULT_RETRY_ON_STATUS_CODES as _HF_RETRIED
+except ImportError:  # pragma: no cover - a huggingface_hub that moved it
+    _HF_RETRIED = ()
+BUSY_STATUSES = frozenset((408, 429, 500, 502, 503, 504, *_HF_RETRIED))
+_own_clients: dict[str, httpx2.Client] = {}
+_own_lock = threading.Lock()
 
 
 def install() -> None:
@@ -60,6 +70,16 @@ def session() -> httpx2.Client:
 
     install()
     return get_session()
+
+
+def own_client(name: str) -> httpx2.Client:
+    """A guarded client of its own (the download queue's), apart from huggingface_hub's shared session:
+    huggingface_hub closes that session after a connect error, which would cut a download in mid-stream."""
+    with _own_lock:
+        client = _own_clients.get(name)
+        if client is None or client.is_closed:
+            client = _own_clients[name] = make_client()
+        return client
 
 
 def make_client() -> httpx2.Client:
@@ -158,9 +178,12 @@ class _GuardedTransport(httpx2.BaseTransport):
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         guard = request_guard.current()
         guard.check()
-        response = self._inner.handle_request(request)
         if guard is UNGUARDED:
-            return response
+            return self._inner.handle_request(request)
+        try:
+            response = self._inner.handle_request(request)
+        except httpx2.TransportError as error:
+            raise _lost(guard, error) from error
         try:
             return _checked(request, response, guard)
         except BaseException:
@@ -173,7 +196,7 @@ class _GuardedTransport(httpx2.BaseTransport):
 
 def _checked(request: httpx2.Request, response: httpx2.Response, guard) -> httpx2.Response:
     status = response.status_code
-    if guard.busy_raises and (status == 429 or status in (500, 502, 503, 504)):
+    if guard.busy_raises and status in BUSY_STATUSES:
         raise HubBusy(status, retry_after(response.headers), guard.what)
     headers = response.headers
     if guard.refuse_html and 200 <= status < 300 and "html" in headers.get("content-type", "").lower():
@@ -185,8 +208,7 @@ def _checked(request: httpx2.Request, response: httpx2.Response, guard) -> httpx
     declared = headers.get("content-length", "") if request.method != "HEAD" else ""
     if not codings and guard.max_body is not None and declared.isdigit() and int(declared) > guard.max_body:
         raise TooLarge(guard.what, guard.max_body)
-    if not codings and guard.max_body is None:
-        return response
+    # Always wrapped under a guard, even uncapped: a connection cut mid-body then raises the guard's error.
     kept = [(k, v) for k, v in headers.multi_items() if k.lower() not in ("content-encoding", "content-length")] \
         if codings else headers.multi_items()
     return httpx2.Response(status, headers=kept, stream=_Body(response.stream, codings[0] if codings else "", guard),
@@ -204,8 +226,11 @@ class _Body(httpx2.SyncByteStream):
         self._total = 0
 
     def __iter__(self):
-        for raw in self._inner:
-            yield from self._counted(self._decode(raw))
+        try:
+            for raw in self._inner:
+                yield from self._counted(self._decode(raw))
+        except httpx2.TransportError as error:
+            raise _lost(self._guard, error) from error
         if self._inflate is not None:
             yield from self._counted([self._inflate.flush()])
 
@@ -236,6 +261,16 @@ class _Body(httpx2.SyncByteStream):
 
     def close(self) -> None:
         self._inner.close()
+
+
+def _lost(guard, error: Exception) -> Exception:
+    """The guard's own error for a failed connection: its bound when one passed (Stop, deadline), else
+    ``ConnectionLost``; never httpx2's, which huggingface_hub would sleep on and retry."""
+    try:
+        guard.check()
+    except request_guard.RequestAborted as bound:
+        return bound
+    return ConnectionLost(guard.what, error)
 
 
 def retry_after(headers) -> float | None:
