@@ -88,7 +88,7 @@ class Fault:
     one huggingface_hub's retry loop would sleep on), "hangup" (close the connection without an answer), "slow_headers" (send the
     headers one byte every ``interval`` s), "html" (a web page), "redirect_loop", "gzip_bomb" (a
     gzip body that inflates to ``size`` zero bytes), "huge" (a JSON array of ``size`` bytes, chunked,
-    no length). For files only: "drop", "stall" (send ``after`` bytes, wait ``seconds``, close), "wrong",
+    no length), "huge_error" (the same with status ``status`` and ``headers``: a 404, a 302 with Location). For files only: "drop", "stall" (send ``after`` bytes, wait ``seconds``, close), "wrong",
     "short" (declare and send only ``after`` bytes), "trickle" (after ``after`` bytes, ``size`` bytes every
     ``interval`` s), "ignore_range" (answer 200 with the whole file), "unknown_total" (Content-Range
     ``bytes a-b/*``).
@@ -271,6 +271,8 @@ class _Handler(BaseHTTPRequestHandler):
                             "Content-Length": str(len(bomb))}, bomb)
         elif fault.kind == "huge":
             self._huge_json(fault.size)
+        elif fault.kind == "huge_error":  # a JSON body of ``size`` bytes with status ``status`` (404, 302...)
+            self._huge_json(fault.size, fault.status, fault.headers)
         else:
             return False
         return True
@@ -290,10 +292,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(bytes([byte]))
             time.sleep(interval)
 
-    def _huge_json(self, size: int) -> None:
+    def _huge_json(self, size: int, status: int = 200, headers: dict[str, str] | None = None) -> None:
         """A JSON array of about ``size`` bytes, made as it is sent (chunked, no length given)."""
-        self.send_response(200)
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         item = json.dumps({"id": "spam/" + "x" * 200, "downloads": 1}).encode() + b","

@@ -271,3 +271,22 @@ def test_a_download_without_the_marker_carries_on_after_a_restart(make_queue, se
     queue.close()
     again, _ = make_queue()
     assert [d.state for d in again.downloads()] == [QUEUED]
+
+
+def test_a_redirect_with_a_huge_body_fails_with_memory_bounded(make_queue, served, hub, tmp_path):
+    import tracemalloc
+
+    download = add(make_queue()[0])  # a listing, for the revision; this queue never starts
+    location = f"/{REPO_ID}/resolve/{download.revision}/{NAME}"
+    hub.fail_next(NAME, Fault("huge_error", status=302, size=52_000_000, headers={"Location": location}))
+    queue, watcher = make_queue(tmp_path / "second")
+    add(queue)
+    tracemalloc.start()
+    try:
+        queue.start()
+        state = settled_state(watcher)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert state.state == FAILED and "larger than 1.0 MB" in state.message, state.message
+    assert peak < 24_000_000, f"peak {peak / 1e6:.0f} MB while following a redirect with a 52 MB body"

@@ -251,3 +251,22 @@ def test_a_connection_cut_before_the_answer_is_not_retried_by_huggingface_hub(se
     error, _took = bounded(lambda: HubClient(hub.url, limits=QUICK).search("smol"), seconds=60)
     assert isinstance(error, HubError) and "connection to the Hub was lost" in plain(error), repr(error)
     assert hub.state.routes.count(SEARCH) == 1  # huggingface_hub's loop would ask 6 times, sleeping 23 s
+
+
+def test_a_huge_error_body_on_a_header_read_is_refused_with_memory_bounded(served, hub):
+    client = HubClient(hub.url, limits=replace(QUICK, header_seconds=30))
+    listing = client.list_files(REPO_ID)
+    hub.fail_next(NAME, Fault("huge_error", status=404, size=52 * MB))
+    error, peak = _peak_while(lambda: client.read_header(REPO_ID, listing.files[0], listing.revision))
+    assert isinstance(error, HubError) and "larger than 1.0 MB" in plain(error)
+    assert peak < 16 * MB, f"peak {peak / MB:.0f} MB while refusing a 52 MB error page"
+
+
+def test_a_huge_redirect_body_is_refused_with_memory_bounded(served, hub):
+    client = HubClient(hub.url, limits=replace(QUICK, header_seconds=30))
+    listing = client.list_files(REPO_ID)
+    location = f"/{REPO_ID}/resolve/{listing.revision}/{NAME}"
+    hub.fail_next(NAME, Fault("huge_error", status=302, size=52 * MB, headers={"Location": location}))
+    error, peak = _peak_while(lambda: client.read_header(REPO_ID, listing.files[0], listing.revision))
+    assert isinstance(error, HubError) and "larger than 1.0 MB" in plain(error)
+    assert peak < 16 * MB, f"peak {peak / MB:.0f} MB while following a redirect with a 52 MB body"

@@ -13,6 +13,8 @@ Ours differs from its default in three places, all below the calls HfApi makes:
   raise ``HubBusy`` (so huggingface_hub's own retry loop, which sleeps on
   Retry-After without a bound, never sees them), an HTML page where JSON was
   asked raises ``NotData``, a declared length over the cap raises ``TooLarge``;
+* an error or redirect answer's body is capped at ``max_error_bytes`` (1 MB) whatever the request's
+  own cap: huggingface_hub and httpx2's redirect loop read those whole;
 * bodies are decompressed here, in pieces of at most 1 MiB, and counted against
   the guard's cap as they are decoded, so a gzip bomb stops at the cap. (httpx2
   decodes above the transport, out of reach of any cap; Content-Encoding is
@@ -205,22 +207,28 @@ def _checked(request: httpx2.Request, response: httpx2.Response, guard) -> httpx
     codings = [c for c in codings if c != "identity"]
     if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
         raise NotData(guard.what, f"content-encoding {headers.get('content-encoding')!r}")
+    cap = guard.max_body
+    if not 200 <= status < 300:
+        # An error page or a redirect is read whole (by huggingface_hub for its message, by httpx2's
+        # redirect loop): it gets a small cap of its own, not the download's size nor "no cap".
+        cap = guard.limits.max_error_bytes if cap is None else min(cap, guard.limits.max_error_bytes)
     declared = headers.get("content-length", "") if request.method != "HEAD" else ""
-    if not codings and guard.max_body is not None and declared.isdigit() and int(declared) > guard.max_body:
-        raise TooLarge(guard.what, guard.max_body)
+    if not codings and cap is not None and declared.isdigit() and int(declared) > cap:
+        raise TooLarge(guard.what, cap)
     # Always wrapped under a guard, even uncapped: a connection cut mid-body then raises the guard's error.
     kept = [(k, v) for k, v in headers.multi_items() if k.lower() not in ("content-encoding", "content-length")] \
         if codings else headers.multi_items()
-    return httpx2.Response(status, headers=kept, stream=_Body(response.stream, codings[0] if codings else "", guard),
+    return httpx2.Response(status, headers=kept, stream=_Body(response.stream, codings[0] if codings else "", guard, cap),
                            extensions=response.extensions)
 
 
 class _Body(httpx2.SyncByteStream):
     """The answer's bytes, decoded in bounded pieces and counted against the guard's cap."""
 
-    def __init__(self, inner, coding: str, guard) -> None:
+    def __init__(self, inner, coding: str, guard, cap: int | None) -> None:
         self._inner = inner
         self._guard = guard
+        self._cap = cap
         self._inflate = zlib.decompressobj(zlib.MAX_WBITS | 32) if coding else None  # gzip or zlib header
         self._raw_deflate = coding == "deflate"
         self._total = 0
@@ -250,7 +258,7 @@ class _Body(httpx2.SyncByteStream):
             piece = self._inflate.decompress(self._inflate.unconsumed_tail, DECODE_PIECE)
 
     def _counted(self, pieces):
-        cap = self._guard.max_body
+        cap = self._cap
         for piece in pieces:
             if not piece:
                 continue

@@ -196,6 +196,8 @@ def _as_transfer_error(error: Exception, job: FileTransfer, limits: NetLimits) -
                                  retry_after=error.retry_after, pauses=True)
         return TransferError(f"The Hub answered {error.status} (a problem on its side) for “{job.name}”.",
                              error.detail, retry_after=error.retry_after)
+    if isinstance(error, request_guard.TooLarge) and error.cap < job.size:  # an error page or a redirect's body
+        return TransferError(error.message, error.detail, retry=False)
     if isinstance(error, request_guard.TooLarge):
         return TransferError(f"The server sent more bytes than “{job.name}” has.", error.detail, retry=False)
     if isinstance(error, request_guard.RequestAborted):  # an answer that is not the file (a web page)
