@@ -73,6 +73,7 @@ class Repo:
     private: bool = False
     sha: str = "0123456789abcdef0123456789abcdef01234567"
     listed: dict[str, int] = field(default_factory=dict)  # sizes the listing claims, where they differ
+    siblings: list | None = None  # sent as the listing's "siblings" instead of the real files (malformed ones)
 
 
 # Keys for ``fail_next`` that name an API route rather than a file.
@@ -359,6 +360,8 @@ class _Handler(BaseHTTPRequestHandler):
         siblings = [{"rfilename": name, "size": repo.listed.get(name, f.size), "blobId": f.sha256[:40],
                      "lfs": {"sha256": f.sha256, "size": repo.listed.get(name, f.size), "pointerSize": 134}}
                     for name, f in repo.files.items()]
+        if repo.siblings is not None:
+            siblings = repo.siblings
         self._json(200, {"_id": repo.repo_id, "id": repo.repo_id, "modelId": repo.repo_id, "sha": repo.sha,
                          "author": repo.repo_id.split("/")[0], "private": repo.private,
                          "gated": "manual" if repo.gated else False, "downloads": repo.downloads,

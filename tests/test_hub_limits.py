@@ -270,3 +270,31 @@ def test_a_huge_redirect_body_is_refused_with_memory_bounded(served, hub):
     error, peak = _peak_while(lambda: client.read_header(REPO_ID, listing.files[0], listing.revision))
     assert isinstance(error, HubError) and "larger than 1.0 MB" in plain(error)
     assert peak < 16 * MB, f"peak {peak / MB:.0f} MB while following a redirect with a 52 MB body"
+
+
+GOOD_SHA = "ab" * 32
+
+
+@pytest.mark.parametrize("sibling", [
+    {"rfilename": 5, "size": 10},
+    {"rfilename": ["x.gguf"], "size": 10},
+    {"rfilename": "a.gguf", "size": 10, "lfs": {"size": "x", "sha256": GOOD_SHA, "pointerSize": 134}},
+    {"rfilename": "a.gguf", "size": 10, "lfs": {"size": -1, "sha256": GOOD_SHA, "pointerSize": 134}},
+    {"rfilename": "a.gguf", "size": 10, "lfs": {"size": 10, "sha256": "not-hex", "pointerSize": 134}},
+    {"rfilename": "a.gguf", "size": 10, "lfs": {"size": 10, "sha256": 7, "pointerSize": 134}},
+    {"rfilename": "a.gguf", "size": "ten"},
+    {"rfilename": "a.gguf", "size": 1.5},
+])
+def test_a_malformed_listing_ends_in_a_sentence(hub, sibling):
+    hub.add_repo(REPO_ID, {}, siblings=[sibling])
+    error, _took = bounded(lambda: HubClient(hub.url, limits=QUICK).list_files(REPO_ID))
+    assert isinstance(error, HubError), repr(error)
+    assert "not the data Hearth asked for" in plain(error)
+
+
+def test_a_well_formed_listing_still_reads(hub):
+    hub.add_repo(REPO_ID, {}, siblings=[
+        {"rfilename": "a.gguf", "size": 10, "lfs": {"size": 10, "sha256": GOOD_SHA.upper(), "pointerSize": 134}},
+        {"rfilename": "b.gguf", "size": 7}, {"rfilename": "README.md", "size": 3}])
+    listing = HubClient(hub.url, limits=QUICK).list_files(REPO_ID)
+    assert [(f.name, f.size, f.sha256) for f in listing.files] == [("a.gguf", 10, GOOD_SHA), ("b.gguf", 7, "")]
