@@ -290,3 +290,23 @@ def test_a_redirect_with_a_huge_body_fails_with_memory_bounded(make_queue, serve
         tracemalloc.stop()
     assert state.state == FAILED and "larger than 1.0 MB" in state.message, state.message
     assert peak < 24_000_000, f"peak {peak / 1e6:.0f} MB while following a redirect with a 52 MB body"
+
+
+def test_a_tampered_id_in_the_saved_queue_is_dropped(make_queue, served, hub, tmp_path, caplog):
+    queue, _watcher = make_queue()
+    kept = add(queue)  # never started: it stays queued on disk
+    queue.close()
+    saved = tmp_path / "downloads" / "queue.json"
+    entries = json.loads(saved.read_text(encoding="utf-8"))
+    victim = tmp_path / "victim"
+    (victim / "keep").mkdir(parents=True)
+    for bad in ("../victim", "..", "ABCDEF012345", "0123456789abc", 123456789012):
+        entries.append({**entries[0], "id": bad})
+    saved.write_text(json.dumps(entries), encoding="utf-8")
+
+    again, _watcher = make_queue()
+    assert [d.id for d in again.downloads()] == [kept.id]
+    assert "tampered id" in caplog.text
+    again.cancel("../victim")
+    again.cancel(kept.id)
+    assert (victim / "keep").is_dir() and again.downloads() == []
