@@ -87,7 +87,7 @@ def test_pause_acts_at_once_while_the_headers_are_still_coming(make_queue, serve
     began = time.monotonic()
     queue.pause(download.id)
     assert settled_state(watcher, 10).state == PAUSED
-    assert time.monotonic() - began < 2
+    assert time.monotonic() - began < 6  # the headers' deadline is 120 s, and they would take 13 min
 
 
 def test_cancel_acts_at_once_while_the_headers_are_still_coming(make_queue, served, hub, tmp_path):
@@ -103,7 +103,7 @@ def test_cancel_acts_at_once_while_the_headers_are_still_coming(make_queue, serv
     deadline = time.monotonic() + 10
     while queue.downloads() and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert queue.downloads() == [] and time.monotonic() - began < 2
+    assert queue.downloads() == [] and time.monotonic() - began < 6  # not the 120 s deadline
     assert not (tmp_path / "downloads" / download.id).exists()
 
 
@@ -173,7 +173,7 @@ def test_a_retry_after_past_the_cap_pauses_with_a_message(make_queue, served, hu
     began = time.monotonic()
     queue.start()
     download = settled_state(watcher)
-    assert time.monotonic() - began < 5
+    assert time.monotonic() - began < 15  # not 2 h
     assert download.state == PAUSED and "asks Hearth to wait 2 h" in download.message
     assert hub.state.asked(NAME) == 1
 
