@@ -313,3 +313,34 @@ def test_a_well_formed_listing_still_reads(hub):
         {"rfilename": "b.gguf", "size": 7}, {"rfilename": "README.md", "size": 3}])
     listing = HubClient(hub.url, limits=QUICK).list_files(REPO_ID)
     assert [(f.name, f.size, f.sha256) for f in listing.files] == [("a.gguf", 10, GOOD_SHA), ("b.gguf", 7, "")]
+
+
+def test_proxy_transports_from_the_environment_are_guarded_too(served, hub, monkeypatch):
+    """hub_http hooks private httpx2 parts; with HTTP(S)_PROXY set, every mounted proxy transport carries the guard,
+    and a request through the proxy (the local server, which answers absolute URLs) ends at its deadline."""
+    from app.core import hub_http, request_guard
+
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", hub.url)
+    monkeypatch.setenv("HTTPS_PROXY", hub.url)
+    client = hub_http.make_client()
+    try:
+        proxies = [t for t in client._mounts.values() if t is not None]
+        assert len(proxies) == 2, client._mounts  # http:// and https://
+        for transport in [client._transport, *proxies]:
+            assert isinstance(transport, hub_http._GuardedTransport)
+            assert isinstance(transport._inner._pool._network_backend, hub_http._GuardedBackend)
+        assert client._transport_for_url(client.build_request("GET", "http://hub.invalid/").url) is not client._transport
+
+        hub.fail_next(SEARCH, Fault("slow_headers", interval=0.2))
+
+        def through_proxy():
+            with request_guard.guarded("search for models", 1.0):
+                return client.get("http://hub.invalid/api/models")
+
+        error, took = bounded(through_proxy)
+        assert isinstance(error, request_guard.DeadlinePassed), repr(error)
+        assert hub.state.routes.count(SEARCH) == 1 and took < 8  # it went through the proxy, and the guard ended it
+    finally:
+        client.close()
