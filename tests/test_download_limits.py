@@ -310,3 +310,23 @@ def test_a_tampered_id_in_the_saved_queue_is_dropped(make_queue, served, hub, tm
     again.cancel("../victim")
     again.cancel(kept.id)
     assert (victim / "keep").is_dir() and again.downloads() == []
+
+
+def test_a_download_survives_huggingface_hub_closing_its_shared_session(make_queue, served, hub, tmp_path):
+    # huggingface_hub closes its shared client after a connect error on any other request; the queue's own
+    # client is not that one, so the stream goes on.
+    from huggingface_hub.utils import close_session
+
+    hub.state.flowing.clear()  # the body waits before each chunk until the session is closed
+    queue, watcher = make_queue()
+    add(queue)
+    queue.start()
+    deadline = time.monotonic() + 20
+    while not hub.state.requests and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert hub.state.requests, "the download never started"
+    close_session()
+    hub.state.flowing.set()
+    assert watcher.finished.wait(60)
+    assert hub.state.asked(NAME) == 1  # one GET: nothing was cut and resumed
+    assert models_folder_files(tmp_path)[0].read_bytes() == served.read_bytes()
