@@ -9,9 +9,11 @@ Ours differs from its default in three places, all below the calls HfApi makes:
   download body, its minimum pace. httpx cannot do this itself: its timeouts
   restart with every byte. (The backend is set on the transport's connection
   pool, the one place httpx2 lets it be chosen; a test fails if that moves.)
-* the transport checks each answer's headers before a body is read: 429/5xx
-  raise ``HubBusy`` (so huggingface_hub's own retry loop, which sleeps on
-  Retry-After without a bound, never sees them), an HTML page where JSON was
+* the transport checks each answer's headers before a body is read: every status
+  huggingface_hub's retry loop retries (408, 429, 5xx) raises ``HubBusy``, and a
+  failed connection raises the guard's own error (so that loop, which sleeps on
+  Retry-After without a bound and closes the shared client after a connect error,
+  never sees them), an HTML page where JSON was
   asked raises ``NotData``, a declared length over the cap raises ``TooLarge``;
 * an error or redirect answer's body is capped at ``max_error_bytes`` (1 MB) whatever the request's
   own cap: huggingface_hub and httpx2's redirect loop read those whole;
