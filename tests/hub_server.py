@@ -73,6 +73,7 @@ class Repo:
     private: bool = False
     sha: str = "0123456789abcdef0123456789abcdef01234567"
     listed: dict[str, int] = field(default_factory=dict)  # sizes the listing claims, where they differ
+    siblings: list | None = None  # sent as the listing's "siblings" instead of the real files (malformed ones)
 
 
 # Keys for ``fail_next`` that name an API route rather than a file.
@@ -84,10 +85,11 @@ class Fault:
     """What the next request of a file (or of a route: SEARCH, INFO, ROOT, WHOAMI) does wrong.
 
     ``after`` counts bytes of that response's body. Kinds, for files and routes alike:
-    "status" (answer ``status``, with ``headers`` such as Retry-After), "slow_headers" (send the
+    "status" (answer ``status``, with ``headers`` such as Retry-After: 408 + "Retry-After: 3600" is the
+    one huggingface_hub's retry loop would sleep on), "hangup" (close the connection without an answer), "slow_headers" (send the
     headers one byte every ``interval`` s), "html" (a web page), "redirect_loop", "gzip_bomb" (a
     gzip body that inflates to ``size`` zero bytes), "huge" (a JSON array of ``size`` bytes, chunked,
-    no length). For files only: "drop", "stall" (send ``after`` bytes, wait ``seconds``, close), "wrong",
+    no length), "huge_error" (the same with status ``status`` and ``headers``: a 404, a 302 with Location). For files only: "drop", "stall" (send ``after`` bytes, wait ``seconds``, close), "wrong",
     "short" (declare and send only ``after`` bytes), "trickle" (after ``after`` bytes, ``size`` bytes every
     ``interval`` s), "ignore_range" (answer 200 with the whole file), "unknown_total" (Content-Range
     ``bytes a-b/*``).
@@ -253,6 +255,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault.kind == "slow_headers":
             self._trickle(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
                           + b"X-Padding: " + b"a" * 4000 + b"\r\n\r\n[]", fault.interval)
+        elif fault.kind == "hangup":  # read the request, then close without a word
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
         elif fault.kind == "html":
             page = b"<!doctype html><html><body><h1>Sign in to the Wi-Fi</h1></body></html>"
             self._raw(200, {"Content-Type": "text/html; charset=utf-8", "Content-Length": str(len(page))}, page)
@@ -267,6 +272,8 @@ class _Handler(BaseHTTPRequestHandler):
                             "Content-Length": str(len(bomb))}, bomb)
         elif fault.kind == "huge":
             self._huge_json(fault.size)
+        elif fault.kind == "huge_error":  # a JSON body of ``size`` bytes with status ``status`` (404, 302...)
+            self._huge_json(fault.size, fault.status, fault.headers)
         else:
             return False
         return True
@@ -286,10 +293,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(bytes([byte]))
             time.sleep(interval)
 
-    def _huge_json(self, size: int) -> None:
+    def _huge_json(self, size: int, status: int = 200, headers: dict[str, str] | None = None) -> None:
         """A JSON array of about ``size`` bytes, made as it is sent (chunked, no length given)."""
-        self.send_response(200)
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         item = json.dumps({"id": "spam/" + "x" * 200, "downloads": 1}).encode() + b","
@@ -351,6 +360,8 @@ class _Handler(BaseHTTPRequestHandler):
         siblings = [{"rfilename": name, "size": repo.listed.get(name, f.size), "blobId": f.sha256[:40],
                      "lfs": {"sha256": f.sha256, "size": repo.listed.get(name, f.size), "pointerSize": 134}}
                     for name, f in repo.files.items()]
+        if repo.siblings is not None:
+            siblings = repo.siblings
         self._json(200, {"_id": repo.repo_id, "id": repo.repo_id, "modelId": repo.repo_id, "sha": repo.sha,
                          "author": repo.repo_id.split("/")[0], "private": repo.private,
                          "gated": "manual" if repo.gated else False, "downloads": repo.downloads,

@@ -7,7 +7,8 @@ from app.core.hub_files import HubFile, UnsafePathError, check_relative_path, ch
 @pytest.mark.parametrize("name", [
     "../evil.gguf", "a/../../evil.gguf", "/etc/passwd", "C:/Windows/evil.gguf", "c:evil.gguf",
     "dir\\evil.gguf", "a//b.gguf", "./a.gguf", "a/./b.gguf", "", "new\nline.gguf", "trailing./x.gguf",
-    "ads:stream.gguf", "x" * 2000,
+    "ads:stream.gguf", "x" * 2000, '<a href="file:///home">x</a>.gguf', "a<b.gguf", "a>b.gguf",
+    'say"hi".gguf', "a|b.gguf", "what?.gguf", "star*.gguf", "dir<x>/m.gguf",
 ])
 def test_hostile_names_are_refused(name):
     with pytest.raises(UnsafePathError) as refused:

@@ -331,3 +331,19 @@ def test_a_whisper_model_downloads_and_transcribes(qtbot, make_hearth, hub, home
     qtbot.waitUntil(lambda: hearth.dictation.status.text().startswith("Transcribed"), timeout=60_000)
     assert loaded and loaded[0]["path"] == str(folder)
     assert mic.word_error_rate("Open the window and let the fresh air in.", hearth.dictation.text.toPlainText()) <= 0.25
+
+
+HOSTILE = '<a href="file:///home">x</a>.gguf'
+
+
+def test_a_hostile_file_name_is_refused_and_shown_as_text_not_markup(qtbot, make_hearth, hub, smollm_path):
+    hub.add_repo("evil/markup-GGUF", {HOSTILE: smollm_path}, downloads=5)
+    hearth = make_hearth(include_starter=False, memory_probe=PLENTY)
+    manager = open_manager(qtbot, hearth)
+    page = search(qtbot, manager, hub, "markup")
+    page.choose_repo("evil/markup-GGUF")
+    qtbot.waitUntil(lambda: "will not write" in page.repo_note.text(), timeout=10_000)
+    note = page.repo_note.text()
+    assert "&lt;a href=" in note and '<a href="file:' not in note, note  # the name is text; only "model card" links
+    assert page.repo_note.textFormat() == Qt.RichText and page.fit_line.textFormat() == Qt.PlainText
+    assert page.status.textFormat() == Qt.PlainText

@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -40,6 +41,8 @@ log = logging.getLogger("hearth.downloads")
 
 QUEUED, DOWNLOADING, PAUSED, FAILED, DONE = "queued", "downloading", "paused", "failed", "done"
 QUEUE_FILE = "queue.json"
+# A download's id names its folder under the work folder (removed on Cancel): only ids Hearth makes pass.
+DOWNLOAD_ID = re.compile(r"[0-9a-f]{12}")
 DISK_FULL_MARKER = "paused-disk-full"
 DISK_FULL_AT_START = "The disk was full when this download paused. Free some space, then resume."
 
@@ -386,6 +389,9 @@ class DownloadQueue:
             log.warning("download queue at %s unreadable (%s); starting empty", path, error)
             return
         for download in loaded:
+            if not isinstance(download.id, str) or not DOWNLOAD_ID.fullmatch(download.id):
+                log.warning("dropping queue entry with a tampered id %r (%s)", download.id, download.repo_id)
+                continue
             try:
                 check_repo_id(download.repo_id)
                 for hub_file in download.files:

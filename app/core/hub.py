@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from app.core.errors import HearthError
 from app.core.gguf_info import GGUFInfo
 from app.core.hub_files import HubFile, check_relative_path, check_repo_id, is_speech_model_file
 from app.core.net_limits import DEFAULT_LIMITS, NetLimits, format_wait
-from app.core.request_guard import DeadlinePassed, HubBusy, RequestAborted, Stopped, guarded
+from app.core.request_guard import ConnectionLost, DeadlinePassed, HubBusy, RequestAborted, Stopped, guarded
 
 log = logging.getLogger("hearth.hub")
 
@@ -33,6 +34,7 @@ SORTS = {"downloads": "downloads", "likes": "likes", "recent": "last_modified"}
 CHAT, SPEECH = "chat", "speech"
 KIND_TAGS = {CHAT: "gguf", SPEECH: "ctranslate2"}
 SEARCH_LIMIT = 50
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 REACHABLE_FOR = 60.0
 # Told when a question waits before asking again: (seconds, the sentence to show).
 OnWait = Callable[[float, str], None]
@@ -170,20 +172,27 @@ class HubClient:
         """The repo's GGUF files (or, for a speech model, every file it needs) with sizes and LFS
         sha256, at the repo's current commit."""
         check_repo_id(repo_id)
-        info = self._ask(f"list the files of {repo_id}",
-                         lambda: self._api.model_info(repo_id, files_metadata=True), stop, on_wait, repo_id)
-        files = []
-        for sibling in info.siblings or []:
-            name = sibling.rfilename
-            wanted = name.lower().endswith(".gguf") if kind == CHAT else is_speech_model_file(name)
-            if not wanted:
-                continue
-            check_relative_path(name)  # a hostile name makes the whole listing untrustworthy
-            sha256 = sibling.lfs.sha256 if sibling.lfs else ""
-            size = sibling.lfs.size if sibling.lfs else (sibling.size or 0)
-            files.append(HubFile(name, int(size or 0), sha256 or ""))
-        return RepoListing(repo_id, info.sha or "main", bool(info.gated), files,
-                           self.repo_url(repo_id))
+
+        def work() -> RepoListing:
+            # Read inside the guard's translation: a listing that is JSON but not the Hub's shape
+            # (a number for a name, text for a size) ends as a sentence, not in a dead worker thread.
+            info = self._api.model_info(repo_id, files_metadata=True)
+            files = []
+            for sibling in info.siblings or []:
+                name = sibling.rfilename
+                if not isinstance(name, str):
+                    raise TypeError(f"file name {name!r}")
+                wanted = name.lower().endswith(".gguf") if kind == CHAT else is_speech_model_file(name)
+                if not wanted:
+                    continue
+                check_relative_path(name)  # a hostile name makes the whole listing untrustworthy
+                files.append(HubFile(name, *_size_and_sha256(sibling)))
+            revision = info.sha or "main"
+            if not isinstance(revision, str):
+                raise TypeError(f"revision {revision!r}")
+            return RepoListing(repo_id, revision, bool(info.gated), files, self.repo_url(repo_id))
+
+        return self._ask(f"list the files of {repo_id}", work, stop, on_wait, repo_id)
 
     def file_url(self, repo_id: str, name: str, revision: str) -> str:
         from huggingface_hub import hf_hub_url
@@ -242,6 +251,20 @@ class HubClient:
         logout()
 
 
+def _size_and_sha256(sibling) -> tuple[int, str]:
+    """A listed file's size (a non-negative int) and LFS sha256 (64 hex digits, or "" for a small file)."""
+    lfs = sibling.lfs
+    size = lfs.size if lfs else sibling.size
+    sha256 = (lfs.sha256 if lfs else "") or ""
+    if size is None:
+        size = 0
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise ValueError(f"file size {size!r}")
+    if not isinstance(sha256, str) or (sha256 and not _SHA256.fullmatch(sha256)):
+        raise ValueError(f"sha256 {sha256!r}")
+    return size, sha256.lower()
+
+
 def _waiting_message(busy: HubBusy, wait: float, action: str) -> str:
     who = "The Hub asks to wait" if busy.retry_after is not None else (
         "The Hub is limiting requests; waiting" if busy.status == 429 else f"The Hub had a problem ({busy.status}); waiting")
@@ -253,6 +276,9 @@ def translate(error: Exception, action: str, link: str = "") -> HubError:
     from huggingface_hub.errors import (GatedRepoError, HfHubHTTPError, OfflineModeIsEnabled,
                                         RepositoryNotFoundError)
 
+    if isinstance(error, ConnectionLost) and isinstance(error.cause, (httpx2.ConnectError, httpx2.TimeoutException,
+                                                                      httpx2.NetworkError)):
+        error = error.cause  # worded below as httpx2's error would be: this computer seems to be offline
     detail = f"{type(error).__name__}: {error}"
     if isinstance(error, HubBusy):
         if error.status == 429:

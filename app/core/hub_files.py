@@ -27,6 +27,8 @@ QUANT = re.compile(
 _DRIVE = re.compile(r"^[A-Za-z]:")
 MAX_NAME_BYTES = 255  # the longest file or folder name ext4, APFS, NTFS and most others store (in UTF-8 bytes)
 # Unicode's bidirectional controls make a name read differently from what it is ("gguf.exe" shown as "exe.fugg").
+# Characters Windows cannot store in a name; they also keep markup (<a href=...>) out of names shown in labels.
+WINDOWS_RESERVED = frozenset('<>:"|?*')
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
@@ -39,7 +41,8 @@ def check_relative_path(name: str) -> PurePosixPath:
 
     Refuses what could escape or confuse the models folder on any OS: ``..``,
     absolute paths, backslashes, drive letters, empty parts, control characters,
-    bidirectional controls, and parts longer than a file system stores.
+    bidirectional controls, the characters Windows cannot store (< > : " | ? *),
+    and parts longer than a file system stores.
     """
     problem = ""
     if not name or len(name) > 1024:
@@ -56,8 +59,8 @@ def check_relative_path(name: str) -> PurePosixPath:
         parts = name.split("/")
         if any(part in ("", ".", "..") for part in parts):
             problem = "a “..”, “.” or empty folder name"
-        elif any(part.endswith((" ", ".")) or ":" in part for part in parts):
-            problem = "a part that Windows cannot store"
+        elif any(part.endswith((" ", ".")) or any(ch in WINDOWS_RESERVED for ch in part) for part in parts):
+            problem = "a part that Windows cannot store (one of < > : \" | ? * or a trailing dot or space)"
         elif any(len(part.encode("utf-8")) > MAX_NAME_BYTES for part in parts):
             problem = f"a file or folder name longer than {MAX_NAME_BYTES} bytes, more than file systems store"
     if problem:

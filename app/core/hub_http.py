@@ -9,10 +9,14 @@ Ours differs from its default in three places, all below the calls HfApi makes:
   download body, its minimum pace. httpx cannot do this itself: its timeouts
   restart with every byte. (The backend is set on the transport's connection
   pool, the one place httpx2 lets it be chosen; a test fails if that moves.)
-* the transport checks each answer's headers before a body is read: 429/5xx
-  raise ``HubBusy`` (so huggingface_hub's own retry loop, which sleeps on
-  Retry-After without a bound, never sees them), an HTML page where JSON was
+* the transport checks each answer's headers before a body is read: every status
+  huggingface_hub's retry loop retries (408, 429, 5xx) raises ``HubBusy``, and a
+  failed connection raises the guard's own error (so that loop, which sleeps on
+  Retry-After without a bound and closes the shared client after a connect error,
+  never sees them), an HTML page where JSON was
   asked raises ``NotData``, a declared length over the cap raises ``TooLarge``;
+* an error or redirect answer's body is capped at ``max_error_bytes`` (1 MB) whatever the request's
+  own cap: huggingface_hub and httpx2's redirect loop read those whole;
 * bodies are decompressed here, in pieces of at most 1 MiB, and counted against
   the guard's cap as they are decoded, so a gzip bomb stops at the cap. (httpx2
   decodes above the transport, out of reach of any cap; Content-Encoding is
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import threading
 import time
 import zlib
 from datetime import datetime, timezone
@@ -36,11 +41,20 @@ import httpx2
 from app.core import request_guard
 from app.core.net_limits import DECODE_PIECE_BYTES as DECODE_PIECE
 from app.core.net_limits import DEFAULT_LIMITS
-from app.core.request_guard import UNGUARDED, HubBusy, NotData, TooLarge
+from app.core.request_guard import UNGUARDED, ConnectionLost, HubBusy, NotData, TooLarge
 
 log = logging.getLogger("hearth.hub")
 
 _installed = False
+# The statuses huggingface_hub's ``http_backoff`` retries (sleeping, deaf to Stop): under a guard they
+# raise ``HubBusy`` before it sees them. Its own list is read where it exists, so a new entry is caught too.
+try:
+    from huggingface_hub.utils._http import _DEFAULT_RETRY_ON_STATUS_CODES as _HF_RETRIED
+except ImportError:  # pragma: no cover - a huggingface_hub that moved it
+    _HF_RETRIED = ()
+BUSY_STATUSES = frozenset((408, 429, 500, 502, 503, 504, *_HF_RETRIED))
+_own_clients: dict[str, httpx2.Client] = {}
+_own_lock = threading.Lock()
 
 
 def install() -> None:
@@ -60,6 +74,16 @@ def session() -> httpx2.Client:
 
     install()
     return get_session()
+
+
+def own_client(name: str) -> httpx2.Client:
+    """A guarded client of its own (the download queue's), apart from huggingface_hub's shared session:
+    huggingface_hub closes that session after a connect error, which would cut a download in mid-stream."""
+    with _own_lock:
+        client = _own_clients.get(name)
+        if client is None or client.is_closed:
+            client = _own_clients[name] = make_client()
+        return client
 
 
 def make_client() -> httpx2.Client:
@@ -158,9 +182,12 @@ class _GuardedTransport(httpx2.BaseTransport):
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         guard = request_guard.current()
         guard.check()
-        response = self._inner.handle_request(request)
         if guard is UNGUARDED:
-            return response
+            return self._inner.handle_request(request)
+        try:
+            response = self._inner.handle_request(request)
+        except httpx2.TransportError as error:
+            raise _lost(guard, error) from error
         try:
             return _checked(request, response, guard)
         except BaseException:
@@ -173,7 +200,7 @@ class _GuardedTransport(httpx2.BaseTransport):
 
 def _checked(request: httpx2.Request, response: httpx2.Response, guard) -> httpx2.Response:
     status = response.status_code
-    if guard.busy_raises and (status == 429 or status in (500, 502, 503, 504)):
+    if guard.busy_raises and status in BUSY_STATUSES:
         raise HubBusy(status, retry_after(response.headers), guard.what)
     headers = response.headers
     if guard.refuse_html and 200 <= status < 300 and "html" in headers.get("content-type", "").lower():
@@ -182,30 +209,38 @@ def _checked(request: httpx2.Request, response: httpx2.Response, guard) -> httpx
     codings = [c for c in codings if c != "identity"]
     if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
         raise NotData(guard.what, f"content-encoding {headers.get('content-encoding')!r}")
+    cap = guard.max_body
+    if not 200 <= status < 300:
+        # An error page or a redirect is read whole (by huggingface_hub for its message, by httpx2's
+        # redirect loop): it gets a small cap of its own, not the download's size nor "no cap".
+        cap = guard.limits.max_error_bytes if cap is None else min(cap, guard.limits.max_error_bytes)
     declared = headers.get("content-length", "") if request.method != "HEAD" else ""
-    if not codings and guard.max_body is not None and declared.isdigit() and int(declared) > guard.max_body:
-        raise TooLarge(guard.what, guard.max_body)
-    if not codings and guard.max_body is None:
-        return response
+    if not codings and cap is not None and declared.isdigit() and int(declared) > cap:
+        raise TooLarge(guard.what, cap)
+    # Always wrapped under a guard, even uncapped: a connection cut mid-body then raises the guard's error.
     kept = [(k, v) for k, v in headers.multi_items() if k.lower() not in ("content-encoding", "content-length")] \
         if codings else headers.multi_items()
-    return httpx2.Response(status, headers=kept, stream=_Body(response.stream, codings[0] if codings else "", guard),
+    return httpx2.Response(status, headers=kept, stream=_Body(response.stream, codings[0] if codings else "", guard, cap),
                            extensions=response.extensions)
 
 
 class _Body(httpx2.SyncByteStream):
     """The answer's bytes, decoded in bounded pieces and counted against the guard's cap."""
 
-    def __init__(self, inner, coding: str, guard) -> None:
+    def __init__(self, inner, coding: str, guard, cap: int | None) -> None:
         self._inner = inner
         self._guard = guard
+        self._cap = cap
         self._inflate = zlib.decompressobj(zlib.MAX_WBITS | 32) if coding else None  # gzip or zlib header
         self._raw_deflate = coding == "deflate"
         self._total = 0
 
     def __iter__(self):
-        for raw in self._inner:
-            yield from self._counted(self._decode(raw))
+        try:
+            for raw in self._inner:
+                yield from self._counted(self._decode(raw))
+        except httpx2.TransportError as error:
+            raise _lost(self._guard, error) from error
         if self._inflate is not None:
             yield from self._counted([self._inflate.flush()])
 
@@ -225,7 +260,7 @@ class _Body(httpx2.SyncByteStream):
             piece = self._inflate.decompress(self._inflate.unconsumed_tail, DECODE_PIECE)
 
     def _counted(self, pieces):
-        cap = self._guard.max_body
+        cap = self._cap
         for piece in pieces:
             if not piece:
                 continue
@@ -236,6 +271,16 @@ class _Body(httpx2.SyncByteStream):
 
     def close(self) -> None:
         self._inner.close()
+
+
+def _lost(guard, error: Exception) -> Exception:
+    """The guard's own error for a failed connection: its bound when one passed (Stop, deadline), else
+    ``ConnectionLost``; never httpx2's, which huggingface_hub would sleep on and retry."""
+    try:
+        guard.check()
+    except request_guard.RequestAborted as bound:
+        return bound
+    return ConnectionLost(guard.what, error)
 
 
 def retry_after(headers) -> float | None:

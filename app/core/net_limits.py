@@ -30,6 +30,7 @@ class NetLimits:
     # Size caps: a larger answer is refused (JSON) or read only as far as it is needed (headers).
     max_json_bytes: int = 16 * MB  # a search or file listing, decompressed
     max_header_bytes: int = 64 * MB  # no real GGUF header comes close; a larger claim is nonsense
+    max_error_bytes: int = 1 * MB  # an error or redirect answer's body (4xx, 5xx, 3xx), whatever the cap above
     max_redirects: int = 10
 
     # Retries.

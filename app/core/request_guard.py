@@ -58,7 +58,7 @@ class NotData(RequestAborted):
 
 
 class HubBusy(RequestAborted):
-    """A 429 or 5xx answer; ``retry_after`` is how long the Hub asks to wait (None when it does not say)."""
+    """A 408, 429 or 5xx answer; ``retry_after`` is how long the Hub asks to wait (None when it does not say)."""
 
     def __init__(self, status: int, retry_after: float | None, what: str) -> None:
         if status == 429:
@@ -69,6 +69,19 @@ class HubBusy(RequestAborted):
         super().__init__(f"{message}{wait}, so Hearth could not {what}.", f"HTTP {status}, Retry-After {retry_after}")
         self.status = status
         self.retry_after = retry_after
+
+
+class ConnectionLost(RequestAborted):
+    """The connection failed under a guard (refused, reset, cut mid-answer); ``cause`` is httpx2's error.
+
+    Raised in place of httpx2's error so huggingface_hub's retry loop (which sleeps with a plain
+    ``time.sleep`` and, on a connect error, closes the shared client) never sees it.
+    """
+
+    def __init__(self, what: str, cause: Exception) -> None:
+        super().__init__(f"The connection to the Hub was lost, so Hearth could not {what}.",
+                         f"{type(cause).__name__}: {cause}")
+        self.cause = cause
 
 
 class Guard:

@@ -146,7 +146,7 @@ def _receive(job: FileTransfer, digest, have: int, stop: threading.Event, progre
     try:
         with request_guard.guarded(f"download “{job.name}”", limits.download_headers_seconds, stop,
                                    max_body=job.size, refuse_html=True, limits=limits) as guard:
-            with hub_http.session().stream("GET", job.url, headers=headers, follow_redirects=True) as response:
+            with hub_http.own_client("downloads").stream("GET", job.url, headers=headers, follow_redirects=True) as response:
                 start = _check_response(response, job, have)
                 guard.body_started(limits.stall_seconds, limits.min_rate)
                 if start == 0 and have:
@@ -181,6 +181,8 @@ def _as_transfer_error(error: Exception, job: FileTransfer, limits: NetLimits) -
 
     if isinstance(error, TransferError):
         return error
+    if isinstance(error, request_guard.ConnectionLost):
+        error = error.cause  # a lost connection is retried (and resumed) like httpx2's own error
     if isinstance(error, request_guard.Stopped):
         return Interrupted()
     if isinstance(error, request_guard.Stalled):
@@ -194,6 +196,8 @@ def _as_transfer_error(error: Exception, job: FileTransfer, limits: NetLimits) -
                                  retry_after=error.retry_after, pauses=True)
         return TransferError(f"The Hub answered {error.status} (a problem on its side) for “{job.name}”.",
                              error.detail, retry_after=error.retry_after)
+    if isinstance(error, request_guard.TooLarge) and error.cap < job.size:  # an error page or a redirect's body
+        return TransferError(error.message, error.detail, retry=False)
     if isinstance(error, request_guard.TooLarge):
         return TransferError(f"The server sent more bytes than “{job.name}” has.", error.detail, retry=False)
     if isinstance(error, request_guard.RequestAborted):  # an answer that is not the file (a web page)

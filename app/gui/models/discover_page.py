@@ -4,6 +4,8 @@ Quants already in the library are marked, and the button offers to chat with the
 """
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QSplitter,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
@@ -62,6 +64,7 @@ class DiscoverPage(QWidget):
         self.status = QLabel("")
         self.status.setObjectName("hubStatus")
         self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.PlainText)  # messages carry Hub-supplied names: never read as markup
         self.results = QTreeWidget()
         self.results.setObjectName("hubResults")
         self.results.setHeaderLabels(["Repo", "Author", "Downloads", "Likes", "Updated"])
@@ -79,6 +82,7 @@ class DiscoverPage(QWidget):
         self.repo_note.setObjectName("repoNote")
         self.repo_note.setWordWrap(True)
         self.repo_note.setOpenExternalLinks(True)
+        self.repo_note.setTextFormat(Qt.RichText)  # every text is escaped by _set_note; only its link is markup
         self.files = QTreeWidget()
         self.files.setObjectName("hubFiles")
         self.files.setHeaderLabels(["Quantization", "Size", "Fit"])
@@ -87,6 +91,7 @@ class DiscoverPage(QWidget):
         self.fit_line = QLabel("")
         self.fit_line.setObjectName("fitLine")
         self.fit_line.setWordWrap(True)
+        self.fit_line.setTextFormat(Qt.PlainText)
         self.download_button = QPushButton("Download")
         self.download_button.setObjectName("downloadButton")
         self.download_button.setEnabled(False)
@@ -176,8 +181,8 @@ class DiscoverPage(QWidget):
         self.listing = None
         self.files.clear()
         self.download_button.setEnabled(False)
-        self.repo_title.setText(f"<b>{repo_id}</b>")
-        self.repo_note.setText("Listing files…")
+        self.repo_title.setText(f"<b>{html.escape(repo_id)}</b>")
+        self._set_note("Listing files…")
         self.fit_line.setText("")
         self.repo_chosen.emit(repo_id, self.kind.currentData())
 
@@ -185,14 +190,15 @@ class DiscoverPage(QWidget):
     def show_files(self, listing: RepoListing, found: list[QuantChoice]) -> None:
         self.listing = listing
         self._advice = {}
-        self.repo_title.setText(f"<b>{listing.repo_id}</b> · <a href=\"{listing.url}\">model card</a>")
+        self.repo_title.setText(f"<b>{html.escape(listing.repo_id)}</b> · "
+                                f"<a href=\"{html.escape(listing.url)}\">model card</a>")
         gated = "Gated: downloading needs a Hugging Face token and the license accepted on the model card. " \
             if listing.gated else ""
         chat = [c for c in found if c.downloadable]
         speech = self.kind.currentData() == "speech"
         self._note = gated + ("A faster-whisper model for voice input: its whole folder is downloaded." if speech
                               else f"{counted(len(chat), 'quantization')} to choose from.")
-        self.repo_note.setText(self._note + (" Checking what fits this computer…" if chat and not speech else ""))
+        self._set_note(self._note + (" Checking what fits this computer…" if chat and not speech else ""))
         self.files.clear()
         for choice in found:
             label = choice.title
@@ -206,7 +212,7 @@ class DiscoverPage(QWidget):
             item = QTreeWidgetItem([label, format_bytes(choice.size), fit_text])
             item.setData(0, Qt.UserRole, choice)
             item.setData(0, Qt.UserRole + 1, label)
-            item.setToolTip(0, "\n".join(f.name for f in choice.files))
+            item.setToolTip(0, _plain_tip("\n".join(f.name for f in choice.files)))
             item.setTextAlignment(1, Qt.AlignRight | Qt.AlignVCenter)
             if not choice.downloadable:
                 item.setFlags(item.flags() & ~Qt.ItemIsSelectable)
@@ -217,7 +223,7 @@ class DiscoverPage(QWidget):
         if speech and found:
             self.files.setCurrentItem(self.files.topLevelItem(0))
         if not found:
-            self.repo_note.setText("This repo has no faster-whisper model." if speech else "This repo has no GGUF files.")
+            self._set_note("This repo has no faster-whisper model." if speech else "This repo has no GGUF files.")
 
     def set_library(self, entries: list) -> None:
         """What the library holds now: its quants are marked, and offered to chat with."""
@@ -241,12 +247,16 @@ class DiscoverPage(QWidget):
             owned = self.library_entry(item.data(0, Qt.UserRole)) is not None
             item.setText(0, f"{label} · {IN_LIBRARY}" if owned else label)
 
+    def _set_note(self, text: str, link: str = "") -> None:
+        """The note under the repo's name: plain text (it carries Hub-supplied names), with at most one link."""
+        suffix = f' <a href="{html.escape(link)}">Open the model card</a>' if link else ""
+        self.repo_note.setText(html.escape(text, quote=False) + suffix)
+
     def show_listing_waiting(self, repo_id: str, message: str) -> None:
-        self.repo_note.setText(message)
+        self._set_note(message)
 
     def show_listing_error(self, message: str, _kind: str, link: str) -> None:
-        suffix = f' <a href="{link}">Open the model card</a>' if link else ""
-        self.repo_note.setText(message + suffix)
+        self._set_note(message, link)
 
     def show_advice(self, repo_id: str, advice: list, best: QuantChoice | None, header) -> None:
         if self.listing is None or self.listing.repo_id != repo_id:
@@ -260,11 +270,11 @@ class DiscoverPage(QWidget):
                 continue
             recommended = best is not None and choice.files == best.files
             item.setText(2, verdict.fit.verdict + ("  ★ recommended" if recommended else ""))
-            item.setToolTip(2, verdict.fit.message)
+            item.setToolTip(2, _plain_tip(verdict.fit.message))
             item.setForeground(2, _colour(verdict.fit.verdict))
             if recommended:
                 self.files.setCurrentItem(item)
-        self.repo_note.setText(self._note)
+        self._set_note(self._note)
         self._header_note = f"Estimated from the real header of {header.path.name} ({header.architecture})."
         self._on_file()
 
@@ -317,3 +327,8 @@ def _colour(verdict: str):
     from PySide6.QtGui import QBrush, QColor
 
     return QBrush(QColor(FIT_COLOURS.get(verdict, "#444444")))
+
+
+def _plain_tip(text: str) -> str:
+    """A tooltip that shows ``text`` as it is: Qt reads a tooltip that looks like markup as markup."""
+    return "<qt>" + html.escape(text).replace("\n", "<br>") + "</qt>"

@@ -43,7 +43,7 @@ def describe(download: Download) -> str:
 
 def _linked(text: str) -> str:
     """Plain text as rich text, with web addresses made clickable (a gated repo's page)."""
-    return re.sub(r"(https?://[^\s<]+)", r'<a href="\1">\1</a>', html.escape(text, quote=False))
+    return re.sub(r"(https?://[^\s<]+)", r'<a href="\1">\1</a>', html.escape(text, quote=True))
 
 
 class DownloadRow(QWidget):
@@ -57,6 +57,7 @@ class DownloadRow(QWidget):
         self.download_id = download.id
         self.title = QLabel()
         self.title.setObjectName("downloadTitle")
+        self.title.setTextFormat(Qt.PlainText)  # names come from the Hub
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.bar.setTextVisible(False)
