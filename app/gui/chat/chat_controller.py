@@ -562,8 +562,8 @@ class ChatController(QObject):
         if stats and self.n_ctx:
             used, size = self._prompt_tokens + int(stats.get("tokens", 0)), self.n_ctx
             QTimer.singleShot(0, self, lambda: self.context_measured.emit(used, size))
-        elif reply is not None:  # stopped here: the engine counts what the reply took
-            QTimer.singleShot(0, self, self.measure_context)
         self.busy_changed.emit(False)
         if self.state == GENERATING:
             self._set_state(READY)
+        if reply is not None and not stats:
+            self.measure_context()  # stopped here, with no figures from the engine: it counts the reply
