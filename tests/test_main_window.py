@@ -469,7 +469,9 @@ def test_message_text_keeps_a_reading_width_on_a_wide_window(qtbot, make_hearth)
     window = hearth.window
     wait_ready(qtbot, hearth)
     hearth.settings.max_tokens = 24
-    ask(qtbot, hearth, "Say hello.")
+    hearth.settings.model_titles = False
+    type_and_enter(qtbot, hearth, "Say hello.")
+    qtbot.waitUntil(lambda: not hearth.chat.busy, timeout=60_000)
     window.resize(2600, 900)
     view = window.view.viewport()
     qtbot.waitUntil(lambda: view.width() > 2000, timeout=5_000)
