@@ -334,3 +334,21 @@ def test_the_context_gauge_counts_a_conversation_when_it_opens(qtbot, make_heart
     hearth.chat.open_conversation(long_one)  # counted again by the engine, with the model's template
     qtbot.waitUntil(lambda: gauge.value() > short, timeout=5_000)
     assert gauge.format() == f"Context {gauge.value():,} / {hearth.chat.n_ctx:,}"
+
+
+def test_a_code_line_longer_than_the_reading_width_wraps_instead_of_being_cut_off(qtbot):
+    from app.core.store import Message
+    from app.gui.chat.chat_view import ChatView
+
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.resize(1600, 800)
+    view.show()
+    line = "total = " + " + ".join(f"value_{i}" for i in range(40))
+    view.show_messages([Message(1, 1, "assistant", f"Here it is:\n\n```python\n{line}\n    return  total\n```\n",
+                                states.DONE)])
+    body = view.message_widgets()[0].body
+    qtbot.waitUntil(lambda: body.isVisible() and body.width() > 100, timeout=5_000)
+    assert body.document().size().width() <= body.viewport().width()  # nothing runs past the edge
+    assert line in body.toPlainText() and "    return  total" in body.toPlainText()  # wrapped, not changed
+    assert body.height() >= 3 * body.fontMetrics().lineSpacing()  # the long line takes several

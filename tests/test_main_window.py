@@ -249,11 +249,13 @@ def test_model_too_big_for_memory_is_not_loaded_without_asking(qtbot, make_heart
     window = hearth.window
     qtbot.waitUntil(lambda: "was not loaded" in window.notice.text, timeout=10_000)
     assert "Won't fit: needs about" in window.notice.text and "150.0 MB of 1.0 GB RAM is free" in window.notice.text
-    assert "Won't fit" in window.picker.details.text()
     assert hearth.chat.state == "no model" and window.notice.action.text() == "Load anyway"
+    # Nothing answers, and the picker says so too, like the status bar.
+    assert window.picker.current_entry() is None and window.status_model.text() == "No model"
     qtbot.mouseClick(window.notice.action, Qt.LeftButton)
     wait_ready(qtbot, hearth)
     assert not window.notice.isVisible()
+    assert window.picker.current_entry().display_name == window.status_model.text() == hearth.chat.model_name
 
 
 def test_fit_is_shown_before_loading(qtbot, make_hearth):
@@ -343,3 +345,180 @@ def test_what_the_screen_shows_while_a_reply_streams_is_a_full_paint_of_the_wind
         scrolled += bar.maximum() > 0
     hearth.chat.stop()
     assert checked - scrolled >= 3 and scrolled >= 3  # seen both before and after the reply outgrew the view
+
+
+def named_models(hearth):
+    """The model the picker names, and the one the status bar names ("" and "No model" for none)."""
+    entry = hearth.window.picker.current_entry()
+    return (entry.display_name if entry is not None else ""), hearth.window.status_model.text()
+
+
+def test_a_model_refused_as_too_big_leaves_the_picker_on_the_model_that_answers(qtbot, make_hearth, home,
+                                                                                smollm_path, gemma_path):
+    gemma = copy_model(gemma_path, home.models / "unsloth" / "gemma-GGUF")
+    free = [8_000_000_000]  # the fit check's view of free memory, changed below
+    hearth = make_hearth(memory_probe=lambda: (free[0], 16_000_000_000))
+    window = hearth.window
+    qtbot.waitUntil(lambda: len(window.picker.entries) == 2, timeout=10_000)
+    window.picker.select(str(smollm_path))
+    wait_ready(qtbot, hearth)
+    smol = named_models(hearth)
+    assert smol[0] == smol[1] == hearth.chat.model_name
+
+    free[0] = 150_000_000  # something else took the memory: Gemma would not fit now
+    window.picker.select(str(gemma))
+    assert "was not loaded" in window.notice.text and window.notice.action.text() == "Load anyway"
+    assert named_models(hearth) == smol and hearth.chat.model_path == str(smollm_path)
+    assert "Paris" in ask(qtbot, hearth).text  # SmolLM2 answers, and is the model both of them name
+    assert hearth.store.messages(hearth.chat.conversation.id)[-1].model == smol[0]
+
+    qtbot.mouseClick(window.notice.action, Qt.LeftButton)  # Load anyway
+    wait_ready(qtbot, hearth)
+    picked, shown = named_models(hearth)
+    assert picked == shown == hearth.chat.model_name and picked.startswith("gemma-3-270m")
+
+
+def test_deleting_the_loaded_model_unloads_it_and_the_picker_and_status_bar_agree(qtbot, make_hearth, home, hub,
+                                                                                  smollm_path):
+    from tests.test_model_manager import open_manager
+
+    own = copy_model(smollm_path, home.models / "HuggingFaceTB" / "SmolLM2-GGUF", "smol-Q4_1.gguf")
+    hearth = make_hearth(include_starter=False)
+    window = hearth.window
+    wait_ready(qtbot, hearth)  # the only model: chosen by itself
+    name = named_models(hearth)[0]
+    assert named_models(hearth) == (name, name) and name
+    maps = f"/proc/{hearth.engine.pid}/maps"
+    with open(maps) as mapped:
+        assert str(own) in mapped.read()
+
+    manager = open_manager(qtbot, hearth)
+    asked = []
+    manager.ask = lambda title, text, choices: asked.append(text) or "Delete"
+    manager.library_page.select(str(own))
+    manager.library_page.delete_button.click()
+    # The question is plain: what goes, what it frees, that it is for good.
+    assert asked[-1].startswith(f"Delete {name} from this computer? This frees ")
+    assert "cannot be undone" in asked[-1] and str(own) in asked[-1] and "outside" not in asked[-1]
+    qtbot.waitUntil(lambda: not window.picker.entries, timeout=10_000)
+    assert not own.exists()
+    assert named_models(hearth) == ("", "No model") and hearth.chat.state == "no model"
+    assert hearth.settings.last_model == ""
+
+    def let_go() -> bool:  # the engine no longer maps the deleted file, so its disk space is free again
+        with open(maps) as mapped:
+            return str(own) not in mapped.read()
+    qtbot.waitUntil(let_go, timeout=10_000)
+    type_and_enter(qtbot, hearth, "Hello?")
+    assert "Choose a model first" in window.notice.text and window.input.toPlainText() == "Hello?"
+
+
+def test_a_model_that_fails_to_load_never_lets_another_answer_in_its_name(qtbot, make_hearth, home, smollm_path):
+    hearth = make_hearth()
+    window = hearth.window
+    wait_ready(qtbot, hearth)  # SmolLM2, the starter
+    changing = copy_model(smollm_path, home.models, "changing.gguf")
+    window.library.refresh()
+    qtbot.waitUntil(lambda: len(window.picker.entries) == 2, timeout=10_000)
+    changing.write_bytes(b"not a model any more\n" * 100)  # damaged after it was listed
+    hearth.settings.max_tokens = 24
+
+    window.picker.select(str(changing))
+    qtbot.waitUntil(lambda: hearth.chat.state == "failed", timeout=20_000)
+    assert "is not a GGUF model" in window.notice.text
+    name = named_models(hearth)[0]
+    assert named_models(hearth) == (name, name) and name.startswith("changing")
+    assert window.status_state.text() == "Failed"
+    # Sending tries the chosen model again; SmolLM2, loaded before, must not answer in its name.
+    reply = ask(qtbot, hearth, "What is the capital of France?")
+    assert "Failed" in reply.status_text and "is not a GGUF model" in reply.status_text
+    assert "Paris" not in reply.text
+    assert named_models(hearth) == (name, name) and window.status_state.text() == "Failed"
+
+    # A failed reply offers Retry; once the file is whole again, Retry writes the reply in its place.
+    assert reply.retry_button.isVisible() and not reply.continue_button.isVisible()
+    changing.write_bytes(smollm_path.read_bytes())
+    qtbot.mouseClick(reply.retry_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not hearth.chat.busy and not hearth.chat.titling, timeout=60_000)
+    user, retried = window.view.message_widgets()
+    assert retried.message_id == reply.message_id and "Paris" in retried.text
+    assert not retried.retry_button.isVisible() and "Failed" not in retried.status_text
+    saved = hearth.store.messages(hearth.chat.conversation.id)
+    assert [(m.role, m.status) for m in saved] == [("user", states.DONE), ("assistant", states.DONE)]
+    assert "Paris" in saved[-1].content and hearth.store.siblings(hearth.chat.conversation.id)[saved[-1].id] == [
+        saved[-1].id]  # written in place: no failed version left behind
+    assert window.status_state.text() == "Ready" and named_models(hearth) == (name, name)
+
+
+def test_stop_updates_the_context_gauge_and_continue_moves_no_button(qtbot, make_hearth):
+    hearth = start_long_reply(qtbot, make_hearth, 40)
+    window, gauge = hearth.window, hearth.window.context_gauge
+    prompt = gauge.value()
+    assert prompt > 0  # the prompt, counted when the reply started
+    reply = last_reply(hearth)
+    actions = (reply.copy_button, reply.regenerate_button, reply.delete_button)
+    before = [button.geometry() for button in actions]
+    assert not reply.continue_button.isVisible()
+
+    qtbot.mouseClick(window.stop_button, Qt.LeftButton)
+    assert reply.continue_button.isVisible()
+    reply.layout().activate()
+    assert [button.geometry() for button in actions] == before  # nothing moved under the pointer
+    assert reply.continue_button.geometry().right() < min(geometry.left() for geometry in before)
+    qtbot.waitUntil(lambda: gauge.value() > prompt, timeout=10_000)  # the reply so far counts too
+    assert gauge.format() == f"Context {gauge.value():,} / {hearth.chat.n_ctx:,}"
+
+
+def test_message_text_keeps_a_reading_width_on_a_wide_window(qtbot, make_hearth):
+    hearth = make_hearth()
+    window = hearth.window
+    wait_ready(qtbot, hearth)
+    hearth.settings.max_tokens = 24
+    hearth.settings.model_titles = False
+    type_and_enter(qtbot, hearth, "Say hello.")
+    qtbot.waitUntil(lambda: not hearth.chat.busy, timeout=60_000)
+    window.resize(2600, 900)
+    view = window.view.viewport()
+    qtbot.waitUntil(lambda: view.width() > 2000, timeout=5_000)
+    for message in window.view.message_widgets():
+        qtbot.waitUntil(lambda: message.width() < view.width() / 2, timeout=5_000)
+        characters = message.body.width() / message.body.fontMetrics().averageCharWidth()
+        assert 70 <= characters <= 85
+        left = message.mapTo(view, message.rect().topLeft()).x()
+        right = view.width() - (left + message.width())
+        assert abs(left - right) <= 2  # centred
+    window.resize(700, 600)  # a narrow window: messages take what there is
+    qtbot.waitUntil(lambda: view.width() < 700, timeout=5_000)
+    message = window.view.message_widgets()[-1]
+    qtbot.waitUntil(lambda: message.width() > view.width() - 60, timeout=5_000)
+
+
+def test_new_chat_reuses_an_empty_one_and_notices_end_with_what_they_were_about(qtbot, make_hearth, tmp_path,
+                                                                               home, smollm_path, gemma_path):
+    copy_model(gemma_path, home.models)  # two models and no earlier choice: nothing is loaded yet
+    hearth = make_hearth()
+    window = hearth.window
+    qtbot.waitUntil(lambda: len(window.picker.entries) == 2, timeout=10_000)
+    type_and_enter(qtbot, hearth, "What is the capital of France?")
+    assert "Choose a model first" in window.notice.text
+    window.picker.select(str(smollm_path))
+    wait_ready(qtbot, hearth)
+    assert not window.notice.isVisible()  # true no longer: a model is ready
+    qtbot.keyClick(window.input, Qt.Key_Return)  # the words stayed in the box
+    qtbot.waitUntil(lambda: not hearth.chat.busy and not hearth.chat.titling, timeout=60_000)
+    talked = hearth.chat.conversation.id
+
+    hearth.chat.export_conversation(str(tmp_path / "france.md"))
+    assert window.notice.text.startswith("Saved “")
+    hearth.chat.reopen()  # the same chat shown again (a new theme, another branch): still true
+    assert window.notice.text.startswith("Saved “")
+    qtbot.mouseClick(window.conversations.new_button, Qt.LeftButton)
+    assert not window.notice.isVisible()  # about a chat no longer on screen
+
+    titles = window.conversations.titles()
+    assert titles.count("New chat") == 1 and len(titles) == 2
+    window.conversations.list.setCurrentRow(titles.index(hearth.store.conversation(talked).title))
+    assert hearth.chat.conversation.id == talked
+    qtbot.mouseClick(window.conversations.new_button, Qt.LeftButton)  # the empty chat is taken up again
+    assert window.conversations.titles().count("New chat") == 1 and len(window.conversations.titles()) == 2
+    assert window.view.message_widgets() == [] and hearth.chat.conversation.id != talked

@@ -140,3 +140,43 @@ def test_a_version_1_file_upgrades_in_place(tmp_path):
     store = Store(path)
     assert [m.content for m in store.messages(1)] == ["hello world", "hi there"]
     assert [h.message_id for h in store.search("there")] == [2]  # the old messages are indexed
+
+
+def test_only_conversations_nobody_wrote_in_give_way_to_a_new_one(tmp_path):
+    store = Store(tmp_path / "c.sqlite3")
+    talked = store.create_conversation()
+    store.add_message(talked.id, "user", "Hello")
+    empty, also_empty = store.create_conversation(), store.create_conversation()
+    named, pinned = store.create_conversation(), store.create_conversation()
+    store.rename_conversation(named.id, "Ideas for later")
+    store.set_pinned(pinned.id, True)
+    assert store.drop_empty_conversations() == 2
+    assert {c.id for c in store.conversations()} == {talked.id, named.id, pinned.id}
+    store.restore_conversation(empty.id)  # deleted like any other: undoable until purged
+    assert empty.id in {c.id for c in store.conversations()} and also_empty.id not in {
+        c.id for c in store.conversations()}
+
+
+def test_a_write_that_will_be_tried_again_does_not_wait_for_a_locked_file(tmp_path):
+    import time
+
+    import pytest
+
+    from app.core.errors import StoreError
+
+    path = tmp_path / "c.sqlite3"
+    store = Store(path)
+    conversation = store.create_conversation()
+    reply = store.add_message(conversation.id, "assistant", "", status=states.STREAMING)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another program holds the file
+    started = time.monotonic()
+    with pytest.raises(StoreError, match="Another program is using the conversation file") as raised:
+        store.update_message(reply.id, content="Some words", durable=False, wait=False)
+    assert time.monotonic() - started < states.BUSY_SECONDS / 2
+    assert states.cause(raised.value.detail) == states.LOCKED
+    assert store.message(reply.id).content == ""  # readers still read while the file is held
+    other.execute("COMMIT")
+    store.update_message(reply.id, content="Some words", wait=False)  # and a patient write waits again after
+    assert store.message(reply.id).content == "Some words"
+    assert store._db.execute("PRAGMA busy_timeout").fetchone()[0] == states.BUSY_SECONDS * 1000

@@ -52,7 +52,9 @@ def code_background(dark: bool) -> str:
 
 
 def _code_style(dark: bool) -> str:
-    return f"background-color:{code_background(dark)}; margin:0 0 0 {CODE_INDENT}px"
+    # pre-wrap: a code line longer than the message's reading width wraps; Qt would otherwise run it
+    # past the message's edge, where it is cut off (the body does not scroll sideways).
+    return f"background-color:{code_background(dark)}; margin:0 0 0 {CODE_INDENT}px; white-space:pre-wrap"
 
 
 def code_head(language: str, number: int, dark: bool) -> str:

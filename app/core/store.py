@@ -20,6 +20,8 @@ from app.core.errors import StoreError
 
 DEFAULT_TITLE = "New chat"
 TITLE_LENGTH = 48
+BUSY_SECONDS = 5.0  # how long a write waits for another connection to let go of the file
+QUICK_BUSY_MS = 50  # the same, for a write that will be tried again (a growing reply's saves)
 
 # Message states. "streaming" left behind by a crash becomes "interrupted" at the next start.
 DONE, STREAMING, STOPPED, ERROR, INTERRUPTED = "done", "streaming", "stopped", "error", "interrupted"
@@ -156,15 +158,26 @@ def fts_query(text: str) -> str:
     return " ".join(f'"{w}"' for w in words[:-1]) + (" " if len(words) > 1 else "") + f'"{words[-1]}"*'
 
 
-def _reason(error: sqlite3.Error) -> str:
+# Why a write failed, from SQLite's own words, for the sentences the window shows.
+FULL, READ_ONLY, LOCKED = "full", "read-only", "locked"
+
+
+def cause(error: sqlite3.Error | str) -> str:
+    """FULL, READ_ONLY, LOCKED, or "" for a write that failed another way (``error`` or its text)."""
     text = str(error).lower()
     if "full" in text:
-        return " The disk is full: free some space and try again."
+        return FULL
     if "readonly" in text or "read-only" in text:
-        return " The data folder is read-only."
+        return READ_ONLY
     if "locked" in text or "busy" in text:
-        return " Another program is using the conversation file."
+        return LOCKED
     return ""
+
+
+def _reason(error: sqlite3.Error) -> str:
+    return {FULL: " The disk is full: free some space and try again.",
+            READ_ONLY: " The data folder is read-only.",
+            LOCKED: " Another program is using the conversation file."}.get(cause(error), "")
 
 
 def title_from(text: str) -> str:
@@ -177,7 +190,7 @@ class Store:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=5.0)
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_SECONDS)
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
@@ -265,6 +278,14 @@ class Store:
 
     def restore_conversation(self, conversation_id: int) -> None:
         self._write("UPDATE conversations SET deleted_at = NULL WHERE id = ?", (conversation_id,))
+
+    def drop_empty_conversations(self) -> int:
+        """Delete (undoably) the conversations nobody wrote in: no message, no name of their own,
+        not pinned. A new chat takes their place instead of joining a row of empty "New chat"s."""
+        return self._write(
+            "UPDATE conversations SET deleted_at = ? WHERE deleted_at IS NULL AND pinned = 0 AND title = ? "
+            "AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id)",
+            (time.time(), DEFAULT_TITLE)).rowcount
 
     def purge_deleted(self) -> int:
         """Remove for good the conversations deleted earlier (their messages go with them)."""
@@ -370,7 +391,11 @@ class Store:
         finish: str | None = None,
         first_token_seconds: float | None = None,
         durable: bool = True,
+        wait: bool = True,
     ) -> None:
+        """Change a message. ``wait=False`` gives up at once (after QUICK_BUSY_MS) when another
+        connection holds the file, instead of waiting up to BUSY_SECONDS: for a caller on the
+        window's thread that will try again later anyway."""
         fields = {"content": content, "status": status, "error": error, "n_tokens": n_tokens,
                   "tokens_per_second": tokens_per_second, "finish": finish,
                   "first_token_seconds": first_token_seconds}
@@ -380,6 +405,8 @@ class Store:
         assignments = ", ".join(f"{name} = ?" for name in changes)
         if not durable:
             self._db.execute("PRAGMA synchronous=NORMAL")
+        if not wait:
+            self._db.execute(f"PRAGMA busy_timeout={QUICK_BUSY_MS}")
         try:
             self._write(
                 f"UPDATE messages SET {assignments}, updated_at = ? WHERE id = ?",
@@ -388,6 +415,8 @@ class Store:
         finally:
             if not durable:
                 self._db.execute("PRAGMA synchronous=FULL")
+            if not wait:
+                self._db.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
 
     def recover_interrupted(self) -> int:
         """Mark replies that were streaming when the app last died. Returns how many."""

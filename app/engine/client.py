@@ -175,6 +175,12 @@ class EngineClient:
     def count(self, messages: list[dict]) -> int:
         return self._request({"op": protocol.COUNT, "messages": messages})
 
+    def unload(self) -> None:
+        """Let go of the model; a restart no longer loads it. Nothing to do when the engine is not running."""
+        self.last_load = None
+        if self.running:
+            self._request({"op": protocol.UNLOAD})
+
     def cancel(self, request_id: int) -> None:
         try:
             self._send({"op": protocol.CANCEL, "id": request_id})
@@ -230,7 +236,8 @@ class EngineClient:
                     slot[1] += event.get("n", 1)
                     continue
                 flush()
-                if event.get("event") in (protocol.DONE, protocol.ERROR, protocol.LOADED):
+                if event.get("event") in (protocol.DONE, protocol.ERROR, protocol.LOADED, protocol.COUNTED,
+                                          protocol.UNLOADED):
                     self._pending.discard(event.get("id"))
                 elif event.get("event") == protocol.READY:
                     self.system_info = event.get("system_info", "")

@@ -86,12 +86,14 @@ class LlmSession:
     def load(self, path: str, n_ctx: int = 0, n_threads: int = 0, n_gpu_layers: int = 0) -> dict:
         from llama_cpp import Llama
 
+        # Let go of the model in use first: after a failed load no model is loaded, so none can answer
+        # in the name of the one that failed.
+        self.unload()
         info = read_gguf_info(path)  # refuse bad files before llama.cpp sees them
         if info.split_count > 1 and not Path(path).name.endswith(f"-00001-of-{info.split_count:05d}.gguf"):
             raise EngineError(f"“{Path(path).name}” is one part of a split model; open its first part.")
         trained = info.context_length or 4096
         n_ctx = min(n_ctx or 4096, trained)
-        self.unload()
         started = time.monotonic()
         try:
             llm = Llama(

@@ -9,6 +9,7 @@ Requests (client to engine):
   {"op": "load", "id", "path", "n_ctx", "n_threads", "n_gpu_layers"}
   {"op": "chat", "id", "messages": [{"role", "content"}], "params": {...}, "piece_seconds"}
   {"op": "count", "id", "messages"}   how many tokens the prompt for these messages takes
+  {"op": "unload", "id"}            lets go of the model (and of its file)
   {"op": "cancel", "id"}            ends the request with that id early
   {"op": "shutdown"}
 
@@ -19,6 +20,7 @@ Events (engine to client):
   {"event": "piece", "id", "text", "n"}                  ``n`` tokens' worth of text
   {"event": "done", "id", "reason", "stats": {...}}      reason: stop | length | cancelled
   {"event": "counted", "id", "tokens", "n_ctx"}          the answer to "count"
+  {"event": "unloaded", "id"}                             the answer to "unload"
   {"event": "error", "id", "op", "path", "message", "detail"}   op and path: the failed request's
 
 The speech engine (``python -m app.engine.speech_worker``) speaks the same way:
@@ -35,8 +37,8 @@ from __future__ import annotations
 
 import json
 
-LOAD, CHAT, COUNT, CANCEL, SHUTDOWN = "load", "chat", "count", "cancel", "shutdown"
-COUNTED = "counted"
+LOAD, CHAT, COUNT, CANCEL, SHUTDOWN, UNLOAD = "load", "chat", "count", "cancel", "shutdown", "unload"
+COUNTED, UNLOADED = "counted", "unloaded"
 READY, LOADED, STARTED, PIECE, DONE, ERROR = "ready", "loaded", "started", "piece", "done", "error"
 # Made by the client, never sent on the wire: the process ended unasked.
 CRASHED = "crashed"

@@ -69,6 +69,9 @@ class Worker:
                     self._load(request)
                 elif op == protocol.CHAT:
                     self._chat(request)
+                elif op == protocol.UNLOAD:
+                    self.session.unload()
+                    self.send({"event": protocol.UNLOADED, "id": request_id})
                 elif op == protocol.COUNT:
                     tokens, n_ctx = self.session.count(request.get("messages") or [])
                     self.send({"event": protocol.COUNTED, "id": request_id, "tokens": tokens, "n_ctx": n_ctx})

@@ -61,6 +61,9 @@ class EngineBridge(QObject):
     def count(self, messages: list[dict]) -> int:
         return self.client.count(messages)
 
+    def unload(self) -> None:
+        self.client.unload()
+
     def cancel(self, request_id: int) -> None:
         self.client.cancel(request_id)
 

@@ -23,7 +23,7 @@ from app.gui.chat.search_dialog import SearchDialog
 from app.gui.chat.settings_dialog import ConversationSettingsDialog
 from app.gui.library_controller import LibraryController
 from app.gui.model_picker import ModelPicker
-from app.gui.notice_bar import NoticeBar
+from app.gui.notice_bar import CONVERSATION, MODEL, SAVING, NoticeBar
 from app.gui.save_dialog import ask_save_path
 from app.gui.shortcuts_window import ShortcutsWindow, action_keys, menu_groups
 from app.gui.window_state import WindowState
@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
         self._before_voice = ""  # what the input box held when listening began
         self._heard: list[str] = []  # final text of the current push to talk
         self._placeholder = ""
+        self._shown_conversation: int | None = None
         self._search: SearchDialog | None = None
         self._undoable: list[tuple[int, str]] = []  # chats deleted while the notice offering Undo is up
         self._undo_text = ""
@@ -266,6 +267,11 @@ class MainWindow(QMainWindow):
         chat.speed_measured.connect(lambda rate: self.status_speed.setText(f"{rate:.1f} tok/s"))
         chat.error_raised.connect(self.notice.show_error)
         chat.notice_raised.connect(self.notice.show_notice)
+        chat.model_needed.connect(lambda text: self.notice.show_error(text, about=MODEL))
+        chat.files.notice_raised.connect(lambda text: self.notice.show_notice(text, about=CONVERSATION))
+        chat.saver.failed.connect(lambda text: self.notice.show_error(text, about=SAVING))
+        chat.saver.recovered.connect(lambda: self.notice.withdraw(SAVING))
+        self.view.retry_requested.connect(chat.retry)
         chat.load_blocked.connect(self._on_load_blocked)
         voice = self.voice
         self.mic_button.start_requested.connect(lambda: voice.listen("chat", continuous=False))
@@ -482,6 +488,9 @@ class MainWindow(QMainWindow):
     def _on_conversation_opened(self, conversation: Conversation, messages: list[Message]) -> None:
         self._flush_system_prompt()
         self.setWindowTitle(f"{conversation.title} — {APP_NAME}")
+        if conversation.id != self._shown_conversation:
+            self.notice.withdraw(CONVERSATION)
+            self._shown_conversation = conversation.id
         self.conversations.select(conversation.id)
         self.system_prompt.blockSignals(True)
         self.system_prompt.setPlainText(conversation.system_prompt)
@@ -501,9 +510,14 @@ class MainWindow(QMainWindow):
         self.status_model.setText(name or "No model")
         self.status_state.setText(state.capitalize())
         self.status_state.setProperty("state", state)
+        self.picker.show_model(self.chat.model_path)  # the picker names the model the status bar names
+        if state == "ready":
+            self.notice.withdraw(MODEL)
         self._update_placeholder()
 
     def _on_models(self, entries: list) -> None:
+        if self.chat.model_path and not any(str(e.path) == self.chat.model_path and e.usable for e in entries):
+            self.chat.forget_model()  # deleted, or taken off the list
         current = self.chat.model_path or self.chat.settings.last_model
         self.picker.set_entries(entries, current)
         entry = self.picker.current_entry()
@@ -515,9 +529,10 @@ class MainWindow(QMainWindow):
         self._update_placeholder()
 
     def _on_load_blocked(self, path: str, name: str, why: str) -> None:
+        self.picker.show_model(self.chat.model_path)  # back to the model that still answers, if any
         self.notice.show_error(
             f"{name} was not loaded. {why}", "Load anyway",
-            lambda: self.chat.choose_model(path, name, force=True))
+            lambda: self.chat.choose_model(path, name, force=True), about=MODEL)
 
     def _update_placeholder(self) -> None:
         if not self.picker.entries:

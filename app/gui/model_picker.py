@@ -74,6 +74,18 @@ class ModelPicker(QWidget):
             self.combo.setCurrentIndex(index)
             self._on_index(index)
 
+    def show_model(self, path: str) -> None:
+        """Name ``path`` (the model the chat uses, "" for none) without choosing it again: after a load
+        refused or failed, or a model deleted, the picker names what answers, like the status bar."""
+        index = max(self.combo.findData(path), 0) if path else 0
+        if self._entries and index != self.combo.currentIndex():
+            self._filling = True
+            try:
+                self.combo.setCurrentIndex(index)
+                self._show_details(self.current_entry())
+            finally:
+                self._filling = False
+
     def _on_index(self, _index: int) -> None:
         entry = self.current_entry()
         self._show_details(entry)

@@ -1,13 +1,12 @@
 """The chat's rules in motion: conversations, the turn being generated, the model's state.
 
 Order matters for promise 1: the user's turn is committed to the store
-before the engine hears of it, and the reply is saved while it grows (at most
-every ``SAVE_SECONDS``) and once more when it ends.
+before the engine hears of it, and the reply is saved while it grows and once
+more when it ends (``ReplySaver``, which also keeps trying when the disk refuses).
 """
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -19,14 +18,15 @@ from app.core.gguf_info import GGUFInfo
 from app.core.history import engine_turns
 from app.core.store import Conversation, Message, Store
 from app.gui.chat.conversation_files import ConversationFiles
+from app.gui.chat.reply_saver import ReplySaver
 from app.gui.chat.titler import Titler
 from app.gui.engine_bridge import EngineBridge
 from app.settings import Settings
 
 log = logging.getLogger("hearth.chat")
 
-SAVE_SECONDS = 0.3
 WAIT_FOR_REPLY = "A reply is being written: wait for it to finish, or stop it (Esc)."
+CHOOSE_MODEL = "Choose a model first: pick one above, or open a GGUF file."
 
 # What the status bar says about the model.
 NO_MODEL, LOADING, READY, GENERATING, FAILED, STOPPED_ENGINE = (
@@ -44,6 +44,7 @@ class ChatController(QObject):
     speed_measured = Signal(float)  # tokens per second of the last reply
     error_raised = Signal(str)
     notice_raised = Signal(str)
+    model_needed = Signal(str)  # a reply was asked for with no model chosen: what to tell the user
     load_blocked = Signal(str, str, str)  # path, name, why: the model would not fit in memory
     conversation_deleted = Signal(int, str)  # id, title: deleted, still undoable
     message_focused = Signal(int)  # a message to scroll to and mark (a search hit)
@@ -62,12 +63,8 @@ class ChatController(QObject):
         self.model_name: str = ""
         self.state = NO_MODEL
         self._request = 0  # the chat request being answered, 0 when idle
-        self._reply: Message | None = None
-        self._text = ""
-        self._last_save = 0.0
+        self.saver = ReplySaver(store, self)  # the reply being written, and saves the disk still owes
         self._last_notice = ""
-        self._reply_started_at = 0.0
-        self._first_piece_at = 0.0
         self._params: dict = {}
         self._prompt_tokens = 0
         self.n_ctx = 0
@@ -85,7 +82,6 @@ class ChatController(QObject):
         self.titler = Titler(store, engine, self)
         self.files = ConversationFiles(store, self)
         self.files.error_raised.connect(self.error_raised)
-        self.files.notice_raised.connect(self.notice_raised)
         self.files.imported.connect(self._on_imported)
         self.titler.titled.connect(self._on_titled)
 
@@ -94,12 +90,9 @@ class ChatController(QObject):
         self.conversations_changed.emit(self.store.conversations())
 
     def new_conversation(self) -> Conversation:
-        """A fresh chat with the default system prompt and settings. An empty chat on screen is
-        replaced, not kept: pressing New chat twice must not leave a row of empty "New chat"s."""
-        empty = self.conversation if self.conversation and not self.busy else None
-        if empty is not None and not self.store.all_messages(empty.id):
-            self._stored(self.store.delete_conversation, empty.id)  # nothing in it to undo
-            self.conversation = None
+        """A fresh chat with the default system prompt and settings. Empty chats, on screen or not,
+        give way to it: New chat must not pile up a row of empty "New chat"s."""
+        self._stored(self.store.drop_empty_conversations)
         conversation = self.store.create_conversation(
             system_prompt=self.settings.default_system_prompt, model_path=self.model_path)
         self.refresh_conversations()
@@ -286,11 +279,21 @@ class ChatController(QObject):
                 self.store.set_model(self.conversation.id, path)
             except StoreError as error:
                 log.warning("could not remember the model: %s", error.detail)
+        self._load()
+
+    def _load(self) -> None:
         self._set_state(LOADING)
-        self._loaded = (path, self.context_for(path))
-        self.engine.load(
-            path, n_ctx=self.context_for(path), n_threads=self.settings.n_threads,
-            n_gpu_layers=self.settings.n_gpu_layers)
+        self._loaded = (self.model_path, self.context_for(self.model_path))
+        self.engine.load(self.model_path, n_ctx=self._loaded[1], n_threads=self.settings.n_threads,
+                         n_gpu_layers=self.settings.n_gpu_layers)
+
+    def forget_model(self) -> None:
+        """The chosen model left the library (deleted, or taken off the list): unload it and name none."""
+        self.stop()
+        self.engine.unload()
+        self.model_path = self.model_name = self.settings.last_model = ""
+        self._loaded, self.n_ctx, self.model_defaults = ("", 0), 0, {}
+        self._set_state(NO_MODEL)
 
     def _set_state(self, state: str) -> None:
         self.state = state
@@ -346,6 +349,23 @@ class ChatController(QObject):
         self.reopen()
         return self._generate(reply, "")
 
+    def retry(self, message_id: int) -> bool:
+        """Write a failed reply again: in its place when it ends the branch on screen, else as a new version."""
+        branch = self.store.messages(self.conversation.id) if self.conversation else []
+        if not branch or branch[-1].id != message_id:
+            return self.regenerate(message_id)
+        if not self._can_start():
+            return False
+        try:
+            self.store.update_message(message_id, content="", status=states.STREAMING, error="", finish="",
+                                      n_tokens=0, tokens_per_second=0.0, first_token_seconds=0.0)
+            reply = self.store.message(message_id)
+        except StoreError as error:
+            self.error_raised.emit(error.message)
+            return False
+        self.message_added.emit(reply)  # the view updates the message it already shows
+        return self._generate(reply, "")
+
     def continue_reply(self, message_id: int) -> bool:
         """Write on from the last word of a reply that stopped at its token limit or was stopped."""
         if not self._can_start():
@@ -389,7 +409,7 @@ class ChatController(QObject):
 
     def reopen(self) -> None:
         """Show the conversation on screen again from the store (a new branch, a new theme…)."""
-        self.conversation_opened.emit(self.conversation, self.store.messages(self.conversation.id))
+        self.conversation_opened.emit(self.conversation, self.saver.shown(self.store.messages(self.conversation.id)))
         self.measure_context()
 
     def measure_context(self) -> None:
@@ -407,7 +427,7 @@ class ChatController(QObject):
             self.notice_raised.emit(WAIT_FOR_REPLY)
             return False
         if not self.model_path:
-            self.error_raised.emit("Choose a model first: pick one above, or open a GGUF file.")
+            self.model_needed.emit(CHOOSE_MODEL)
             return False
         return True
 
@@ -434,13 +454,13 @@ class ChatController(QObject):
 
     def _generate(self, reply: Message, text: str, continuing: bool = False) -> bool:
         """Ask the engine to write ``reply`` (already saved, streaming) for the branch on screen."""
-        self._reply = reply
-        self._text = text
-        self._last_save = self._reply_started_at = time.monotonic()
-        self._first_piece_at = 0.0
+        self.saver.retry()  # the history below is read from the store: what it still owes goes first
+        self.saver.begin(reply, text)
         self.titler.drop()  # the engine answers one request at a time: the user's turn goes first
         history = engine_turns(self.store, self.conversation.id, keep_last_reply=continuing)
         self._params = {k: v for k, v in self.settings_of_conversation().items() if v is not None}
+        if self.state == FAILED:
+            self._load()  # try the chosen model again: no other model may answer in its name
         self._request = self.engine.chat(history, {**self._params, "continue": continuing})
         self.busy_changed.emit(True)
         if self.state in (STOPPED_ENGINE, FAILED):
@@ -454,6 +474,7 @@ class ChatController(QObject):
         """The app is closing: the reply and any title request end, and nothing is left to fire later."""
         self.stop()  # first: a stopped reply asks for a title, which is dropped next
         self.titler.drop()
+        self.saver.flush()
 
     def stop(self) -> None:
         """End the reply now; the engine is told to stop, and whatever it still sends is dropped."""
@@ -472,22 +493,10 @@ class ChatController(QObject):
             self._notice_once(notice)
 
     def _on_piece(self, request_id: int, text: str, n_tokens: int) -> None:
-        if request_id != self._request or self._reply is None:
+        if request_id != self._request or self.saver.reply is None:
             return
-        self._text += text
-        now = time.monotonic()
-        if not self._first_piece_at:
-            self._first_piece_at = now
-        self.reply_grew.emit(self._reply.id, text)
-        if now - self._last_save >= SAVE_SECONDS:
-            self._save_progress(now)
-
-    def _save_progress(self, now: float) -> None:
-        try:
-            self.store.update_message(self._reply.id, content=self._text, durable=False)
-            self._last_save = now
-        except StoreError as error:
-            log.error("could not save the reply so far: %s", error.detail)
+        self.reply_grew.emit(self.saver.reply.id, text)
+        self.saver.grow(text)
 
     def _on_finished(self, request_id: int, reason: str, stats: dict) -> None:
         if request_id != self._request:
@@ -503,6 +512,7 @@ class ChatController(QObject):
         self._set_state(FAILED)
         self.error_raised.emit(message)
         if self.busy:
+            self.engine.cancel(self._request)
             self._finish(states.ERROR, error=message)
 
     def _on_failed(self, request_id: int, message: str, detail: str) -> None:
@@ -537,23 +547,10 @@ class ChatController(QObject):
         self.refresh_conversations()
 
     def _finish(self, status: str, *, stats: dict | None = None, error: str = "") -> None:
-        reply, self._reply = self._reply, None
         self._request = 0
         stats = stats or {}
+        reply = self.saver.end(status, stats, error)  # as it ended, whether or not the disk took it yet
         if reply is not None:
-            # An empty reply that failed says why instead of showing nothing.
-            fields = {"content": self._text, "status": status, "error": error,
-                      "finish": stats.get("reason", "") if status == states.DONE else ""}
-            if self._first_piece_at:  # as the user saw it: from asking to the first words on screen
-                fields["first_token_seconds"] = round(self._first_piece_at - self._reply_started_at, 3)
-            if stats:
-                fields.update(n_tokens=int(stats.get("tokens", 0)),
-                              tokens_per_second=float(stats.get("tokens_per_second", 0.0)))
-            try:
-                self.store.update_message(reply.id, **fields)
-                reply = self.store.message(reply.id)
-            except StoreError as store_error:
-                self.error_raised.emit(store_error.message)
             self.reply_ended.emit(reply)
             if status in (states.DONE, states.STOPPED) and self.settings.model_titles:
                 self.titler.after(reply)
@@ -568,3 +565,5 @@ class ChatController(QObject):
         self.busy_changed.emit(False)
         if self.state == GENERATING:
             self._set_state(READY)
+        if reply is not None and not stats:
+            self.measure_context()  # stopped here, with no figures from the engine: it counts the reply

@@ -7,13 +7,17 @@ took seconds; a page takes a few hundredths (``bench/ui_latency.py``).
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from app.core.store import Message
 from app.gui.chat.message_widget import MessageWidget
 
 PAGE = 30
+# Lines of text stay this many characters wide at most: a wide window centres the column instead
+# of stretching every line across it (70-80 characters is the comfortable measure for reading).
+READING_CHARACTERS = 80
+MESSAGE_PADDING = 26  # a message's own margins and frame, around its text
 
 
 class ChatView(QScrollArea):
@@ -21,6 +25,7 @@ class ChatView(QScrollArea):
     edit_requested = Signal(int, str)
     regenerate_requested = Signal(int)
     continue_requested = Signal(int)
+    retry_requested = Signal(int)
     delete_requested = Signal(int)
     version_requested = Signal(int, int)
 
@@ -29,6 +34,7 @@ class ChatView(QScrollArea):
         self.setObjectName("chatView")
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setAlignment(Qt.AlignHCenter | Qt.AlignTop)
         self._column = QWidget()
         self._layout = QVBoxLayout(self._column)
         self._layout.setContentsMargins(16, 16, 16, 16)
@@ -58,6 +64,7 @@ class ChatView(QScrollArea):
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.set_placeholder("")
         self._update_earlier()
+        self._fit_reading_width()
 
     # -- what the window calls --------------------------------------------------------
     def set_placeholder(self, html: str) -> None:
@@ -147,6 +154,16 @@ class ChatView(QScrollArea):
         return "\n\n".join(f"{w.header.text()}: {w.text}" for w in self.message_widgets())
 
     # -- internals ----------------------------------------------------------------------
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() == QEvent.FontChange:
+            self._fit_reading_width()
+
+    def _fit_reading_width(self) -> None:
+        margins = self._layout.contentsMargins()
+        text = self.fontMetrics().averageCharWidth() * READING_CHARACTERS
+        self._column.setMaximumWidth(text + MESSAGE_PADDING + margins.left() + margins.right())
+
     def _add(self, message: Message, position: int | None = None) -> None:
         if position is None and self._widgets:
             self._widgets[max(self._widgets)].set_last(False)
@@ -156,6 +173,7 @@ class ChatView(QScrollArea):
         widget.edit_requested.connect(self.edit_requested)
         widget.regenerate_requested.connect(self.regenerate_requested)
         widget.continue_requested.connect(self.continue_requested)
+        widget.retry_requested.connect(self.retry_requested)
         widget.delete_requested.connect(self.delete_requested)
         widget.version_requested.connect(self.version_requested)
         self._widgets[message.id] = widget

@@ -133,10 +133,10 @@ class MessageBody(QTextBrowser):
             cursor.setBlockFormat(block_format)
             cursor.setBlockCharFormat(char_format)
             del self._blocks[kept:], self._ends[kept:]
-        for html in blocks[kept:]:
+        for block_html in blocks[kept:]:
             cursor.movePosition(QTextCursor.End)
-            cursor.insertFragment(_appendable(html))
-            self._blocks.append(html)
+            cursor.insertFragment(_appendable(block_html))
+            self._blocks.append(block_html)
             self._ends.append(cursor.position())
 
     def loadResource(self, kind: int, url: QUrl):  # noqa: N802 (Qt's name)

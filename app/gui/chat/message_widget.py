@@ -17,7 +17,7 @@ from app.core.store import ROLE_NAMES, Message
 from app.gui.chat.message_body import MessageBody
 
 STATUS_TEXT = {
-    states.STREAMING: "",
+    states.STREAMING: "Writing…",  # a line kept for the figures that follow: nothing jumps when they come
     states.STOPPED: "Stopped",
     states.INTERRUPTED: "Interrupted: Hearth closed before this reply finished",
     states.ERROR: "Failed",
@@ -66,6 +66,7 @@ class MessageWidget(QFrame):
     edit_requested = Signal(int, str)  # message id, the new text
     regenerate_requested = Signal(int)
     continue_requested = Signal(int)
+    retry_requested = Signal(int)
     delete_requested = Signal(int)
     version_requested = Signal(int, int)  # message id, -1 or +1
 
@@ -95,9 +96,13 @@ class MessageWidget(QFrame):
         self.edit_button = _tool("Edit", "Edit and send again (the current version is kept)")
         self.regenerate_button = _tool("Regenerate", "Write this reply again (the current version is kept)")
         self.continue_button = _tool("Continue", "Write on from where the reply stopped")
+        self.retry_button = _tool("Retry", "Write this reply again")
         self.delete_button = _tool("Delete", "Delete this message")
-        for widget in (self.previous_button, self.version_label, self.next_button, self.copy_button,
-                       self.edit_button, self.regenerate_button, self.continue_button, self.delete_button):
+        # The actions sit at the right; the ones that come and go (Retry, Continue, the versions) come
+        # first, so that showing one grows the row leftwards and no button moves under the pointer.
+        for widget in (self.retry_button, self.continue_button, self.previous_button, self.version_label,
+                       self.next_button, self.copy_button, self.edit_button, self.regenerate_button,
+                       self.delete_button):
             top.addWidget(widget)
         self.edit_button.setVisible(message.role == "user")
         self.regenerate_button.setVisible(message.role == "assistant")
@@ -140,6 +145,7 @@ class MessageWidget(QFrame):
         self.save_edit_button.clicked.connect(self._save_edit)
         self.regenerate_button.clicked.connect(lambda: self.regenerate_requested.emit(self.message_id))
         self.continue_button.clicked.connect(lambda: self.continue_requested.emit(self.message_id))
+        self.retry_button.clicked.connect(lambda: self.retry_requested.emit(self.message_id))
         self.delete_button.clicked.connect(lambda: self.delete_requested.emit(self.message_id))
         self.previous_button.clicked.connect(lambda: self.version_requested.emit(self.message_id, -1))
         self.next_button.clicked.connect(lambda: self.version_requested.emit(self.message_id, 1))
@@ -211,6 +217,7 @@ class MessageWidget(QFrame):
                               and (message.finish == "length" or message.status in
                                    (states.STOPPED, states.INTERRUPTED)))
         self.continue_button.setVisible(self._can_continue and self._last)
+        self.retry_button.setVisible(message.role == "assistant" and message.status == states.ERROR)
         self.setProperty("status", message.status)
         self._update_buttons()
 

@@ -218,9 +218,12 @@ class ModelManagerWindow(QMainWindow):
     def _delete(self, entry) -> None:
         plan = self.library.plan_delete(entry)
         listed = "\n".join(f"• {path}" for path in plan.paths)
-        warning = ("\n\nThis is outside Hearth's models folder: it belongs to "
-                   f"{entry.source}, and other apps may use it.") if plan.outside else ""
-        text = f"Delete {entry.display_name} ({format_bytes(plan.size)})? This removes:\n{listed}{warning}"
+        where = {"Hugging Face cache": "in the Hugging Face cache, which other apps may use too",
+                 "LM Studio": "in LM Studio's folder, and LM Studio may still use it"}.get(
+                     entry.source, "in a folder of yours, where other apps may use it")
+        warning = f"\n\nIt is outside Hearth's models folder, {where}." if plan.outside else ""
+        text = (f"Delete {entry.display_name} from this computer? This frees {format_bytes(plan.size)} "
+                f"and cannot be undone.\n\n{'Files' if len(plan.paths) > 1 else 'File'}:\n{listed}{warning}")
         choices = ("Delete",) if entry.source != "added" else ("Delete", "Only remove from the list")
         answer = self.ask("Delete model", text, choices)
         if answer == "Delete":
