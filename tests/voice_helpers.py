@@ -15,6 +15,7 @@ from pathlib import Path
 SINK, SOURCE = "vmic_sink", "vmic"
 FORMAT = ("rate=16000", "channels=1", "format=float32le")
 RATE = 16_000  # the virtual microphone's rate: clips are made at it
+LOUD = 0.02  # a sample above this is sound (espeak-ng's and sox's silence is digital zero)
 
 
 def _pactl(*args: str, check: bool = True) -> str:
@@ -44,6 +45,23 @@ def connect_microphone() -> None:
     _pactl("set-default-source", SOURCE)
 
 
+def private_microphone(name: str) -> str:
+    """A second virtual microphone, ``name``, fed by the sink ``name``_sink, that is not the default input:
+    what other test runs play into ``vmic_sink`` at the same time is not heard on it. Returns its source name."""
+    sink = f"{name}_sink"
+    if sink not in _pactl("list", "short", "sinks"):
+        _pactl("load-module", "module-null-sink", f"sink_name={sink}", *FORMAT)
+    if not re.search(rf"\b{name}\b", _pactl("list", "short", "sources")):
+        _pactl("load-module", "module-remap-source", f"master={sink}.monitor", f"source_name={name}", *FORMAT)
+    return name
+
+
+def remove_private_microphone(name: str) -> None:
+    for line in _pactl("list", "short", "modules").splitlines():
+        if f"source_name={name} " in line + " " or f"sink_name={name}_sink " in line + " ":
+            _pactl("unload-module", line.split()[0], check=False)
+
+
 def disconnect_microphone() -> None:
     """Unplug the virtual microphone: Qt then sees no input device at all."""
     for line in _pactl("list", "short", "modules").splitlines():
@@ -51,15 +69,17 @@ def disconnect_microphone() -> None:
             _pactl("unload-module", line.split()[0], check=False)
 
 
-def play(path: Path) -> subprocess.Popen:
-    return subprocess.Popen(["paplay", "-d", SINK, str(path)])
+def play(path: Path, sink: str = SINK) -> subprocess.Popen:
+    return subprocess.Popen(["paplay", "-d", sink, str(path)])
 
 
-def speak(text: str, path: Path, speed: int = 160) -> Path:
+def speak(text: str, path: Path, speed: int = 160, voice: str = "") -> Path:
     """espeak-ng speech at the microphone's 16 kHz: PulseAudio then plays it without resampling, so
-    the microphone hears the very samples a direct transcription of the file reads."""
+    the microphone hears the very samples a direct transcription of the file reads. ``voice`` is an
+    espeak-ng voice, with a variant after a "+" (``en-gb-scotland``, ``en-us+f3``); empty: its default."""
     raw = path.with_suffix(".espeak.wav")
-    subprocess.run(["espeak-ng", "-s", str(speed), "-w", str(raw), text], check=True, capture_output=True)
+    chosen = ["-v", voice] if voice else []
+    subprocess.run(["espeak-ng", *chosen, "-s", str(speed), "-w", str(raw), text], check=True, capture_output=True)
     subprocess.run(["sox", "-D", str(raw), "-r", str(RATE), str(path), "rate", "-v"],  # -D: no dither: same bytes each run
                    check=True, capture_output=True)
     raw.unlink()
@@ -81,6 +101,24 @@ def noise(seconds: float, path: Path, volume: float = 0.3) -> Path:
 def join(parts: list[Path], path: Path) -> Path:
     subprocess.run(["sox", *map(str, parts), str(path)], check=True, capture_output=True)
     return path
+
+
+def samples(path: Path):
+    """A 16 kHz clip's samples as float32, as the microphone delivers them."""
+    import numpy as np
+
+    with wave.open(str(path)) as clip:
+        assert clip.getframerate() == RATE and clip.getnchannels() == 1 and clip.getsampwidth() == 2
+        return np.frombuffer(clip.readframes(clip.getnframes()), dtype="<i2").astype(np.float32) / 32768
+
+
+def samples_from_first_sound(path: Path) -> int:
+    """How many samples a clip holds from its first loud one to its end."""
+    import numpy as np
+
+    audio = samples(path)
+    loud = np.flatnonzero(np.abs(audio) > LOUD)
+    return len(audio) - int(loud[0]) if len(loud) else 0
 
 
 def duration(path: Path) -> float:

@@ -36,7 +36,19 @@ class Piece:
 NO_SPEECH_PROB = 0.6
 LOW_LOGPROB = -1.0
 
-Transcribe = Callable[[np.ndarray, bool], list[Piece]]  # (audio, final) -> pieces, times within the audio
+@dataclass(frozen=True)
+class Context:
+    """The utterance just before this one, as it was cut and as its final text read."""
+
+    audio: np.ndarray
+    text: str
+
+
+# (audio, final, context) -> pieces, times within the audio. With a context, the recogniser hears the
+# context's audio in front of this one and takes its text as the start of the answer: a sentence after
+# a short pause is then heard as the rest of what was said, as a transcription of the whole recording
+# hears it, not as a fragment without a beginning.
+Transcribe = Callable[[np.ndarray, bool, Context | None], list[Piece]]
 Vad = Callable[[np.ndarray], list[tuple[int, int]]]  # audio -> speech spans in samples
 
 
@@ -55,6 +67,8 @@ class Settings:
     pad: float = 0.2  # seconds of audio kept around speech, so first and last sounds are not cut
     analyse_every: float = 0.1  # seconds of new audio between VAD passes
     max_utterance: float = 28.0  # Whisper reads 30 s windows: cut a long monologue before that
+    context_gap: float = 2.0  # an utterance that starts within this many seconds of the last one is its sequel
+    context_max: float = 20.0  # seconds of audio at most, the last utterance and this one together
 
 
 class Dictation:
@@ -69,8 +83,10 @@ class Dictation:
         self._offset = 0  # stream sample index of _buffer[0]
         self._unanalysed = 0
         self._last_partial_at = 0  # buffer length at the last partial
+        self._partial_end = 0  # stream sample index where the speech the last partial read ended
         self._speech_start: int | None = None
         self._draft: tuple[int, int, list[Piece]] | None = None  # (start, end, pieces) made during the pause
+        self._context: tuple[Context, int] | None = None  # the last final utterance, where its audio ended
 
     @property
     def seconds(self) -> float:
@@ -112,14 +128,21 @@ class Dictation:
             # Probably the end of a sentence: do the final transcription now, while the pause that
             # confirms it is still being recorded. It is used if the pause lasts; dropped if speech resumes.
             if not self._draft_matches(start, end):
-                self._draft = (start, end, self.transcribe(self._utterance(start, end), True))
+                self._draft = (start, end, self._transcribe_final(start, end))
+            return
+        if len(self._buffer) - self._last_partial_at < s.partial_every * RATE:
             return
         # Still speaking (or between two words): VAD ends a span on its 32 ms windows, so "no silence
         # at all" is too strict a test and would starve the partial text on some clips.
-        if silence < s.draft_silence * RATE and len(self._buffer) - self._last_partial_at >= s.partial_every * RATE:
+        speaking = silence < s.draft_silence * RATE
+        # Push to talk makes no drafts in a pause, so the words before it would show only on release; and
+        # an engine that fell behind gets the speech and the pause after it in one piece of audio.
+        unshown = not s.continuous and self._offset + end > self._partial_end
+        if speaking or unshown:
             self._last_partial_at = len(self._buffer)
+            self._partial_end = self._offset + end
             audio = self._buffer[max(0, start - int(s.pad * RATE)):]
-            text = " ".join(p.text.strip() for p in self.transcribe(audio, False) if keep(p)).strip()
+            text = " ".join(p.text.strip() for p in self.transcribe(audio, False, None) if keep(p)).strip()
             if text:
                 self.on_partial(text)
 
@@ -132,14 +155,28 @@ class Dictation:
         pad = int(self.settings.pad * RATE)
         return self._buffer[max(0, start - pad):min(len(self._buffer), end + pad)]
 
+    def _transcribe_final(self, start: int, end: int) -> list[Piece]:
+        audio = self._utterance(start, end)
+        context = None
+        if self._context is not None:
+            before, ended = self._context
+            begins = self._offset + max(0, start - int(self.settings.pad * RATE))
+            if begins - ended <= self.settings.context_gap * RATE \
+                    and len(before.audio) + len(audio) <= self.settings.context_max * RATE:
+                context = before
+        return self.transcribe(audio, True, context)
+
     def _commit(self, start: int, end: int) -> None:
-        found = self._draft[2] if self._draft_matches(start, end) else self.transcribe(self._utterance(start, end), True)
+        found = self._draft[2] if self._draft_matches(start, end) else self._transcribe_final(start, end)
         self._draft = None
         pieces = [p for p in found if keep(p)]
+        self._context = None
         if pieces:  # times from the VAD: closer to the speech than Whisper's timestamps, and there without them
             text = " ".join(p.text.strip() for p in pieces).strip()
             self.on_final(Piece(text, (self._offset + start) / RATE, (self._offset + end) / RATE,
                                 max(p.no_speech_prob for p in pieces), min(p.avg_logprob for p in pieces)))
+            ends = min(len(self._buffer), end + int(self.settings.pad * RATE))
+            self._context = (Context(self._utterance(start, end), text), self._offset + ends)
         # The pad after the speech went into this utterance. Dropping only up to the speech's end let
         # the VAD, whose edges wobble between passes, find a sliver of the last word in the pad and
         # transcribe it again as an utterance of its own (a repeated word or sentence).

