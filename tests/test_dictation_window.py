@@ -44,7 +44,7 @@ def test_transcribing_a_file_asks_before_it_replaces_dictated_lines(qtbot, make_
     qtbot.addWidget(window)
     window.record_button.click()
     listening_on(qtbot, hearth, "dictation")
-    play_and_wait(qtbot, clips["fox"])
+    play_and_wait(qtbot, hearth, clips["fox"])
     qtbot.waitUntil(lambda: len(window.lines) >= 1, timeout=20_000)
     window.record_button.click()
     qtbot.waitUntil(lambda: hearth.voice.listening_target == "", timeout=10_000)
