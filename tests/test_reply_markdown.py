@@ -196,3 +196,25 @@ def test_a_model_cannot_use_math_or_tasks_to_inject_markup():
     rendered = markdown_html.render(r'$\text{<img src=x>}$ and $x" onclick="y$ and - [x] <b>bold</b>')
     assert "<img src=x" not in rendered.html and "<b>" not in rendered.html
     assert '" onclick="' not in rendered.html
+
+
+def test_an_app_that_copied_from_a_reply_exits_cleanly():
+    """A message's copy is a QMimeData made in Python; Qt used to delete it after Python had shut down,
+    and the process died with a segmentation fault on its way out."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    script = (
+        "import os; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from app.gui.chat.message_body import MessageBody\n"
+        "app = QApplication([])\n"
+        "body = MessageBody(); body.set_markdown('Euler: $e^{i\\\\pi} + 1 = 0$ done')\n"
+        "body.selectAll(); body.copy()\n"
+        "print(app.clipboard().text())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == r"Euler: $e^{i\pi} + 1 = 0$ done"

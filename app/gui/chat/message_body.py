@@ -14,13 +14,14 @@ every update while it streams.
 """
 from __future__ import annotations
 
+import atexit
 import html
-
 import math
 
+import shiboken6
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QRectF, QSizeF, Qt, QUrl, Signal
-from PySide6.QtGui import (QColor, QDesktopServices, QPainter, QPalette, QTextBlockFormat, QTextCursor,
-                           QTextDocument, QTextDocumentFragment)
+from PySide6.QtGui import (QClipboard, QColor, QDesktopServices, QGuiApplication, QPainter, QPalette,
+                           QTextBlockFormat, QTextCursor, QTextDocument, QTextDocumentFragment)
 from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QToolTip
 
 from app.core import markdown_html, tasks_and_quotes
@@ -213,3 +214,20 @@ def _appendable(html: str) -> QTextDocumentFragment:
             listed.remove(cursor.block())
         cursor.setBlockFormat(QTextBlockFormat())
     return QTextDocumentFragment(document)
+
+
+def _take_back_copied_data() -> None:
+    """What the user copied from a message stays on the clipboard after Hearth quits, as plain text
+    made by Qt. The QMimeData a message made is a Python object: had Qt deleted it after Python's
+    own exit (the clipboard goes with Qt's last destructors), the app would crash on its way out."""
+    app = QGuiApplication.instance()
+    if app is None:
+        return
+    clipboard = app.clipboard()
+    for mode in (QClipboard.Clipboard, QClipboard.Selection):
+        data = clipboard.mimeData(mode)
+        if data is not None and shiboken6.createdByPython(data):
+            clipboard.setText(data.text(), mode)
+
+
+atexit.register(_take_back_copied_data)
