@@ -8,9 +8,9 @@ import signal
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from test_main_window import wait_ready
 
 from tests import voice_helpers as mic
+from test_main_window import wait_ready
 
 # espeak-ng sentences that tiny.en reads well (checked against faster-whisper called directly).
 FOX = "Open the window and let the fresh air in."
