@@ -4,13 +4,14 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sys
 
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from test_main_window import wait_ready
 
 from tests import voice_helpers as mic
+from test_main_window import wait_ready
 
 # espeak-ng sentences that tiny.en reads well (checked against faster-whisper called directly).
 FOX = "Open the window and let the fresh air in."
@@ -19,10 +20,21 @@ SENTENCES = ["My sister lives in a small house near the river.", "The children a
 
 
 @pytest.fixture(scope="session")
-def virtual_microphone():
-    mic.ensure_virtual_microphone()
+def virtual_microphone(tmp_path_factory):
+    """The virtual microphone, on a PulseAudio server of this test run's own: another test run beside it
+    played its words into these tests' recordings and unplugged their microphone, and the computer's own
+    default input is left alone. Qt keeps the first server it talks to, so if a test before these already
+    opened the microphone (on the shared server), the shared server's virtual microphone is used."""
+    if "app.gui.voice.microphone" in sys.modules:
+        mic.ensure_virtual_microphone()
+        yield mic
+        mic.connect_microphone()
+        return
+    server = mic.private_pulseaudio(tmp_path_factory.mktemp("pulse"))
     yield mic
-    mic.connect_microphone()
+    server.terminate()
+    server.wait()
+    os.environ.pop("PULSE_SERVER", None)
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ Speech is made with espeak-ng at test time; noise with sox.
 """
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -45,21 +46,25 @@ def connect_microphone() -> None:
     _pactl("set-default-source", SOURCE)
 
 
-def private_microphone(name: str) -> str:
-    """A second virtual microphone, ``name``, fed by the sink ``name``_sink, that is not the default input:
-    what other test runs play into ``vmic_sink`` at the same time is not heard on it. Returns its source name."""
-    sink = f"{name}_sink"
-    if sink not in _pactl("list", "short", "sinks"):
-        _pactl("load-module", "module-null-sink", f"sink_name={sink}", *FORMAT)
-    if not re.search(rf"\b{name}\b", _pactl("list", "short", "sources")):
-        _pactl("load-module", "module-remap-source", f"master={sink}.monitor", f"source_name={name}", *FORMAT)
-    return name
-
-
-def remove_private_microphone(name: str) -> None:
-    for line in _pactl("list", "short", "modules").splitlines():
-        if f"source_name={name} " in line + " " or f"sink_name={name}_sink " in line + " ":
-            _pactl("unload-module", line.split()[0], check=False)
+def private_pulseaudio(folder: Path) -> subprocess.Popen:
+    """A PulseAudio server of this process's own, holding only the virtual microphone, made the one this
+    process and its children (pactl, paplay, Qt) talk to. On the shared server, another program's test
+    played its words into the clips, and PulseAudio moved this recording to a microphone that another
+    test plugged in; neither can reach a server no one else knows. Stop it with ``.terminate()``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    runtime = {"PULSE_RUNTIME_PATH": str(folder), "PULSE_STATE_PATH": str(folder / "state")}
+    server = subprocess.Popen(["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1",
+                               "--load=module-native-protocol-unix"],
+                              env={**os.environ, **runtime}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if (folder / "native").exists() or server.poll() is not None:
+            break
+        time.sleep(0.05)
+    if server.poll() is not None:
+        raise RuntimeError("a private PulseAudio server did not start")
+    os.environ["PULSE_SERVER"] = f"unix:{folder / 'native'}"
+    connect_microphone()
+    return server
 
 
 def disconnect_microphone() -> None:
@@ -69,8 +74,8 @@ def disconnect_microphone() -> None:
             _pactl("unload-module", line.split()[0], check=False)
 
 
-def play(path: Path, sink: str = SINK) -> subprocess.Popen:
-    return subprocess.Popen(["paplay", "-d", sink, str(path)])
+def play(path: Path) -> subprocess.Popen:
+    return subprocess.Popen(["paplay", "-d", SINK, str(path)])
 
 
 def speak(text: str, path: Path, speed: int = 160, voice: str = "") -> Path:

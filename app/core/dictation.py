@@ -4,9 +4,11 @@ Audio arrives in small pieces (16 kHz mono float32). Voice activity detection
 (Silero VAD, passed in) finds speech; while someone speaks, the utterance so
 far is transcribed about once a second as *partial* text; when speech is
 followed by enough silence (continuous dictation) or the stream ends (push to
-talk), the utterance is transcribed once more as *final* text. Silence, breath
-and noise never reach the recogniser, and what it returns for audio it thinks
-holds no speech is dropped: Whisper invents words on silence otherwise.
+talk), the utterance is transcribed once more as *final* text. An utterance that
+begins soon after the last one ended is transcribed as its sequel (see
+``Context``). Silence, breath and noise never reach the recogniser, and what it
+returns for audio it thinks holds no speech is dropped: Whisper invents words on
+silence otherwise.
 
 The recogniser and the VAD are functions passed in, so this policy runs in the
 speech engine process and is tested there with the real ones.

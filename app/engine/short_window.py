@@ -48,7 +48,8 @@ def window_frames(samples: int) -> int:
 def decode(model, audio: np.ndarray, final: bool, language: str | None,
            initial_prompt: str | None, prefix: str | None = None) -> list[Piece] | None:
     """One utterance (at most 30 s) as one piece spanning it; None when the reply looks like a loop.
-    With ``prefix``, the text of the audio's beginning: the piece holds only what follows it."""
+    With ``prefix``, the text of the audio's beginning: the piece holds only what follows it (None if
+    the reply does not begin with it)."""
     from faster_whisper.audio import pad_or_trim
     from faster_whisper.tokenizer import Tokenizer
     from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
@@ -71,8 +72,9 @@ def decode(model, audio: np.ndarray, final: bool, language: str | None,
     tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
     if prefix:  # CTranslate2 answers with the forced beginning too
         forced = prompt[prompt.index(tokenizer.no_timestamps) + 1:]
-        if tokens[:len(forced)] == forced:
-            tokens = tokens[len(forced):]
+        if tokens[:len(forced)] != forced:
+            return None
+        tokens = tokens[len(forced):]
     text = tokenizer.decode(tokens)
     if prefix:  # the beginning's last sentence is already written out, with its full stop
         text = text.lstrip(" .,;:!?")
