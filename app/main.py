@@ -48,9 +48,11 @@ class Hearth:
         self.engine = EngineBridge(log_path=paths.logs / "engine.log")
         probe = {"memory_probe": memory_probe} if memory_probe else {}
         from app.core.gpu import gpu_memory
+        from app.gui.model_controller import ModelController
 
-        self.chat = ChatController(self.store, self.engine, self.settings,
-                                   gpu_probe=lambda: gpu_memory(self.engine.client.backend), **probe)
+        self.models = ModelController(self.engine, self.settings,
+                                      gpu_probe=lambda: gpu_memory(self.engine.client.backend), **probe)
+        self.chat = ChatController(self.store, self.engine, self.models, self.settings)
         from app.core.library import lm_studio_folders
 
         self.library = LibraryController(paths.models, self.settings, include_starter=include_starter,
@@ -64,7 +66,7 @@ class Hearth:
         from app.gui.models.hub_controller import HubController
 
         self.hub_client = HubClient(hub_endpoint)
-        self.hub = HubController(self.hub_client, judge=self.chat.fit_of)
+        self.hub = HubController(self.hub_client, judge=self.models.fit_of)
         self.downloads = DownloadController(self.hub_client, paths.models, paths.downloads,
                                             stall_seconds=self.settings.download_stall_seconds,
                                             retry_base=retry_base)
@@ -75,7 +77,8 @@ class Hearth:
         self.window.dictation_requested.connect(self.open_dictation)
         # Save preferences when they may have changed, not only at a clean exit.
         self.library.file_added.connect(self.save_settings)
-        self.chat.model_state_changed.connect(self.save_settings)
+        self.models.state_changed.connect(self.save_settings)
+        self.models.options_changed.connect(self.save_settings)
         self.chat.conversation_opened.connect(self.save_settings)  # a crash reopens the chat on screen
         self.window.window_state.changed.connect(self.save_settings)
 
@@ -85,7 +88,7 @@ class Hearth:
             from app.gui.models.manager_window import ModelManagerWindow
 
             self.manager = ModelManagerWindow(self.hub, self.downloads, self.library,
-                                              describe_fit=lambda info: self.chat.fit_of(info).message)
+                                              describe_fit=lambda info: self.models.fit_of(info).message)
             self.manager.model_chosen.connect(self._chat_with)
             self.library.file_added.connect(lambda _path: self.save_settings())
         self.manager.show()

@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from app.core.load_options import LoadOptions
 from app.core.net_limits import DEFAULT_LIMITS
 
 log = logging.getLogger("hearth.settings")
@@ -41,20 +42,18 @@ class Settings:
     last_conversation: int = 0
     window_geometry: str = ""  # the main window's size, place and maximized state (Qt's saveGeometry, base64)
     sidebar_width: int = 0  # the conversation list's width in pixels; 0: the default
-    n_threads: int = 0  # 0: one per physical core
-    n_ctx: int = 4096
-    n_gpu_layers: int = 0
+    load_defaults: dict = field(default_factory=dict)  # LoadOptions every model starts from (changed keys only)
+    model_load: dict = field(default_factory=dict)  # model path -> the LoadOptions it changes over the defaults
     # New chats start with this; a model's own default prompt can be odd (SmolLM2's derails greedy replies).
     default_system_prompt: str = "You are a helpful assistant."
     system_prompt_presets: dict = field(default_factory=lambda: dict(PRESETS))  # name -> system prompt
-    model_contexts: dict = field(default_factory=dict)  # model path -> context length chosen for it
     theme: str = "system"  # "system", "light" or "dark"
     model_titles: bool = True  # after the first exchange, the model writes the conversation's title
     temperature: float = 0.7
     max_tokens: int = 1024
 
     @classmethod
-    def load(cls, path: Path) -> "Settings":
+    def load(cls, path: Path) -> Settings:
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -62,10 +61,11 @@ class Settings:
         except (OSError, ValueError) as error:
             log.warning("settings at %s unreadable (%s); using defaults", path, error)
             return cls()
+        raw = _migrated(raw) if isinstance(raw, dict) else {}
         known = {f.name: f for f in fields(cls)}
         values = {}
         defaults = cls()
-        for name, value in raw.items() if isinstance(raw, dict) else ():
+        for name, value in raw.items():
             expected = type(getattr(defaults, name, None))
             if name not in known or isinstance(value, bool) != (expected is bool):
                 continue
@@ -74,6 +74,26 @@ class Settings:
             elif expected is float and isinstance(value, int):
                 values[name] = float(value)
         return cls(**values)
+
+    # -- load options -------------------------------------------------------------------
+    @property
+    def default_load_options(self) -> LoadOptions:
+        return LoadOptions.from_dict(self.load_defaults)
+
+    def set_default_load_options(self, options: LoadOptions) -> None:
+        self.load_defaults = options.overrides(LoadOptions())
+
+    def load_options_for(self, path: str) -> LoadOptions:
+        """The options ``path`` loads with: the defaults, and what the user changed for this model."""
+        return LoadOptions.from_dict(self.model_load.get(path), self.default_load_options)
+
+    def set_load_options_for(self, path: str, options: LoadOptions) -> None:
+        """Keep what ``options`` changes over the defaults for this model; nothing when it changes nothing."""
+        own = options.overrides(self.default_load_options)
+        if own:
+            self.model_load[path] = own
+        else:
+            self.model_load.pop(path, None)
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -87,3 +107,22 @@ class Settings:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+
+
+def _migrated(raw: dict) -> dict:
+    """Settings written before load options were one value: their context, threads and GPU layers."""
+    raw = dict(raw)
+    defaults = dict(raw.get("load_defaults") or {}) if isinstance(raw.get("load_defaults"), dict) else {}
+    for old, old_default in (("n_ctx", 4096), ("n_threads", 0), ("n_gpu_layers", 0)):
+        value = raw.pop(old, old_default)
+        if value != old_default:  # a default of the time (CPU only) gives way to today's (Auto)
+            defaults.setdefault(old, value)
+    if defaults:
+        raw["load_defaults"] = defaults
+    contexts = raw.pop("model_contexts", None)
+    if isinstance(contexts, dict):
+        own = dict(raw.get("model_load") or {}) if isinstance(raw.get("model_load"), dict) else {}
+        for model, n_ctx in contexts.items():
+            own.setdefault(model, {}).setdefault("n_ctx", n_ctx)
+        raw["model_load"] = own
+    return raw

@@ -22,6 +22,8 @@ import sys
 import time
 from pathlib import Path
 
+from app.core.load_options import LoadOptions
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -108,7 +110,7 @@ def main() -> None:
 
     # The baseline's prompt: exactly the tokens the engine will build for MESSAGES.
     session = LlmSession()
-    session.load(str(model), n_ctx=4096, n_threads=args.threads)
+    session.load(str(model), LoadOptions(n_ctx=4096), threads=args.threads)
     _, prompt_tokens = session._tokenize_prompt(MESSAGES)
     session.unload()
     llm = Llama(model_path=str(model), n_ctx=4096, n_threads=args.threads, n_threads_batch=args.threads,
@@ -123,7 +125,7 @@ def main() -> None:
     loop = QEventLoop()
     bridge.model_loaded.connect(lambda *_: loop.quit())
     bridge.load_failed.connect(lambda _i, message, _d: (print(message), loop.quit()))
-    bridge.load(str(model), n_ctx=4096, n_threads=args.threads)
+    bridge.load(str(model), LoadOptions(n_ctx=4096, n_threads=args.threads))
     QTimer.singleShot(60_000, loop.quit)
     loop.exec()
 

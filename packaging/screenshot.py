@@ -31,7 +31,7 @@ def main(target: str, theme: str = "light") -> None:
     regenerated = []
 
     def step() -> None:
-        if hearth.chat.state == "ready" and not hearth.chat.busy and not hearth.chat.titling:
+        if hearth.models.state == "ready" and not hearth.chat.busy and not hearth.chat.titling:
             if questions:
                 hearth.window.input.setPlainText(questions.pop(0))
                 hearth.window._send(hearth.window.input.toPlainText())

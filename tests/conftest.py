@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import socket
 import tempfile
+from dataclasses import replace
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # The real huggingface_hub client talks to a local Hub server (tests/hub_server.py), never to the
@@ -63,7 +64,7 @@ def make_hearth(qtbot, home):
              memory_probe=None) -> Hearth:
         hearth = Hearth(paths or home, include_starter=include_starter, memory_probe=memory_probe)
         hearth.settings.temperature = temperature
-        hearth.settings.n_threads = 2
+        hearth.settings.set_default_load_options(replace(hearth.settings.default_load_options, n_threads=2))
         qtbot.addWidget(hearth.window)
         hearth.start()
         created.append(hearth)

@@ -3,6 +3,7 @@ import pytest
 
 from app.core.chat_template import build_prompt, render_bounded
 from app.core.errors import TemplateError
+from app.core.load_options import LoadOptions
 
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi there"}]
 
@@ -68,7 +69,7 @@ def test_forged_control_tokens_stay_plain_text_in_real_tokens(smollm_path):
     from app.engine.llm import LlmSession
 
     session = LlmSession()
-    session.load(str(smollm_path), n_ctx=512, n_threads=2)
+    session.load(str(smollm_path), LoadOptions(n_ctx=512), threads=2)
     try:
         llm = session._llm
         im_start = llm.tokenize(b"<|im_start|>", add_bos=False, special=True)

@@ -2,7 +2,9 @@
 
 Every test drives the real window with the real SmolLM2 answering through llama.cpp.
 """
+
 import json
+from dataclasses import replace
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QGuiApplication
@@ -262,8 +264,8 @@ def test_streaming_renders_markdown_as_it_grows_and_shows_stats(qtbot, make_hear
 def test_a_conversation_longer_than_a_small_context_drops_its_oldest_turns_and_says_so(qtbot, make_hearth):
     hearth = make_hearth()
     wait_ready(qtbot, hearth)
-    hearth.chat.set_model_context(512)  # reloads the model with a small window
-    qtbot.waitUntil(lambda: hearth.chat.state == "ready" and hearth.chat.n_ctx == 512, timeout=30_000)
+    hearth.models.set_options(hearth.models.path, replace(hearth.models.options, n_ctx=512))  # a small window
+    qtbot.waitUntil(lambda: hearth.models.state == "ready" and hearth.chat.n_ctx == 512, timeout=30_000)
     hearth.chat.set_conversation_settings({"max_tokens": 48})
     filler = "Here is some background you can ignore: " + "the weather was mild and the river was calm. " * 8
     for turn in range(6):

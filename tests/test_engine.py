@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from app.core.load_options import LoadOptions
 from app.engine import protocol
 from app.engine.client import EngineClient
 
@@ -45,7 +46,7 @@ def engine(tmp_path):
 
 def test_answers_paris_with_stats(engine, smollm_path):
     client, events = engine
-    client.load(str(smollm_path), n_threads=2)
+    client.load(str(smollm_path), LoadOptions(n_threads=2))
     loaded, _ = events.until({protocol.LOADED})
     assert loaded["model"]["has_chat_template"] and loaded["model"]["backend"] == "CPU"
     request = client.chat(QUESTION, GREEDY)
@@ -57,7 +58,7 @@ def test_answers_paris_with_stats(engine, smollm_path):
 
 def test_stop_strings_end_the_reply_before_them(engine, smollm_path):
     client, events = engine
-    client.load(str(smollm_path), n_threads=2)
+    client.load(str(smollm_path), LoadOptions(n_threads=2))
     request = client.chat(QUESTION, {**GREEDY, "stop": ["Paris"]})
     done, text = events.until({protocol.DONE}, request)
     assert done["reason"] == protocol.STOP
@@ -66,7 +67,7 @@ def test_stop_strings_end_the_reply_before_them(engine, smollm_path):
 
 def test_cancel_ends_a_reply_quickly(engine, smollm_path):
     client, events = engine
-    client.load(str(smollm_path), n_threads=2)
+    client.load(str(smollm_path), LoadOptions(n_threads=2))
     request = client.chat(STORY, {**GREEDY, "max_tokens": 4000})
     events.until({protocol.STARTED}, request)
     time.sleep(0.5)
@@ -86,14 +87,14 @@ def test_bad_file_is_refused_and_engine_stays_up(engine, smollm_path, tmp_path):
     error, _ = events.until({protocol.ERROR})
     assert "is truncated" in error["message"]
     pid = client.pid
-    client.load(str(smollm_path), n_threads=2)
+    client.load(str(smollm_path), LoadOptions(n_threads=2))
     events.until({protocol.LOADED})
     assert client.pid == pid
 
 
 def test_killed_engine_is_reported_and_restarts_with_the_model(engine, smollm_path):
     client, events = engine
-    client.load(str(smollm_path), n_threads=2)
+    client.load(str(smollm_path), LoadOptions(n_threads=2))
     events.until({protocol.LOADED})
     request = client.chat(STORY, {**GREEDY, "max_tokens": 4000})
     events.until({protocol.STARTED}, request)
@@ -109,7 +110,7 @@ def test_killed_engine_is_reported_and_restarts_with_the_model(engine, smollm_pa
 
 def test_second_architecture_with_its_own_template(engine, gemma_path):
     client, events = engine
-    client.load(str(gemma_path), n_threads=2, n_ctx=1024)
+    client.load(str(gemma_path), LoadOptions(n_threads=2, n_ctx=1024))
     loaded, _ = events.until({protocol.LOADED})
     request = client.chat([{"role": "user", "content": "Name a colour."}], {**GREEDY, "max_tokens": 24})
     started, _ = events.until({protocol.STARTED}, request)
@@ -134,7 +135,7 @@ def test_exit_descriptions():
 
 def test_stop_is_heard_while_a_long_prompt_is_read(engine, smollm_path):
     client, events = engine
-    client.load(str(smollm_path), n_threads=2, n_ctx=8192)
+    client.load(str(smollm_path), LoadOptions(n_threads=2, n_ctx=8192))
     events.until({protocol.LOADED})
     long_history = [{"role": "user", "content": "Summarise this: " + "the bread rose slowly. " * 300}]
     # How long reading this prompt takes when nobody interrupts it.
@@ -162,7 +163,7 @@ def test_stop_is_heard_while_a_long_prompt_is_read(engine, smollm_path):
 
 def test_a_long_conversation_keeps_the_system_prompt_and_newest_turns(engine, smollm_path):
     client, events = engine
-    client.load(str(smollm_path), n_threads=2, n_ctx=512)
+    client.load(str(smollm_path), LoadOptions(n_threads=2, n_ctx=512))
     events.until({protocol.LOADED})
     filler = "Tell me about rivers, mountains, forests and the sea. " * 6
     history = [{"role": "system", "content": "You are a helpful assistant."}]
@@ -189,7 +190,7 @@ def test_the_engine_waits_passively_between_openmp_barriers(engine, smollm_path,
     a policy of their own, and still answers."""
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
     client, events = engine
-    client.load(str(smollm_path), n_threads=2)
+    client.load(str(smollm_path), LoadOptions(n_threads=2))
     events.until({protocol.LOADED})
     environ = open(f"/proc/{client.pid}/environ", "rb").read().split(b"\0")
     assert b"OMP_WAIT_POLICY=PASSIVE" in environ

@@ -3,17 +3,17 @@ import os
 import signal
 
 import pytest
+from conftest import copy_model
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from app.core import store as states
-from conftest import copy_model
 
 LONG_ASK = "Write a very long story about a dragon who learns to bake bread."
 
 
 def wait_ready(qtbot, hearth, timeout=30_000):
-    qtbot.waitUntil(lambda: hearth.chat.state == "ready", timeout=timeout)
+    qtbot.waitUntil(lambda: hearth.models.state == "ready", timeout=timeout)
 
 
 def type_and_enter(qtbot, hearth, text):
@@ -173,7 +173,7 @@ def test_bad_file_in_models_folder_is_listed_with_its_problem(qtbot, make_hearth
     assert "⚠ broken.gguf" in labels
     picker.combo.setCurrentIndex(labels.index("⚠ broken.gguf"))
     assert "Cannot use this file" in picker.details.text() and "truncated" in picker.details.text()
-    assert hearth.chat.model_path != str(home.models / "broken.gguf")
+    assert hearth.models.path != str(home.models / "broken.gguf")
 
 
 def test_opened_file_joins_the_picker_and_loads(qtbot, make_hearth, gemma_path):
@@ -183,7 +183,7 @@ def test_opened_file_joins_the_picker_and_loads(qtbot, make_hearth, gemma_path):
     assert window.view._placeholder.isVisible()
     assert str(hearth.paths.models) in window.view._placeholder.text()
     window.library.add_file(str(gemma_path))
-    qtbot.waitUntil(lambda: hearth.chat.model_path == str(gemma_path.resolve()), timeout=10_000)
+    qtbot.waitUntil(lambda: hearth.models.path == str(gemma_path.resolve()), timeout=10_000)
     assert "gemma3" in window.picker.details.text()
     wait_ready(qtbot, hearth)
     assert str(gemma_path.resolve()) in hearth.settings.added_models
@@ -198,7 +198,7 @@ def test_opened_file_joins_the_picker_and_loads(qtbot, make_hearth, gemma_path):
 def test_models_folder_files_are_found(qtbot, make_hearth, home, smollm_path):
     copy_model(smollm_path, home.models / "HuggingFaceTB" / "SmolLM2", "smol.gguf")
     hearth = make_hearth(include_starter=False)
-    qtbot.waitUntil(lambda: hearth.chat.model_path.endswith("smol.gguf"), timeout=10_000)
+    qtbot.waitUntil(lambda: hearth.models.path.endswith("smol.gguf"), timeout=10_000)
     wait_ready(qtbot, hearth)
 
 
@@ -249,13 +249,13 @@ def test_model_too_big_for_memory_is_not_loaded_without_asking(qtbot, make_heart
     window = hearth.window
     qtbot.waitUntil(lambda: "was not loaded" in window.notice.text, timeout=10_000)
     assert "Won't fit: needs about" in window.notice.text and "150.0 MB of 1.0 GB RAM is free" in window.notice.text
-    assert hearth.chat.state == "no model" and window.notice.action.text() == "Load anyway"
+    assert hearth.models.state == "no model" and window.notice.action.text() == "Load anyway"
     # Nothing answers, and the picker says so too, like the status bar.
     assert window.picker.current_entry() is None and window.status_model.text() == "No model"
     qtbot.mouseClick(window.notice.action, Qt.LeftButton)
     wait_ready(qtbot, hearth)
     assert not window.notice.isVisible()
-    assert window.picker.current_entry().display_name == window.status_model.text() == hearth.chat.model_name
+    assert window.picker.current_entry().display_name == window.status_model.text() == hearth.models.name
 
 
 def test_fit_is_shown_before_loading(qtbot, make_hearth):
@@ -275,7 +275,7 @@ def test_dropping_a_gguf_file_adds_it(qtbot, make_hearth, gemma_path):
     window.dragEnterEvent(enter)
     assert enter.isAccepted()
     window.dropEvent(QDropEvent(QPointF(200, 200), Qt.CopyAction, data, Qt.LeftButton, Qt.NoModifier))
-    qtbot.waitUntil(lambda: hearth.chat.model_path == str(gemma_path.resolve()), timeout=10_000)
+    qtbot.waitUntil(lambda: hearth.models.path == str(gemma_path.resolve()), timeout=10_000)
     assert window.picker.combo.currentText().startswith("gemma-3-270m")
 
 
@@ -305,12 +305,12 @@ def test_a_model_llama_cpp_refuses_gets_a_message_and_another_model_works(qtbot,
     hearth = make_hearth()
     window = hearth.window
     qtbot.waitUntil(lambda: len(window.picker.entries) == 2, timeout=10_000)
-    assert hearth.chat.state == "no model"  # two models and no earlier choice: the user picks
+    assert hearth.models.state == "no model"  # two models and no earlier choice: the user picks
     assert "Choose a model" in window.view._placeholder.text()
     window.picker.select(str(odd))
     assert "llamb" in window.picker.details.text()
     qtbot.waitUntil(lambda: "could not load" in window.notice.text, timeout=20_000)
-    assert hearth.chat.state == "failed" and window.status_state.text() == "Failed"
+    assert hearth.models.state == "failed" and window.status_state.text() == "Failed"
     window.picker.select(str(smollm_path))
     wait_ready(qtbot, hearth)
     assert "Paris" in ask(qtbot, hearth).text
@@ -363,19 +363,19 @@ def test_a_model_refused_as_too_big_leaves_the_picker_on_the_model_that_answers(
     window.picker.select(str(smollm_path))
     wait_ready(qtbot, hearth)
     smol = named_models(hearth)
-    assert smol[0] == smol[1] == hearth.chat.model_name
+    assert smol[0] == smol[1] == hearth.models.name
 
     free[0] = 150_000_000  # something else took the memory: Gemma would not fit now
     window.picker.select(str(gemma))
     assert "was not loaded" in window.notice.text and window.notice.action.text() == "Load anyway"
-    assert named_models(hearth) == smol and hearth.chat.model_path == str(smollm_path)
+    assert named_models(hearth) == smol and hearth.models.path == str(smollm_path)
     assert "Paris" in ask(qtbot, hearth).text  # SmolLM2 answers, and is the model both of them name
     assert hearth.store.messages(hearth.chat.conversation.id)[-1].model == smol[0]
 
     qtbot.mouseClick(window.notice.action, Qt.LeftButton)  # Load anyway
     wait_ready(qtbot, hearth)
     picked, shown = named_models(hearth)
-    assert picked == shown == hearth.chat.model_name and picked.startswith("gemma-3-270m")
+    assert picked == shown == hearth.models.name and picked.startswith("gemma-3-270m")
 
 
 def test_deleting_the_loaded_model_unloads_it_and_the_picker_and_status_bar_agree(qtbot, make_hearth, home, hub,
@@ -402,7 +402,7 @@ def test_deleting_the_loaded_model_unloads_it_and_the_picker_and_status_bar_agre
     assert "cannot be undone" in asked[-1] and str(own) in asked[-1] and "outside" not in asked[-1]
     qtbot.waitUntil(lambda: not window.picker.entries, timeout=10_000)
     assert not own.exists()
-    assert named_models(hearth) == ("", "No model") and hearth.chat.state == "no model"
+    assert named_models(hearth) == ("", "No model") and hearth.models.state == "no model"
     assert hearth.settings.last_model == ""
 
     def let_go() -> bool:  # the engine no longer maps the deleted file, so its disk space is free again
@@ -424,7 +424,7 @@ def test_a_model_that_fails_to_load_never_lets_another_answer_in_its_name(qtbot,
     hearth.settings.max_tokens = 24
 
     window.picker.select(str(changing))
-    qtbot.waitUntil(lambda: hearth.chat.state == "failed", timeout=20_000)
+    qtbot.waitUntil(lambda: hearth.models.state == "failed", timeout=20_000)
     assert "is not a GGUF model" in window.notice.text
     name = named_models(hearth)[0]
     assert named_models(hearth) == (name, name) and name.startswith("changing")

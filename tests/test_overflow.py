@@ -3,6 +3,7 @@ import pytest
 
 from app.core import overflow
 from app.core.errors import EngineError
+from app.core.load_options import LoadOptions
 
 FIRST = [{"role": "user", "content": "Here is my recipe: flour, water, salt. Keep it in mind."},
          {"role": "assistant", "content": "Noted: flour, water and salt."}]
@@ -35,7 +36,7 @@ def session(smollm_path):
     from app.engine.llm import LlmSession
 
     session = LlmSession()
-    session.load(str(smollm_path), n_ctx=512, n_threads=2)
+    session.load(str(smollm_path), LoadOptions(n_ctx=512), threads=2)
     yield session
     session.unload()
 

@@ -1,4 +1,5 @@
 """Streaming text: characters split across tokens, stop strings split across tokens."""
+from app.core.load_options import LoadOptions
 from app.core.text_stream import TextStream
 
 
@@ -41,7 +42,7 @@ def test_real_token_boundaries_split_characters_and_the_stream_rejoins_them(smol
 
     text = "Crème brûlée 😀🍞 naïve 日本語 done"
     session = LlmSession()
-    session.load(str(smollm_path), n_ctx=256, n_threads=2)
+    session.load(str(smollm_path), LoadOptions(n_ctx=256), threads=2)
     try:
         llm = session._llm
         tokens = llm.tokenize(text.encode(), add_bos=False, special=False)

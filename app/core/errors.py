@@ -20,6 +20,10 @@ class TemplateError(HearthError):
     """A chat template that could not be rendered safely."""
 
 
+class LoadOptionsError(HearthError):
+    """A combination of load options llama.cpp cannot run (a quantized V cache without flash attention)."""
+
+
 class EngineError(HearthError):
     """The engine process failed a request (load failure, decode failure)."""
 

@@ -23,9 +23,10 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
+from app.core.load_options import LoadOptions
 from app.engine import protocol
 
 log = logging.getLogger("hearth.engine.client")
@@ -162,9 +163,11 @@ class EngineClient:
             pass
         return request_id
 
-    def load(self, path: str, *, n_ctx: int = 0, n_threads: int = 0, n_gpu_layers: int = 0) -> int:
-        request = {"op": protocol.LOAD, "path": str(path), "n_ctx": n_ctx, "n_threads": n_threads,
-                   "n_gpu_layers": n_gpu_layers}
+    def load(self, path: str, options: LoadOptions | None = None, gpu_layers: int | None = None) -> int:
+        """Load ``path`` with ``options`` (the engine's part of them); ``gpu_layers`` is what Auto offload
+        came to, worked out where the GPU's free memory is known."""
+        options = (options or LoadOptions()).engine_part()
+        request = {"op": protocol.LOAD, "path": str(path), "options": options.as_dict(), "gpu_layers": gpu_layers}
         self.last_load = request
         return self._request(request)
 

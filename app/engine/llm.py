@@ -8,14 +8,15 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from app.core import overflow, sampling
 from app.core.chat_template import build_prompt
 from app.core.errors import EngineError
 from app.core.gguf_info import read_gguf_info
+from app.core.load_options import FLASH_OFF, GGML_TYPES, GPU_AUTO, LoadOptions
 from app.core.text_stream import TextStream
 from app.engine import protocol
 
@@ -72,6 +73,10 @@ def backend_name() -> str:
     return "CPU"
 
 
+def _type_name(ggml_type: int) -> str:
+    return next((name for name, number in GGML_TYPES.items() if number == ggml_type), str(ggml_type))
+
+
 class LlmSession:
     def __init__(self) -> None:
         self._llm = None
@@ -83,9 +88,12 @@ class LlmSession:
     def loaded(self) -> bool:
         return self._llm is not None
 
-    def load(self, path: str, n_ctx: int = 0, n_threads: int = 0, n_gpu_layers: int = 0) -> dict:
+    def load(self, path: str, options: LoadOptions, threads: int, gpu_layers: int | None = None) -> dict:
+        """Load ``path`` with ``options`` (checked), ``threads`` CPU threads and, for Auto offload,
+        ``gpu_layers`` layers on the GPU as the caller worked out; report what llama.cpp really uses."""
         from llama_cpp import Llama
 
+        options.checked()
         # Let go of the model in use first: after a failed load no model is loaded, so none can answer
         # in the name of the one that failed.
         self.unload()
@@ -93,32 +101,54 @@ class LlmSession:
         if info.split_count > 1 and not Path(path).name.endswith(f"-00001-of-{info.split_count:05d}.gguf"):
             raise EngineError(f"“{Path(path).name}” is one part of a split model; open its first part.")
         trained = info.context_length or 4096
-        n_ctx = min(n_ctx or 4096, trained)
+        n_ctx = min(options.n_ctx or 4096, trained)
+        if options.n_gpu_layers == GPU_AUTO:
+            n_gpu_layers = gpu_layers or 0
+        else:
+            n_gpu_layers = options.n_gpu_layers
         started = time.monotonic()
         try:
             llm = Llama(
                 model_path=str(path),
                 n_ctx=n_ctx,
-                n_threads=n_threads or None,
-                n_threads_batch=n_threads or None,
+                n_batch=options.n_batch,
+                n_ubatch=options.n_batch,
+                n_threads=threads,
+                n_threads_batch=threads,
                 n_gpu_layers=n_gpu_layers,
+                # llama-cpp-python takes flash attention as on or off; Auto is on, which every backend
+                # Hearth runs on (CPU, CUDA, Metal, Vulkan) supports for the architectures it loads.
+                flash_attn=options.flash_attn != FLASH_OFF,
+                type_k=GGML_TYPES[options.type_k],
+                type_v=GGML_TYPES[options.type_v],
+                use_mmap=options.use_mmap,
+                use_mlock=options.use_mlock,
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as error:
             raise EngineError(
-                f"llama.cpp could not load “{Path(path).name}”. The file may be damaged or use an "
-                "architecture this version of llama.cpp does not support.",
+                f"llama.cpp could not load “{Path(path).name}”. The file may be damaged, use an "
+                "architecture this version of llama.cpp does not support, or not fit with these load settings.",
                 repr(error),
             ) from error
         self._llm = llm
         self.path = Path(path)
-        self._template = info.chat_template
+        self._template = options.chat_template or info.chat_template
         self._has_chatml = len(llm.tokenize(b"<|im_start|>", add_bos=False, special=True)) == 1
         return {
             "path": str(path),
             "name": info.name,
+            "options": options.as_dict(),
             "n_ctx": llm.n_ctx(),
-            "n_threads": llm.n_threads if hasattr(llm, "n_threads") else n_threads,
+            "n_threads": llm.context_params.n_threads,
+            "n_batch": llm.n_batch,
+            "flash_attn": llm.context_params.flash_attn_type == 1,
+            "type_k": _type_name(llm.context_params.type_k),
+            "type_v": _type_name(llm.context_params.type_v),
+            "use_mmap": llm.model_params.load_mode in (1, 3),  # llama.cpp's LLAMA_LOAD_MODE_MMAP(_MLOCK)
+            "use_mlock": llm.model_params.load_mode in (2, 3),
+            "n_gpu_layers": llm.model_params.n_gpu_layers,
+            "layer_count": int(info.metadata.get(f"{info.architecture}.block_count") or 0),
             "has_chat_template": info.has_chat_template,
             "load_seconds": round(time.monotonic() - started, 3),
             "backend": backend_name(),

@@ -15,6 +15,7 @@ import time
 import traceback
 
 from app.core.errors import HearthError
+from app.core.load_options import LoadOptions
 from app.engine import protocol
 from app.engine.worker_io import EventStream, requests, run
 
@@ -90,12 +91,9 @@ class Worker:
                     self._current = None
 
     def _load(self, request: dict) -> None:
-        model = self.session.load(
-            request["path"],
-            n_ctx=int(request.get("n_ctx") or 0),
-            n_threads=int(request.get("n_threads") or 0) or default_threads(),
-            n_gpu_layers=int(request.get("n_gpu_layers") or 0),
-        )
+        options = LoadOptions.from_dict(request.get("options"))
+        model = self.session.load(request["path"], options, threads=options.n_threads or default_threads(),
+                                  gpu_layers=request.get("gpu_layers"))
         self.send({"event": protocol.LOADED, "id": request["id"], "model": model})
 
     def _chat(self, request: dict) -> None:

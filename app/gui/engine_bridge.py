@@ -10,6 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from app.core.load_options import LoadOptions
 from app.engine import protocol
 from app.engine.client import EngineClient
 
@@ -52,8 +53,8 @@ class EngineBridge(QObject):
     def start(self) -> None:
         self.client.start()
 
-    def load(self, path: str, **options) -> int:
-        return self.client.load(path, **options)
+    def load(self, path: str, options: LoadOptions | None = None, gpu_layers: int | None = None) -> int:
+        return self.client.load(path, options, gpu_layers)
 
     def chat(self, messages: list[dict], params: dict | None = None) -> int:
         return self.client.chat(messages, params)

@@ -1,6 +1,7 @@
 """The main window: conversations on the left, the chat on the right, the model on top."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -51,6 +52,7 @@ class MainWindow(QMainWindow):
                  parent=None) -> None:
         super().__init__(parent)
         self.chat = chat
+        self.models = chat.models  # the loaded model, its state and its load options
         self.library = library
         self.voice = voice  # VoiceController: push to talk into the input box
         self._before_voice = ""  # what the input box held when listening began
@@ -76,7 +78,7 @@ class MainWindow(QMainWindow):
     # -- layout -----------------------------------------------------------------------
     def _build(self) -> None:
         self.conversations = ConversationList()
-        self.picker = ModelPicker(describe_fit=lambda info: self.chat.fit_of(info).message)
+        self.picker = ModelPicker(describe_fit=lambda info: self.models.fit_of(info).message)
         self.notice = NoticeBar()
         self.view = ChatView()
         self.view.link_activated.connect(self._on_link)
@@ -263,7 +265,7 @@ class MainWindow(QMainWindow):
         chat.reply_grew.connect(self.view.append_text)
         chat.reply_ended.connect(self.view.update_message)
         chat.busy_changed.connect(self._on_busy)
-        chat.model_state_changed.connect(self._on_model_state)
+        self.models.state_changed.connect(self._on_model_state)
         chat.speed_measured.connect(lambda rate: self.status_speed.setText(f"{rate:.1f} tok/s"))
         chat.error_raised.connect(self.notice.show_error)
         chat.notice_raised.connect(self.notice.show_notice)
@@ -272,7 +274,7 @@ class MainWindow(QMainWindow):
         chat.saver.failed.connect(lambda text: self.notice.show_error(text, about=SAVING))
         chat.saver.recovered.connect(lambda: self.notice.withdraw(SAVING))
         self.view.retry_requested.connect(chat.retry)
-        chat.load_blocked.connect(self._on_load_blocked)
+        self.models.load_blocked.connect(self._on_load_blocked)
         voice = self.voice
         self.mic_button.start_requested.connect(lambda: voice.listen("chat", continuous=False))
         self.mic_button.stop_requested.connect(voice.stop)
@@ -419,14 +421,14 @@ class MainWindow(QMainWindow):
         entry = self.picker.current_entry()
         info = entry.info if entry is not None else None
         dialog = ConversationSettingsDialog(chat.conversation.system_prompt, chat.settings.system_prompt_presets,
-                                            chat.conversation.options, chat.default_settings(), chat.model_defaults,
-                                            chat.context_for(chat.model_path), info.context_length if info else None,
+                                            chat.conversation.options, chat.default_settings(), self.models.sampling,
+                                            self.models.options.n_ctx, info.context_length if info else None,
                                             self)
         self.settings_dialog = dialog  # tests drive it
         dialog.finished.connect(lambda result: self._settings_closed(dialog, result))
         dialog.open()
 
-    def _settings_closed(self, dialog: "ConversationSettingsDialog", result: int) -> None:
+    def _settings_closed(self, dialog: ConversationSettingsDialog, result: int) -> None:
         if not result:
             return
         chat = self.chat
@@ -437,8 +439,9 @@ class MainWindow(QMainWindow):
         self.system_prompt.blockSignals(False)
         chat.set_conversation_settings(dialog.changes())
         self._describe_gauge()
-        entry = self.picker.current_entry()
-        chat.set_model_context(dialog.chosen_context(), entry.info if entry is not None else None)
+        models = self.models
+        if models.path and dialog.chosen_context() != models.options.n_ctx:
+            models.set_options(models.path, replace(models.options, n_ctx=dialog.chosen_context()))
 
     def export_conversation(self) -> None:
         if self.chat.conversation is None:
@@ -510,26 +513,27 @@ class MainWindow(QMainWindow):
         self.status_model.setText(name or "No model")
         self.status_state.setText(state.capitalize())
         self.status_state.setProperty("state", state)
-        self.picker.show_model(self.chat.model_path)  # the picker names the model the status bar names
+        self.picker.show_model(self.models.path)  # the picker names the model the status bar names
         if state == "ready":
             self.notice.withdraw(MODEL)
         self._update_placeholder()
 
     def _on_models(self, entries: list) -> None:
-        if self.chat.model_path and not any(str(e.path) == self.chat.model_path and e.usable for e in entries):
+        models = self.models
+        if models.path and not any(str(e.path) == models.path and e.usable for e in entries):
             self.chat.forget_model()  # deleted, or taken off the list
-        current = self.chat.model_path or self.chat.settings.last_model
+        current = models.path or self.chat.settings.last_model
         self.picker.set_entries(entries, current)
         entry = self.picker.current_entry()
-        if entry is not None and entry.usable and not self.chat.model_path:
+        if entry is not None and entry.usable and not models.path:
             self.chat.choose_model(str(entry.path), entry.display_name, entry.info)
-        elif not self.chat.model_path and len([e for e in entries if e.usable]) == 1:
+        elif not models.path and len([e for e in entries if e.usable]) == 1:
             only = next(e for e in entries if e.usable)
             self.picker.select(str(only.path))
         self._update_placeholder()
 
     def _on_load_blocked(self, path: str, name: str, why: str) -> None:
-        self.picker.show_model(self.chat.model_path)  # back to the model that still answers, if any
+        self.picker.show_model(self.models.path)  # back to the model that still answers, if any
         self.notice.show_error(
             f"{name} was not loaded. {why}", "Load anyway",
             lambda: self.chat.choose_model(path, name, force=True), about=MODEL)
@@ -537,7 +541,7 @@ class MainWindow(QMainWindow):
     def _update_placeholder(self) -> None:
         if not self.picker.entries:
             self.view.set_placeholder(NO_MODEL_HELP.format(models=self.models_dir))
-        elif not self.chat.model_path:
+        elif not self.models.path:
             self.view.set_placeholder(CHOOSE_MODEL_HELP)
         else:
             self.view.set_placeholder(EMPTY_CHAT_HELP)

@@ -2,8 +2,10 @@
 
 Prints the engine's pid once the reply is streaming. HEARTH_HOME comes from the environment.
 """
+
 import os
 import sys
+from dataclasses import replace
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -20,12 +22,12 @@ def main() -> None:
     hearth = Hearth(Paths.from_environment())
     hearth.settings.temperature = 0.0
     hearth.settings.max_tokens = 4000
-    hearth.settings.n_threads = 2
+    hearth.settings.set_default_load_options(replace(hearth.settings.default_load_options, n_threads=2))
     hearth.start()
     sent = []
 
     def poll() -> None:
-        if not sent and hearth.chat.state == "ready":
+        if not sent and hearth.models.state == "ready":
             sent.append(hearth.chat.send("Write a very long story about a dragon who learns to bake bread."))
             print(f"engine {hearth.engine.pid}", flush=True)
 

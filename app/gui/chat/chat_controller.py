@@ -7,30 +7,25 @@ more when it ends (``ReplySaver``, which also keeps trying when the disk refuses
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.core import fit, overflow, sampling
+from app.core import overflow, sampling
 from app.core import store as states
 from app.core.errors import StoreError
-from app.core.gguf_info import GGUFInfo
 from app.core.history import engine_turns
 from app.core.store import Conversation, Message, Store
 from app.gui.chat.conversation_files import ConversationFiles
 from app.gui.chat.reply_saver import ReplySaver
 from app.gui.chat.titler import Titler
 from app.gui.engine_bridge import EngineBridge
+from app.gui.model_controller import READY, ModelController
 from app.settings import Settings
 
 log = logging.getLogger("hearth.chat")
 
 WAIT_FOR_REPLY = "A reply is being written: wait for it to finish, or stop it (Esc)."
 CHOOSE_MODEL = "Choose a model first: pick one above, or open a GGUF file."
-
-# What the status bar says about the model.
-NO_MODEL, LOADING, READY, GENERATING, FAILED, STOPPED_ENGINE = (
-    "no model", "loading", "ready", "generating", "failed", "engine stopped")
 
 
 class ChatController(QObject):
@@ -40,41 +35,35 @@ class ChatController(QObject):
     reply_grew = Signal(int, str)  # message id, new text
     reply_ended = Signal(object)  # the final Message
     busy_changed = Signal(bool)
-    model_state_changed = Signal(str, str)  # state, model name
     speed_measured = Signal(float)  # tokens per second of the last reply
     error_raised = Signal(str)
     notice_raised = Signal(str)
     model_needed = Signal(str)  # a reply was asked for with no model chosen: what to tell the user
-    load_blocked = Signal(str, str, str)  # path, name, why: the model would not fit in memory
     conversation_deleted = Signal(int, str)  # id, title: deleted, still undoable
     message_focused = Signal(int)  # a message to scroll to and mark (a search hit)
     context_measured = Signal(int, int)  # tokens the conversation takes, the context window
 
-    def __init__(self, store: Store, engine: EngineBridge, settings: Settings, parent: QObject | None = None,
-                 memory_probe=fit.system_memory, gpu_probe=lambda: None) -> None:
+    def __init__(self, store: Store, engine: EngineBridge, models: ModelController, settings: Settings,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.memory_probe = memory_probe
-        self.gpu_probe = gpu_probe  # GpuMemory of the engine's GPU, or None
         self.store = store
         self.engine = engine
+        self.models = models  # which model answers, and its state
         self.settings = settings
         self.conversation: Conversation | None = None
-        self.model_path: str = ""
-        self.model_name: str = ""
-        self.state = NO_MODEL
         self._request = 0  # the chat request being answered, 0 when idle
         self.saver = ReplySaver(store, self)  # the reply being written, and saves the disk still owes
         self._last_notice = ""
         self._params: dict = {}
         self._prompt_tokens = 0
-        self.n_ctx = 0
-        self.model_defaults: dict = {}  # sampling the loaded model's GGUF metadata recommends
-        self._loaded: tuple[str, int] = ("", 0)  # the model path and context length last asked of the engine
-        engine.model_loaded.connect(self._on_loaded)
+        models.loaded.connect(self._on_loaded)
+        models.load_failed.connect(self._on_load_failed)
+        models.load_starting.connect(self.stop)
+        models.notice_raised.connect(self.notice_raised)
+        models.error_raised.connect(self.error_raised)
         engine.reply_started.connect(self._on_started)
         engine.piece_received.connect(self._on_piece)
         engine.reply_finished.connect(self._on_finished)
-        engine.load_failed.connect(self._on_load_failed)
         engine.request_failed.connect(self._on_failed)
         engine.crashed.connect(self._on_crashed)
         engine.tokens_counted.connect(self._on_counted)
@@ -94,7 +83,7 @@ class ChatController(QObject):
         give way to it: New chat must not pile up a row of empty "New chat"s."""
         self._stored(self.store.drop_empty_conversations)
         conversation = self.store.create_conversation(
-            system_prompt=self.settings.default_system_prompt, model_path=self.model_path)
+            system_prompt=self.settings.default_system_prompt, model_path=self.models.path)
         self.refresh_conversations()
         self.open_conversation(conversation.id)
         return conversation
@@ -183,7 +172,7 @@ class ChatController(QObject):
         """Hearth's settings, then the loaded model's recommendations, then ``own`` on top."""
         own = own or {}
         app_defaults = {"temperature": self.settings.temperature, "max_tokens": self.settings.max_tokens}
-        chosen = sampling.effective(app_defaults, self.model_defaults, own)
+        chosen = sampling.effective(app_defaults, self.models.sampling, own)
         chosen[overflow.KEY] = overflow.clean(own.get(overflow.KEY)) or overflow.DEFAULT
         return chosen
 
@@ -241,71 +230,28 @@ class ChatController(QObject):
         self.open_conversation(conversation_id)
 
     # -- the model --------------------------------------------------------------------
-    def context_for(self, path: str) -> int:
-        chosen = self.settings.model_contexts.get(path)
-        return int(chosen) if isinstance(chosen, int) and chosen > 0 else self.settings.n_ctx
+    @property
+    def n_ctx(self) -> int:
+        return self.models.n_ctx
 
-    def set_model_context(self, n_ctx: int, info: GGUFInfo | None = None) -> None:
-        """The context length for the loaded model, from now on; the model reloads with it (after the
-        same memory check as any load, when its header ``info`` is given)."""
-        if not self.model_path or n_ctx == self.context_for(self.model_path):
+    def choose_model(self, path: str, name: str = "", info=None, force: bool = False) -> None:
+        """Answer with another model (a reply being written stops as it loads); the conversation remembers it."""
+        if not self.models.choose(path, name, info, force):
             return
-        self.settings.model_contexts[self.model_path] = int(n_ctx)
-        self.choose_model(self.model_path, self.model_name, info)
-
-    def fit_of(self, info: GGUFInfo) -> fit.Fit:
-        """Whether a model fits with this chat's context size and GPU offload, from its metadata."""
-        needed = fit.estimate(info, self.context_for(str(info.path))).total
-        share = fit.offload_share(self.settings.n_gpu_layers, info)
-        return fit.judge(needed, *self.memory_probe(), gpu=self.gpu_probe() if share else None, gpu_share=share)
-
-    def choose_model(self, path: str, name: str = "", info: GGUFInfo | None = None, force: bool = False) -> None:
-        """Load a model. With its header at hand, refuse one that would not fit unless ``force``."""
-        if (path, self.context_for(path)) == self._loaded and self.state in (LOADING, READY, GENERATING):
-            return  # already there, with this context length
-        if info is not None and not force:
-            verdict = self.fit_of(info)
-            if verdict.verdict == fit.WONT_FIT:
-                self.load_blocked.emit(path, name, verdict.message)
-                return
-        if self.busy:
-            self.stop()
-        self.model_path = path
-        self.model_name = name or Path(path).name
         self._last_notice = ""
-        self.settings.last_model = path
         if self.conversation is not None:
             try:
                 self.store.set_model(self.conversation.id, path)
             except StoreError as error:
                 log.warning("could not remember the model: %s", error.detail)
-        self._load()
-
-    def _load(self) -> None:
-        self._set_state(LOADING)
-        self._loaded = (self.model_path, self.context_for(self.model_path))
-        self.engine.load(self.model_path, n_ctx=self._loaded[1], n_threads=self.settings.n_threads,
-                         n_gpu_layers=self.settings.n_gpu_layers)
 
     def forget_model(self) -> None:
-        """The chosen model left the library (deleted, or taken off the list): unload it and name none."""
+        """The chosen model left the library (deleted, or taken off the list): the reply stops, it unloads."""
         self.stop()
-        self.engine.unload()
-        self.model_path = self.model_name = self.settings.last_model = ""
-        self._loaded, self.n_ctx, self.model_defaults = ("", 0), 0, {}
-        self._set_state(NO_MODEL)
+        self.models.forget()
 
-    def _set_state(self, state: str) -> None:
-        self.state = state
-        self.model_state_changed.emit(state, self.model_name)
-
-    def _on_loaded(self, request_id: int, model: dict) -> None:
-        if model.get("path") != self.model_path:
-            return  # an older load finished after the user picked another model
-        self.model_defaults = dict(model.get("sampling") or {})
-        self.n_ctx = int(model.get("n_ctx") or 0)
-        self._set_state(GENERATING if self.busy else READY)
-        self.measure_context()
+    def _on_loaded(self, _model: dict) -> None:
+        self.measure_context()  # the new window's size (nothing while a reply brings its own figures)
 
     def _notice_once(self, text: str) -> None:
         """Say a model's notice once, not again with every reply."""
@@ -340,7 +286,7 @@ class ChatController(QObject):
         try:
             original = self.store.message(message_id)
             reply = self.store.add_message(original.conversation_id, "assistant", "", status=states.STREAMING,
-                                           model=self.model_name, parent_id=original.parent_id,
+                                           model=self.models.name, parent_id=original.parent_id,
                                            after_leaf=original.parent_id is not None,
                                            settings=self.settings_of_conversation())
         except StoreError as error:
@@ -415,7 +361,7 @@ class ChatController(QObject):
     def measure_context(self) -> None:
         """Ask the engine how much of its window the conversation on screen takes (answered by
         ``context_measured``); only while a model is ready, so nothing starts an engine for it."""
-        if self.conversation is not None and self.state == READY and not self.busy:
+        if self.conversation is not None and self.models.state == READY and not self.busy:
             self._count_request = self.engine.count(engine_turns(self.store, self.conversation.id))
 
     def _on_counted(self, request_id: int, tokens: int, n_ctx: int) -> None:
@@ -426,7 +372,7 @@ class ChatController(QObject):
         if self.busy:
             self.notice_raised.emit(WAIT_FOR_REPLY)
             return False
-        if not self.model_path:
+        if not self.models.path:
             self.model_needed.emit(CHOOSE_MODEL)
             return False
         return True
@@ -441,7 +387,7 @@ class ChatController(QObject):
         try:
             user = self.store.add_message(conversation_id, "user", text, parent_id=parent_id, after_leaf=after_leaf)
             reply = self.store.add_message(conversation_id, "assistant", "", status=states.STREAMING,
-                                           model=self.model_name, settings=self.settings_of_conversation())
+                                           model=self.models.name, settings=self.settings_of_conversation())
         except StoreError as error:
             self.error_raised.emit(error.message)
             return False
@@ -459,14 +405,9 @@ class ChatController(QObject):
         self.titler.drop()  # the engine answers one request at a time: the user's turn goes first
         history = engine_turns(self.store, self.conversation.id, keep_last_reply=continuing)
         self._params = {k: v for k, v in self.settings_of_conversation().items() if v is not None}
-        if self.state == FAILED:
-            self._load()  # try the chosen model again: no other model may answer in its name
+        self.models.begin_generating()  # a failed model is loaded again before the engine hears the chat
         self._request = self.engine.chat(history, {**self._params, "continue": continuing})
         self.busy_changed.emit(True)
-        if self.state in (STOPPED_ENGINE, FAILED):
-            self._set_state(LOADING)  # the client restarts the engine and reloads the model first
-        elif self.state != LOADING:
-            self._set_state(GENERATING)
         self.refresh_conversations()
         return True
 
@@ -504,12 +445,8 @@ class ChatController(QObject):
         status = states.STOPPED if reason == "cancelled" else states.DONE
         self._finish(status, stats={**stats, "reason": reason})
 
-    def _on_load_failed(self, path: str, message: str, detail: str) -> None:
-        """A load failed: the one the user asked for, or the reload after an engine restart."""
-        log.warning("loading %s failed: %s %s", path, message, detail)
-        if path != self.model_path:
-            return  # an older choice, since replaced by another model
-        self._set_state(FAILED)
+    def _on_load_failed(self, message: str) -> None:
+        """The chosen model did not load: the user reads why, and a reply waiting for it ends."""
         self.error_raised.emit(message)
         if self.busy:
             self.engine.cancel(self._request)
@@ -526,8 +463,6 @@ class ChatController(QObject):
         text = f"{message} Your conversation is safe; the next message restarts the engine."
         if self.busy:
             self._finish(states.ERROR, error=message)
-        if self.model_path:
-            self._set_state(STOPPED_ENGINE)
         self.error_raised.emit(text)
 
     @property
@@ -563,7 +498,6 @@ class ChatController(QObject):
             used, size = self._prompt_tokens + int(stats.get("tokens", 0)), self.n_ctx
             QTimer.singleShot(0, self, lambda: self.context_measured.emit(used, size))
         self.busy_changed.emit(False)
-        if self.state == GENERATING:
-            self._set_state(READY)
+        self.models.end_generating()
         if reply is not None and not stats:
             self.measure_context()  # stopped here, with no figures from the engine: it counts the reply
