@@ -180,6 +180,10 @@ def main(argv: list[str] | None = None) -> int:
         from app.engine.speech_worker import main as speech_main
 
         return speech_main()
+    if arguments[:1] == ["serve"]:  # the API server without a window
+        from app.api.serve import main as serve_main
+
+        return serve_main(arguments[1:])
     parser = argparse.ArgumentParser(prog="hearth", description=f"{APP_NAME}: chat with local GGUF models.")
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     parser.add_argument("--no-starter", action="store_true", help="do not offer the starter model")

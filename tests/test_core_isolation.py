@@ -6,7 +6,7 @@ from conftest import REPO
 
 CORE_MODULES = ["app.core.errors", "app.core.gguf_info", "app.core.library", "app.core.store",
                 "app.core.chat_template", "app.core.text_stream", "app.engine.client", "app.engine.protocol",
-                "app.paths", "app.settings"]
+                "app.paths", "app.settings", "app.backend.local", "app.api.server", "app.api.serve"]
 
 
 def _modules_after_import(modules: list[str]) -> set[str]:
@@ -22,6 +22,7 @@ def test_core_imports_without_qt():
 
 
 def test_gui_process_does_not_load_llama_cpp():
-    loaded = _modules_after_import(["app.main", "app.gui.main_window", "app.gui.chat.chat_controller"])
+    loaded = _modules_after_import(["app.main", "app.gui.main_window", "app.gui.chat.chat_controller",
+                                    "app.api.server", "app.backend.local"])
     assert "app.gui.main_window" in loaded
     assert "llama_cpp" not in loaded

@@ -28,6 +28,11 @@ class EngineError(HearthError):
     """The engine process failed a request (load failure, decode failure)."""
 
 
+class RequestError(EngineError):
+    """The request itself cannot be answered as asked (a JSON schema llama.cpp cannot follow, a prompt
+    longer than the context window): the asker's mistake, not the engine's."""
+
+
 class EngineCrashed(EngineError):
     """The engine process ended without being asked to."""
 

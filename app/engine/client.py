@@ -178,11 +178,13 @@ class EngineClient:
     def count(self, messages: list[dict]) -> int:
         return self._request({"op": protocol.COUNT, "messages": messages})
 
-    def unload(self) -> None:
-        """Let go of the model; a restart no longer loads it. Nothing to do when the engine is not running."""
+    def unload(self) -> int:
+        """Let go of the model; a restart no longer loads it. Returns the request's id, or 0 when the engine
+        is not running (then there is nothing to let go of, and no answer will come)."""
         self.last_load = None
         if self.running:
-            self._request({"op": protocol.UNLOAD})
+            return self._request({"op": protocol.UNLOAD})
+        return 0
 
     def cancel(self, request_id: int) -> None:
         try:

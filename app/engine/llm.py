@@ -14,7 +14,7 @@ from pathlib import Path
 
 from app.core import overflow, sampling
 from app.core.chat_template import build_prompt
-from app.core.errors import EngineError
+from app.core.errors import EngineError, RequestError
 from app.core.gguf_info import read_gguf_info
 from app.core.load_options import FLASH_OFF, GGML_TYPES, GPU_AUTO, LoadOptions
 from app.core.text_stream import TextStream
@@ -26,6 +26,10 @@ DEFAULT_PARAMS = {
     "top_k": 40,
     "min_p": 0.05,
     "repeat_penalty": 1.0,
+    "presence_penalty": 0.0,
+    "frequency_penalty": 0.0,
+    "json_schema": None,  # replies that follow this JSON schema (a llama.cpp grammar made from it)
+    "json_object": False,  # replies that are one JSON object
     "max_tokens": 1024,
     "seed": None,
     "stop": [],
@@ -71,6 +75,23 @@ def backend_name() -> str:
         if f"{marker} :" in info.upper() or f"{marker} =" in info.upper():
             return name
     return "CPU"
+
+
+def _grammar(options: dict):
+    """The llama.cpp grammar a reply must follow: a JSON schema's, any JSON object's, or none."""
+    from llama_cpp.llama_grammar import JSON_GBNF, LlamaGrammar
+
+    schema = options.get("json_schema")
+    if schema is not None:
+        import json
+
+        try:
+            return LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
+        except (AssertionError, ValueError, KeyError, TypeError, RecursionError) as error:
+            raise RequestError(f"The JSON schema cannot be used: {error}", repr(error)) from error
+    if options.get("json_object"):
+        return LlamaGrammar.from_string(JSON_GBNF, verbose=False)
+    return None
 
 
 def _type_name(ggml_type: int) -> str:
@@ -204,7 +225,7 @@ class LlmSession:
         if len(tokens) <= budget:
             return prompt, tokens, 0, policy
         if policy == overflow.STOP:
-            raise EngineError(overflow.stopped(len(tokens), self._llm.n_ctx()))
+            raise RequestError(overflow.stopped(len(tokens), self._llm.n_ctx()))
         system = [m for m in messages[:1] if m.get("role") == "system"]
         history = messages[len(system):]
         for chosen in dict.fromkeys((policy, overflow.DROP_OLDEST)):
@@ -220,7 +241,7 @@ class LlmSession:
                     low = middle + 1
             if best is not None:
                 return best
-        raise EngineError(
+        raise RequestError(
             f"The last message is too long for the model's context window ({len(tokens):,} tokens with the "
             f"history; even alone it does not leave room for a reply in {budget + 1:,}). Shorten it, or "
             "choose a larger context length.")
@@ -265,6 +286,7 @@ class LlmSession:
         prompt, tokens, dropped, policy = self._fit_to_context(
             messages, n_ctx - reply_room, continue_last, overflow.clean(options[overflow.KEY]) or overflow.DEFAULT)
         max_tokens = min(int(options["max_tokens"]), n_ctx - len(tokens))
+        grammar = _grammar(options)
         notice = prompt.notice
         if dropped:
             notice = f"{overflow.notice(policy, dropped, n_ctx)} {notice}".strip()
@@ -288,6 +310,9 @@ class LlmSession:
             top_k=int(options["top_k"]),
             min_p=float(options["min_p"]),
             repeat_penalty=float(options["repeat_penalty"]),
+            presence_penalty=float(options["presence_penalty"]),
+            frequency_penalty=float(options["frequency_penalty"]),
+            grammar=grammar,
         ):
             now = time.perf_counter()
             if stats.tokens == 0:

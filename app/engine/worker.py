@@ -14,7 +14,7 @@ import threading
 import time
 import traceback
 
-from app.core.errors import HearthError
+from app.core.errors import HearthError, RequestError
 from app.core.load_options import LoadOptions
 from app.engine import protocol
 from app.engine.worker_io import EventStream, requests, run
@@ -81,7 +81,8 @@ class Worker:
             except HearthError as error:
                 log.warning("request %s failed: %s (%s)", request_id, error.message, error.detail)
                 self.send({"event": protocol.ERROR, "id": request_id, "op": op, "path": request.get("path", ""),
-                           "message": error.message, "detail": error.detail})
+                           "message": error.message, "detail": error.detail,
+                           "invalid_request": isinstance(error, RequestError)})
             except Exception as error:  # report, stay alive for the next request
                 log.error("request %s failed:\n%s", request_id, traceback.format_exc())
                 self.send({"event": protocol.ERROR, "id": request_id, "op": op, "path": request.get("path", ""),

@@ -1,0 +1,90 @@
+"""What the API server needs from whoever holds the model: the models it may serve, and a way to chat.
+
+The server knows nothing of windows or engines. In the app, the host is the
+window's model (shared with the chat, whose turn goes first); under
+``hearth serve``, it is ``HeadlessHost``: one engine process and the models
+named on the command line. A model id is never a path: a request can only name
+a model the host lists.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Protocol
+
+from app.api.errors import ApiError, busy, not_found
+from app.backend.events import Done, Event, Failed, Loaded
+from app.backend.local import LocalBackend
+from app.backend.scheduler import Priority, QueueFull
+from app.core.load_options import LoadOptions
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    id: str
+    path: str
+    loaded: bool = False
+
+
+class ModelHost(Protocol):
+    def models(self) -> list[ServedModel]: ...
+
+    def chat(self, model_id: str, messages: list[dict], params: dict, listener: Callable[[Event], None]) -> int: ...
+
+    def cancel(self, ticket: int) -> None: ...
+
+
+def model_id(path: str | Path) -> str:
+    """A model's id for API clients: its file name without ``.gguf`` (and without a split's part suffix)."""
+    name = Path(path).name
+    name = re.sub(r"-00001-of-\d{5}\.gguf$", "", name)
+    return name[:-5] if name.lower().endswith(".gguf") else name
+
+
+class HeadlessHost:
+    """The models named to ``hearth serve``: the first is loaded at start; a request for another loads it
+    after the requests before it (one engine, one model at a time)."""
+
+    def __init__(self, backend: LocalBackend, paths: list[str], options: LoadOptions,
+                 retry_after: int = 2) -> None:
+        self.backend = backend
+        self.options = options
+        self.retry_after = retry_after
+        self._models = {model_id(p): str(p) for p in paths}
+        self._lock = threading.Lock()
+        self._loaded = ""  # the id loaded (or being loaded)
+
+    def models(self) -> list[ServedModel]:
+        return [ServedModel(i, p, i == self._loaded) for i, p in self._models.items()]
+
+    def load(self, model: str, listener: Callable[[Event], None]) -> int:
+        with self._lock:
+            self._loaded = model
+        return self.backend.load(self._models[model], self.options, listener)
+
+    def chat(self, model: str, messages: list[dict], params: dict, listener: Callable[[Event], None]) -> int:
+        if model not in self._models:
+            raise not_found(f"The model “{model}” is not served here; GET /v1/models lists those that are.",
+                            code="model_not_found")
+        with self._lock:
+            switch = model != self._loaded
+        if switch:
+            self.load(model, lambda event: _report_load(event, listener))
+        try:
+            return self.backend.chat(messages, params, listener, Priority.API, bounded=True)
+        except QueueFull:
+            raise busy(self.backend.scheduler.waiting, self.retry_after) from None
+
+    def cancel(self, ticket: int) -> None:
+        self.backend.cancel(ticket)
+
+
+def _report_load(event: Event, listener: Callable[[Event], None]) -> None:
+    """A load made for a request that failed: the request hears why (its own chat then fails too)."""
+    if isinstance(event, Failed):
+        listener(Failed(f"The model could not be loaded: {event.message}", event.detail))
+
+
+__all__ = ["ApiError", "Done", "HeadlessHost", "Loaded", "ModelHost", "ServedModel", "model_id"]

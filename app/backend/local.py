@@ -1,0 +1,124 @@
+"""The engine process as a backend: one loaded model, shared by requesters in priority order.
+
+``EngineClient`` is the transport (spawn, read, crash, restart, log); this adds
+the scheduling (``Scheduler``) and hands each request's typed events to that
+request's own listener, on the engine's reader thread. Events that belong to no
+request (the engine's "ready", the reload a restart replays) go to
+``on_unrequested``; a crash goes to ``on_crash`` after the request it took down
+has been told.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable
+
+from app.backend.events import FINAL, Done, Failed, from_wire
+from app.backend.scheduler import Job, Listener, Priority, Scheduler
+from app.core.load_options import LoadOptions
+from app.engine import protocol
+from app.engine.client import EngineClient
+
+log = logging.getLogger("hearth.backend")
+
+CLOSING = "Hearth is closing; the request was not answered."
+
+
+class LocalBackend:
+    def __init__(self, *, max_waiting: int = 64, on_unrequested: Callable[[dict], None] | None = None,
+                 on_crash: Callable[[str], None] | None = None, **client_options) -> None:
+        self.client = EngineClient(self._on_event, **client_options)
+        self.scheduler = Scheduler(self._send, self._cancel_in_flight, max_waiting=max_waiting)
+        self.on_unrequested = on_unrequested
+        self.on_crash = on_crash
+        self._lock = threading.Lock()
+        self._jobs: dict[int, Job] = {}  # engine request id -> the job it carries
+
+    # -- requests -----------------------------------------------------------------------
+    def load(self, path: str, options: LoadOptions | None, listener: Listener, gpu_layers: int | None = None,
+             priority: Priority = Priority.USER) -> int:
+        options = (options or LoadOptions()).engine_part()
+        return self.scheduler.submit({"op": protocol.LOAD, "path": str(path), "options": options.as_dict(),
+                                      "gpu_layers": gpu_layers}, listener, priority)
+
+    def chat(self, messages: list[dict], params: dict, listener: Listener, priority: Priority = Priority.USER,
+             bounded: bool = False) -> int:
+        return self.scheduler.submit({"op": protocol.CHAT, "messages": messages, "params": params}, listener,
+                                     priority, bounded)
+
+    def count(self, messages: list[dict], listener: Listener, priority: Priority = Priority.BACKGROUND) -> int:
+        return self.scheduler.submit({"op": protocol.COUNT, "messages": messages}, listener, priority)
+
+    def unload(self, listener: Listener | None = None) -> int:
+        return self.scheduler.submit({"op": protocol.UNLOAD}, listener or (lambda _event: None), Priority.USER)
+
+    def cancel(self, ticket: int) -> None:
+        self.scheduler.cancel(ticket)
+
+    def start(self) -> None:
+        self.client.start()
+
+    def shutdown(self) -> None:
+        self.scheduler.fail_all(CLOSING)
+        self.client.shutdown()
+
+    @property
+    def pid(self) -> int | None:
+        return self.client.pid
+
+    # -- the transport ------------------------------------------------------------------
+    def _send(self, job: Job) -> None:
+        request = job.request
+        op = request["op"]
+        with self._lock:  # the reader must find the job before the engine's first event about it
+            if op == protocol.LOAD:
+                engine_id = self.client.load(request["path"], LoadOptions.from_dict(request["options"]),
+                                             request.get("gpu_layers"))
+            elif op == protocol.CHAT:
+                engine_id = self.client.chat(request["messages"], request["params"])
+            elif op == protocol.COUNT:
+                engine_id = self.client.count(request["messages"])
+            elif op == protocol.UNLOAD:
+                engine_id = self.client.unload()
+            else:
+                raise ValueError(f"unknown request {op!r}")
+            if engine_id:
+                self._jobs[engine_id] = job
+        if not engine_id:  # nothing was running to unload: done already
+            job.listener(Done(protocol.STOP))
+            self.scheduler.ended(job)
+
+    def _cancel_in_flight(self, job: Job) -> None:
+        with self._lock:
+            engine_id = next((i for i, j in self._jobs.items() if j is job), None)
+        if engine_id is not None:
+            self.client.cancel(engine_id)
+
+    def _on_event(self, event: dict) -> None:
+        kind = event.get("event")
+        if kind == protocol.CRASHED:
+            with self._lock:
+                self._jobs.clear()
+            message = event.get("message", "")
+            self.scheduler.fail_current(message)
+            if self.on_crash is not None:
+                self.on_crash(message)
+            return
+        with self._lock:
+            job = self._jobs.get(event.get("id"))
+        typed = from_wire(event)
+        if job is None or typed is None:
+            if self.on_unrequested is not None:
+                self.on_unrequested(event)
+            return
+        try:
+            job.listener(typed)
+        except Exception:  # a faulty listener must not stop the queue
+            log.exception("a listener failed on %s", kind)
+        if isinstance(typed, FINAL):
+            with self._lock:
+                self._jobs.pop(event.get("id"), None)
+            self.scheduler.ended(job)
+
+
+__all__ = ["LocalBackend", "Priority", "Failed"]
