@@ -259,3 +259,35 @@ def test_hearth_serve_runs_headless_and_stops_on_sigterm(smollm_path, home):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_plain_completions_streamed_and_whole(serve):
+    served = serve()
+    client = served.client()
+    whole = client.completions.create(model=served.model, prompt="The capital of France is", temperature=0,
+                                      max_tokens=8)
+    assert whole.object == "text_completion" and whole.choices[0].finish_reason == "length"
+    assert whole.usage.completion_tokens == 8 and whole.choices[0].text.strip()
+    streamed = "".join(c.choices[0].text for c in client.completions.create(
+        model=served.model, prompt="The capital of France is", temperature=0, max_tokens=8, stream=True)
+        if c.choices)
+    assert streamed == whole.choices[0].text  # greedy: the same words either way
+    with pytest.raises(openai.BadRequestError):
+        client.completions.create(model=served.model, prompt=["one", "two"])
+
+
+def test_embeddings_as_floats_and_base64(serve):
+    served = serve()
+    client = served.client()
+    answer = client.embeddings.create(model=served.model, input=["a cat", "a cat", "the stock market"])
+    vectors = [d.embedding for d in answer.data]  # the client asked for base64 and decoded it
+    assert len(vectors) == 3 and len(vectors[0]) == 576  # SmolLM2-135M's embedding size
+    assert vectors[0] == pytest.approx(vectors[1])
+    assert sum(x * x for x in vectors[0]) == pytest.approx(1.0, abs=1e-3)  # normalised
+    raw = httpx.post(f"{served.server.url}/embeddings", json={"model": served.model, "input": "a cat",
+                                                               "encoding_format": "float"}, timeout=60).json()
+    assert raw["data"][0]["embedding"] == pytest.approx(vectors[0], abs=1e-5)
+    assert raw["usage"]["prompt_tokens"] > 0
+    # The chat model still answers after its embedding context was made.
+    reply = client.chat.completions.create(model=served.model, messages=QUESTION, temperature=0, max_tokens=30)
+    assert "Paris" in reply.choices[0].message.content

@@ -15,24 +15,71 @@ from app.core import overflow
 ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 MAX_STOPS = 4  # OpenAI's limit
 MAX_TOKENS_CAP = 32_768
+MAX_EMBEDDING_INPUTS = 256
 
 
 @dataclass(frozen=True)
-class ChatCompletionRequest:
+class GenerationRequest:
+    """A chat completion (``messages``) or a plain completion (``prompt``), in the engine's terms."""
     model: str
-    messages: list[dict]  # [{"role", "content"}] with content as text
     params: dict  # the engine's sampling parameters
+    messages: list[dict] | None = None  # [{"role", "content"}] with content as text
+    prompt: str | None = None
     stream: bool = False
     include_usage: bool = False
 
 
-def parse_chat(body: object) -> ChatCompletionRequest:
+@dataclass(frozen=True)
+class EmbeddingRequest:
+    model: str
+    texts: list[str]
+    base64: bool  # the `openai` client asks for base64 unless told otherwise
+
+
+def parse_chat(body: object) -> GenerationRequest:
+    model = _model(body)
+    return GenerationRequest(model, messages=_messages(body.get("messages")), **_generation(body))
+
+
+def parse_completion(body: object) -> GenerationRequest:
+    model = _model(body)
+    prompt = body.get("prompt")
+    if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], str):
+        prompt = prompt[0]
+    if not isinstance(prompt, str):
+        raise invalid("“prompt” must be a string (one prompt per request).", "prompt")
+    if body.get("echo") or body.get("suffix") or body.get("best_of", 1) not in (1, None) or body.get("logprobs"):
+        raise invalid("echo, suffix, best_of and logprobs are not supported by this server.")
+    return GenerationRequest(model, prompt=prompt, **_generation(body))
+
+
+def parse_embeddings(body: object) -> EmbeddingRequest:
+    model = _model(body)
+    raw = body.get("input")
+    texts = [raw] if isinstance(raw, str) else raw
+    if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
+        raise invalid("“input” must be a string or a non-empty list of strings.", "input")
+    if len(texts) > MAX_EMBEDDING_INPUTS:
+        raise invalid(f"At most {MAX_EMBEDDING_INPUTS} inputs per request.", "input")
+    if body.get("dimensions") is not None:
+        raise invalid("“dimensions” is not supported: the model's own size is used.", "dimensions")
+    encoding = body.get("encoding_format", "float")
+    if encoding not in ("float", "base64"):
+        raise invalid("“encoding_format” must be float or base64.", "encoding_format")
+    return EmbeddingRequest(model, texts, encoding == "base64")
+
+
+def _model(body: object) -> str:
     if not isinstance(body, dict):
         raise invalid("The request body must be a JSON object.")
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise invalid("“model” is required: one of the ids GET /v1/models lists.", "model")
-    messages = _messages(body.get("messages"))
+    return model
+
+
+def _generation(body: dict) -> dict:
+    """The sampling and streaming options chat and plain completions share."""
     n = body.get("n", 1)
     if n is not None and (not _is_int(n) or n != 1):
         raise invalid("Only n = 1 is supported: ask again for another answer.", "n")
@@ -71,7 +118,7 @@ def parse_chat(body: object) -> ChatCompletionRequest:
         include_usage = bool(options.get("include_usage"))
     if body.get("tools") or body.get("functions"):
         raise invalid("Tools and function calls are not supported by this server yet.", "tools")
-    return ChatCompletionRequest(model, messages, params, stream, include_usage)
+    return {"params": params, "stream": stream, "include_usage": include_usage}
 
 
 def _messages(raw: object) -> list[dict]:

@@ -31,7 +31,10 @@ class ServedModel:
 class ModelHost(Protocol):
     def models(self) -> list[ServedModel]: ...
 
-    def chat(self, model_id: str, messages: list[dict], params: dict, listener: Callable[[Event], None]) -> int: ...
+    def request(self, model_id: str, op: str, payload: dict, listener: Callable[[Event], None]) -> int:
+        """Queue ``{"op": op, **payload}`` (chat, complete or embed) for ``model_id``; returns a ticket.
+        Raises ApiError: 404 for a model not served, 503 when too many requests wait."""
+        ...
 
     def cancel(self, ticket: int) -> None: ...
 
@@ -64,7 +67,7 @@ class HeadlessHost:
             self._loaded = model
         return self.backend.load(self._models[model], self.options, listener)
 
-    def chat(self, model: str, messages: list[dict], params: dict, listener: Callable[[Event], None]) -> int:
+    def request(self, model: str, op: str, payload: dict, listener: Callable[[Event], None]) -> int:
         if model not in self._models:
             raise not_found(f"The model “{model}” is not served here; GET /v1/models lists those that are.",
                             code="model_not_found")
@@ -73,7 +76,7 @@ class HeadlessHost:
         if switch:
             self.load(model, lambda event: _report_load(event, listener))
         try:
-            return self.backend.chat(messages, params, listener, Priority.API, bounded=True)
+            return self.backend.scheduler.submit({"op": op, **payload}, listener, Priority.API, bounded=True)
         except QueueFull:
             raise busy(self.backend.scheduler.waiting, self.retry_after) from None
 

@@ -33,10 +33,10 @@ from starlette.routing import Route
 
 from app import __version__
 from app.api import errors
-from app.api.chat_request import parse_chat
+from app.api.chat_request import parse_chat, parse_completion, parse_embeddings
 from app.api.errors import ApiError
 from app.api.host import ModelHost
-from app.backend.events import Done, Event, Failed, Piece, Started
+from app.backend.events import Done, Embedded, Event, Failed, Piece, Started
 from app.engine import protocol
 
 log = logging.getLogger("hearth.api")
@@ -135,22 +135,24 @@ def create_app(host: ModelHost, settings: ServerSettings, on_request: RequestLog
         record(request, 200, started)
         return JSONResponse({"object": "list", "data": data})
 
-    async def chat_completions(request: Request) -> Response:
+    async def queue(request: Request, model: str, op: str, payload: dict) -> tuple[int, asyncio.Queue]:
+        """Hand the request to the host; its events arrive on the returned queue (in this event loop)."""
+        loop = asyncio.get_running_loop()
+        events: asyncio.Queue[Event] = asyncio.Queue()
+        ticket = host.request(model, op, payload, lambda event: loop.call_soon_threadsafe(events.put_nowait, event))
+        return ticket, events
+
+    async def generate(request: Request, parse, chat: bool) -> Response:
         started = time.monotonic()
         if not authorized(request):
             return error_response(request, errors.unauthorized(), started)
         try:
-            chat = parse_chat(await read_json(request))
+            asked = parse(await read_json(request))
+            payload = ({"messages": asked.messages} if chat else {"prompt": asked.prompt}) | {"params": asked.params}
+            ticket, events = await queue(request, asked.model, protocol.CHAT if chat else protocol.COMPLETE, payload)
         except ApiError as error:
             return error_response(request, error, started)
-        loop = asyncio.get_running_loop()
-        events: asyncio.Queue[Event] = asyncio.Queue()
-        try:
-            ticket = host.chat(chat.model, chat.messages, chat.params,
-                               lambda event: loop.call_soon_threadsafe(events.put_nowait, event))
-        except ApiError as error:
-            return error_response(request, error, started)
-        reply = _Reply(chat.model, chat.include_usage)
+        reply = _Reply(asked.model, asked.include_usage, chat)
         try:
             first = await _next_event(events, request, limits)
         except _ClientGone:
@@ -160,7 +162,7 @@ def create_app(host: ModelHost, settings: ServerSettings, on_request: RequestLog
         if isinstance(first, Failed):
             return error_response(request, _failure(first), started)
         reply.take(first)
-        if not chat.stream:
+        if not asked.stream:
             try:
                 while not reply.finished:
                     reply.take(await _next_event(events, request, limits))
@@ -171,23 +173,24 @@ def create_app(host: ModelHost, settings: ServerSettings, on_request: RequestLog
             if reply.failure is not None:
                 return error_response(request, _failure(reply.failure), started)
             record(request, 200, started, reply.completion_tokens, reply.rate)
-            return JSONResponse(reply.completion())
+            return JSONResponse(reply.whole())
 
         async def stream():
             try:
-                yield _sse(reply.chunk({"role": "assistant", "content": ""}))
+                if chat:
+                    yield _sse(reply.chunk({"role": "assistant", "content": ""}))
                 for piece in reply.drain():
-                    yield _sse(reply.chunk({"content": piece}))
+                    yield _sse(reply.chunk(piece))
                 while not reply.finished:
                     reply.take(await events.get())
                     for piece in reply.drain():
-                        yield _sse(reply.chunk({"content": piece}))
+                        yield _sse(reply.chunk(piece))
                 if reply.failure is not None:
                     yield _sse(_failure(reply.failure).body())
                 else:
-                    yield _sse(reply.chunk({}, reply.finish_reason))
+                    yield _sse(reply.chunk(None, reply.finish_reason))
                     if reply.include_usage:
-                        yield _sse({**reply.chunk({}), "choices": [], "usage": reply.usage()})
+                        yield _sse({**reply.chunk(None), "choices": [], "usage": reply.usage()})
                 yield "data: [DONE]\n\n"
                 record(request, 200, started, reply.completion_tokens, reply.rate)
             finally:
@@ -197,6 +200,37 @@ def create_app(host: ModelHost, settings: ServerSettings, on_request: RequestLog
 
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    async def chat_completions(request: Request) -> Response:
+        return await generate(request, parse_chat, chat=True)
+
+    async def completions(request: Request) -> Response:
+        return await generate(request, parse_completion, chat=False)
+
+    async def embeddings(request: Request) -> Response:
+        started = time.monotonic()
+        if not authorized(request):
+            return error_response(request, errors.unauthorized(), started)
+        try:
+            asked = parse_embeddings(await read_json(request))
+            ticket, events = await queue(request, asked.model, protocol.EMBED, {"texts": asked.texts})
+        except ApiError as error:
+            return error_response(request, error, started)
+        try:
+            answer = await _next_event(events, request, limits)
+        except _ClientGone:
+            host.cancel(ticket)
+            record(request, 499, started)
+            return Response(status_code=499)
+        if isinstance(answer, Failed):
+            return error_response(request, _failure(answer), started)
+        if not isinstance(answer, Embedded):
+            return error_response(request, errors.engine_failed("The engine gave no embeddings."), started)
+        data = [{"object": "embedding", "index": i, "embedding": _encoded(v, asked.base64)}
+                for i, v in enumerate(answer.vectors)]
+        record(request, 200, started, answer.tokens)
+        return JSONResponse({"object": "list", "data": data, "model": asked.model,
+                             "usage": {"prompt_tokens": answer.tokens, "total_tokens": answer.tokens}})
 
     async def not_found(request: Request, _exc) -> Response:
         return JSONResponse(errors.not_found(f"There is no {request.method} {request.url.path} here.").body(),
@@ -214,6 +248,8 @@ def create_app(host: ModelHost, settings: ServerSettings, on_request: RequestLog
         Route("/health", health, methods=["GET"]),
         Route("/v1/models", list_models, methods=["GET"]),
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+        Route("/v1/completions", completions, methods=["POST"]),
+        Route("/v1/embeddings", embeddings, methods=["POST"]),
     ]
     return Starlette(routes=routes, middleware=middleware, exception_handlers={404: not_found, 405: wrong_method})
 
@@ -239,6 +275,20 @@ def _failure(failed: Failed) -> ApiError:
     return errors.engine_failed(failed.message)
 
 
+def _encoded(vector: list[float], base64: bool):
+    """A vector as floats, or as base64 of little-endian float32 (what the `openai` client asks for)."""
+    if not base64:
+        return vector
+    import array
+    import base64 as b64
+    import sys
+
+    packed = array.array("f", vector)
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return b64.b64encode(packed.tobytes()).decode("ascii")
+
+
 def _sse(data: dict) -> str:
     return f"data: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n"
 
@@ -246,8 +296,9 @@ def _sse(data: dict) -> str:
 class _Reply:
     """One completion as its events arrive, in OpenAI's shapes."""
 
-    def __init__(self, model: str, include_usage: bool) -> None:
-        self.id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+    def __init__(self, model: str, include_usage: bool, chat: bool = True) -> None:
+        self.chat = chat
+        self.id = f"{'chatcmpl' if chat else 'cmpl'}-{uuid.uuid4().hex[:24]}"
         self.created = int(time.time())
         self.model = model
         self.include_usage = include_usage
@@ -285,14 +336,27 @@ class _Reply:
         return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
                 "total_tokens": self.prompt_tokens + self.completion_tokens}
 
-    def chunk(self, delta: dict, finish_reason: str | None = None) -> dict:
-        return {"id": self.id, "object": "chat.completion.chunk", "created": self.created, "model": self.model,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]}
+    def chunk(self, piece: str | dict | None, finish_reason: str | None = None) -> dict:
+        """One streamed event: a piece of text (a chat's delta may also be its role), or the end."""
+        if self.chat:
+            delta = piece if isinstance(piece, dict) else ({"content": piece} if piece else {})
+            choice = {"index": 0, "delta": delta, "finish_reason": finish_reason}
+            kind = "chat.completion.chunk"
+        else:
+            choice = {"index": 0, "text": piece or "", "logprobs": None, "finish_reason": finish_reason}
+            kind = "text_completion"
+        return {"id": self.id, "object": kind, "created": self.created, "model": self.model, "choices": [choice]}
 
-    def completion(self) -> dict:
-        return {"id": self.id, "object": "chat.completion", "created": self.created, "model": self.model,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(self.text)},
-                             "finish_reason": self.finish_reason}],
+    def whole(self) -> dict:
+        text = "".join(self.text)
+        if self.chat:
+            choice = {"index": 0, "message": {"role": "assistant", "content": text},
+                      "finish_reason": self.finish_reason}
+            kind = "chat.completion"
+        else:
+            choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": self.finish_reason}
+            kind = "text_completion"
+        return {"id": self.id, "object": kind, "created": self.created, "model": self.model, "choices": [choice],
                 "usage": self.usage()}
 
 

@@ -1,8 +1,8 @@
 """What a backend says about one request, as typed values instead of wire dicts.
 
 Every backend (the local engine process, a remote OpenAI-compatible server) ends
-each request with exactly one final event: ``Done``, ``Failed``, ``Counted`` or
-``Loaded``. ``from_wire`` reads the engine process's JSON events (see
+each request with exactly one final event: ``Done``, ``Failed``, ``Counted``,
+``Embedded`` or ``Loaded``. ``from_wire`` reads the engine process's JSON events (see
 ``app/engine/protocol.py``) into these.
 """
 from __future__ import annotations
@@ -42,14 +42,20 @@ class Counted:
 
 
 @dataclass(frozen=True)
+class Embedded:
+    vectors: list
+    tokens: int
+
+
+@dataclass(frozen=True)
 class Failed:
     message: str  # for the user
     detail: str = ""  # for the log
     invalid_request: bool = False  # the request itself was wrong (a bad JSON schema), not the backend
 
 
-Event = Loaded | Started | Piece | Done | Counted | Failed
-FINAL = (Loaded, Done, Counted, Failed)
+Event = Loaded | Started | Piece | Done | Counted | Embedded | Failed
+FINAL = (Loaded, Done, Counted, Embedded, Failed)
 
 
 def from_wire(event: dict) -> Event | None:
@@ -63,6 +69,8 @@ def from_wire(event: dict) -> Event | None:
         return Done(event.get("reason", protocol.STOP), dict(event.get("stats") or {}))
     if kind == protocol.COUNTED:
         return Counted(int(event.get("tokens", 0)), int(event.get("n_ctx", 0)))
+    if kind == protocol.EMBEDDED:
+        return Embedded(list(event.get("vectors") or []), int(event.get("tokens", 0)))
     if kind == protocol.LOADED:
         return Loaded(dict(event.get("model") or {}))
     if kind == protocol.UNLOADED:

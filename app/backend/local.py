@@ -46,6 +46,15 @@ class LocalBackend:
         return self.scheduler.submit({"op": protocol.CHAT, "messages": messages, "params": params}, listener,
                                      priority, bounded)
 
+    def complete(self, prompt: str, params: dict, listener: Listener, priority: Priority = Priority.API,
+                 bounded: bool = False) -> int:
+        return self.scheduler.submit({"op": protocol.COMPLETE, "prompt": prompt, "params": params}, listener,
+                                     priority, bounded)
+
+    def embed(self, texts: list[str], listener: Listener, priority: Priority = Priority.API,
+              bounded: bool = False) -> int:
+        return self.scheduler.submit({"op": protocol.EMBED, "texts": texts}, listener, priority, bounded)
+
     def count(self, messages: list[dict], listener: Listener, priority: Priority = Priority.BACKGROUND) -> int:
         return self.scheduler.submit({"op": protocol.COUNT, "messages": messages}, listener, priority)
 
@@ -76,6 +85,10 @@ class LocalBackend:
                                              request.get("gpu_layers"))
             elif op == protocol.CHAT:
                 engine_id = self.client.chat(request["messages"], request["params"])
+            elif op == protocol.COMPLETE:
+                engine_id = self.client.complete(request["prompt"], request["params"])
+            elif op == protocol.EMBED:
+                engine_id = self.client.embed(request["texts"])
             elif op == protocol.COUNT:
                 engine_id = self.client.count(request["messages"])
             elif op == protocol.UNLOAD:

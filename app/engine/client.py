@@ -175,6 +175,13 @@ class EngineClient:
         return self._request({"op": protocol.CHAT, "messages": messages, "params": params or {},
                               "piece_seconds": self._batch_seconds})
 
+    def complete(self, prompt: str, params: dict | None = None) -> int:
+        return self._request({"op": protocol.COMPLETE, "prompt": prompt, "params": params or {},
+                              "piece_seconds": self._batch_seconds})
+
+    def embed(self, texts: list[str]) -> int:
+        return self._request({"op": protocol.EMBED, "texts": texts})
+
     def count(self, messages: list[dict]) -> int:
         return self._request({"op": protocol.COUNT, "messages": messages})
 
@@ -242,7 +249,7 @@ class EngineClient:
                     continue
                 flush()
                 if event.get("event") in (protocol.DONE, protocol.ERROR, protocol.LOADED, protocol.COUNTED,
-                                          protocol.UNLOADED):
+                                          protocol.UNLOADED, protocol.EMBEDDED):
                     self._pending.discard(event.get("id"))
                 elif event.get("event") == protocol.READY:
                     self.system_info = event.get("system_info", "")

@@ -104,6 +104,8 @@ class LlmSession:
         self.path: Path | None = None
         self._template: str | None = None
         self._has_chatml = True
+        self._embedder = None  # a context for embeddings, made when first asked
+        self._embedding_setup: dict = {}
 
     @property
     def loaded(self) -> bool:
@@ -128,6 +130,7 @@ class LlmSession:
         else:
             n_gpu_layers = options.n_gpu_layers
         started = time.monotonic()
+        self._embedding_setup = {"n_threads": threads, "n_gpu_layers": n_gpu_layers, "n_ctx": n_ctx}
         try:
             llm = Llama(
                 model_path=str(path),
@@ -176,7 +179,38 @@ class LlmSession:
             "sampling": sampling.from_metadata(info.metadata),
         }
 
+    def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
+        """A normalised vector for each text (mean over its tokens), and the tokens read. A second llama.cpp
+        context made for embeddings, once, from the same file: llama.cpp computes embeddings only in a context
+        built for them, and the memory map shares the weights between the two."""
+        if self._llm is None:
+            raise EngineError("No model is loaded.")
+        if self._embedder is None:
+            from llama_cpp import LLAMA_POOLING_TYPE_MEAN, Llama
+
+            setup = self._embedding_setup
+            try:
+                self._embedder = Llama(model_path=str(self.path), embedding=True, pooling_type=LLAMA_POOLING_TYPE_MEAN,
+                                       n_ctx=setup["n_ctx"], n_batch=setup["n_ctx"], n_ubatch=setup["n_ctx"],
+                                       n_threads=setup["n_threads"], n_gpu_layers=setup["n_gpu_layers"],
+                                       verbose=False)
+            except (ValueError, RuntimeError, OSError) as error:
+                raise EngineError("llama.cpp could not make embeddings with this model.", repr(error)) from error
+        embedder = self._embedder
+        vectors, total = [], 0
+        for index, text in enumerate(texts):
+            count = len(embedder.tokenize(text.encode("utf-8"), add_bos=True, special=False))
+            if count > embedder.n_ctx():
+                raise RequestError(f"Input {index} is {count:,} tokens long; this model embeds at most "
+                                   f"{embedder.n_ctx():,} at a time.")
+            total += count
+            vectors.append([float(x) for x in embedder.embed(text, normalize=True)])
+        return vectors, total
+
     def unload(self) -> None:
+        if self._embedder is not None:
+            self._embedder.close()
+            self._embedder = None
         if self._llm is not None:
             self._llm.close()
             self._llm = None
@@ -276,8 +310,6 @@ class LlmSession:
         """Stream a reply to ``messages``. ``emit(text, n_tokens)`` gets each piece of text."""
         if self._llm is None:
             raise EngineError("No model is loaded.")
-        import llama_cpp
-
         llm = self._llm
         options = {**DEFAULT_PARAMS, **{k: v for k, v in params.items() if v is not None}}
         n_ctx = llm.n_ctx()
@@ -291,8 +323,32 @@ class LlmSession:
         if dropped:
             notice = f"{overflow.notice(policy, dropped, n_ctx)} {notice}".strip()
         started(len(tokens), notice)
+        return self._generate(tokens, options, prompt.stop, max_tokens, grammar, cancel, emit)
+
+    def complete(self, prompt_text: str, params: dict, cancel: threading.Event,
+                 emit: Callable[[str, int], None], started: Callable[[int, str], None]) -> tuple[str, GenerationStats]:
+        """Stream a continuation of plain ``prompt_text`` (no chat template). Control tokens in it stay text,
+        as in a chat: a caller cannot forge the template's markers."""
+        if self._llm is None:
+            raise EngineError("No model is loaded.")
+        llm = self._llm
+        options = {**DEFAULT_PARAMS, **{k: v for k, v in params.items() if v is not None}}
+        tokens = llm.tokenize(prompt_text.encode("utf-8"), add_bos=True, special=False)
+        n_ctx = llm.n_ctx()
+        if len(tokens) >= n_ctx:
+            raise RequestError(overflow.stopped(len(tokens), n_ctx))
+        max_tokens = min(int(options["max_tokens"]), n_ctx - len(tokens))
+        grammar = _grammar(options)
+        started(len(tokens), "")
+        return self._generate(tokens, options, [], max_tokens, grammar, cancel, emit)
+
+    def _generate(self, tokens: list[int], options: dict, template_stops: list[str], max_tokens: int, grammar,
+                  cancel: threading.Event, emit: Callable[[str, int], None]) -> tuple[str, GenerationStats]:
+        import llama_cpp
+
+        llm = self._llm
         llm.set_seed(options["seed"] if options["seed"] is not None else random.randrange(2**31))
-        stream = TextStream(list(options["stop"]) + prompt.stop)
+        stream = TextStream(list(options["stop"]) + template_stops)
         vocab = llm._model.vocab
         stats = GenerationStats(prompt_tokens=len(tokens))
         reason = protocol.LENGTH

@@ -6,8 +6,10 @@ hundred tokens a second (encoding one piece costs microseconds) and keep the
 protocol readable in logs and easy to put behind another backend later.
 
 Requests (client to engine):
-  {"op": "load", "id", "path", "n_ctx", "n_threads", "n_gpu_layers"}
+  {"op": "load", "id", "path", "options": {LoadOptions}, "gpu_layers"}
   {"op": "chat", "id", "messages": [{"role", "content"}], "params": {...}, "piece_seconds"}
+  {"op": "complete", "id", "prompt", "params", "piece_seconds"}   plain text on, no chat template
+  {"op": "embed", "id", "texts"}      a vector for each text
   {"op": "count", "id", "messages"}   how many tokens the prompt for these messages takes
   {"op": "unload", "id"}            lets go of the model (and of its file)
   {"op": "cancel", "id"}            ends the request with that id early
@@ -20,6 +22,7 @@ Events (engine to client):
   {"event": "piece", "id", "text", "n"}                  ``n`` tokens' worth of text
   {"event": "done", "id", "reason", "stats": {...}}      reason: stop | length | cancelled
   {"event": "counted", "id", "tokens", "n_ctx"}          the answer to "count"
+  {"event": "embedded", "id", "vectors", "tokens"}       the answer to "embed"
   {"event": "unloaded", "id"}                             the answer to "unload"
   {"event": "error", "id", "op", "path", "message", "detail"}   op and path: the failed request's
 
@@ -38,7 +41,8 @@ from __future__ import annotations
 import json
 
 LOAD, CHAT, COUNT, CANCEL, SHUTDOWN, UNLOAD = "load", "chat", "count", "cancel", "shutdown", "unload"
-COUNTED, UNLOADED = "counted", "unloaded"
+COMPLETE, EMBED = "complete", "embed"
+COUNTED, UNLOADED, EMBEDDED = "counted", "unloaded", "embedded"
 READY, LOADED, STARTED, PIECE, DONE, ERROR = "ready", "loaded", "started", "piece", "done", "error"
 # Made by the client, never sent on the wire: the process ended unasked.
 CRASHED = "crashed"

@@ -68,8 +68,11 @@ class Worker:
             try:
                 if op == protocol.LOAD:
                     self._load(request)
-                elif op == protocol.CHAT:
+                elif op in (protocol.CHAT, protocol.COMPLETE):
                     self._chat(request)
+                elif op == protocol.EMBED:
+                    vectors, tokens = self.session.embed(list(request.get("texts") or []))
+                    self.send({"event": protocol.EMBEDDED, "id": request_id, "vectors": vectors, "tokens": tokens})
                 elif op == protocol.UNLOAD:
                     self.session.unload()
                     self.send({"event": protocol.UNLOADED, "id": request_id})
@@ -124,9 +127,12 @@ class Worker:
                 flush()
 
         try:
-            reason, stats = self.session.chat(
-                request["messages"], request.get("params") or {}, self._cancel_current, emit, started
-            )
+            if request.get("op") == protocol.COMPLETE:
+                reason, stats = self.session.complete(str(request.get("prompt", "")), request.get("params") or {},
+                                                      self._cancel_current, emit, started)
+            else:
+                reason, stats = self.session.chat(request["messages"], request.get("params") or {},
+                                                  self._cancel_current, emit, started)
         finally:
             flush()
         self.send({"event": protocol.DONE, "id": request_id, "reason": reason, "stats": stats.as_dict()})
