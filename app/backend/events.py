@@ -42,6 +42,15 @@ class Counted:
 
 
 @dataclass(frozen=True)
+class Segment:
+    """A stretch of a transcribed file."""
+    text: str
+    start: float  # seconds
+    end: float
+    progress: float  # the share of the file done
+
+
+@dataclass(frozen=True)
 class Embedded:
     vectors: list
     tokens: int
@@ -54,7 +63,7 @@ class Failed:
     invalid_request: bool = False  # the request itself was wrong (a bad JSON schema), not the backend
 
 
-Event = Loaded | Started | Piece | Done | Counted | Embedded | Failed
+Event = Loaded | Started | Piece | Segment | Done | Counted | Embedded | Failed
 FINAL = (Loaded, Done, Counted, Embedded, Failed)
 
 
@@ -69,6 +78,9 @@ def from_wire(event: dict) -> Event | None:
         return Done(event.get("reason", protocol.STOP), dict(event.get("stats") or {}))
     if kind == protocol.COUNTED:
         return Counted(int(event.get("tokens", 0)), int(event.get("n_ctx", 0)))
+    if kind == protocol.SEGMENT:
+        return Segment(event.get("text", ""), float(event.get("start", 0)), float(event.get("end", 0)),
+                       float(event.get("progress", 0)))
     if kind == protocol.EMBEDDED:
         return Embedded(list(event.get("vectors") or []), int(event.get("tokens", 0)))
     if kind == protocol.LOADED:

@@ -10,10 +10,10 @@ has been told.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Callable
 
-from app.backend.events import FINAL, Done, Failed, from_wire
+from app.backend.events import Done
+from app.backend.routing import Routing
 from app.backend.scheduler import Job, Listener, Priority, Scheduler
 from app.core.load_options import LoadOptions
 from app.engine import protocol
@@ -31,8 +31,7 @@ class LocalBackend:
         self.scheduler = Scheduler(self._send, self._cancel_in_flight, max_waiting=max_waiting)
         self.on_unrequested = on_unrequested
         self.on_crash = on_crash
-        self._lock = threading.Lock()
-        self._jobs: dict[int, Job] = {}  # engine request id -> the job it carries
+        self.routing = Routing(self.scheduler)
 
     # -- requests -----------------------------------------------------------------------
     def load(self, path: str, options: LoadOptions | None, listener: Listener, gpu_layers: int | None = None,
@@ -79,59 +78,32 @@ class LocalBackend:
     def _send(self, job: Job) -> None:
         request = job.request
         op = request["op"]
-        with self._lock:  # the reader must find the job before the engine's first event about it
-            if op == protocol.LOAD:
-                engine_id = self.client.load(request["path"], LoadOptions.from_dict(request["options"]),
-                                             request.get("gpu_layers"))
-            elif op == protocol.CHAT:
-                engine_id = self.client.chat(request["messages"], request["params"])
-            elif op == protocol.COMPLETE:
-                engine_id = self.client.complete(request["prompt"], request["params"])
-            elif op == protocol.EMBED:
-                engine_id = self.client.embed(request["texts"])
-            elif op == protocol.COUNT:
-                engine_id = self.client.count(request["messages"])
-            elif op == protocol.UNLOAD:
-                engine_id = self.client.unload()
-            else:
-                raise ValueError(f"unknown request {op!r}")
-            if engine_id:
-                self._jobs[engine_id] = job
-        if not engine_id:  # nothing was running to unload: done already
+        client = self.client
+        senders = {
+            protocol.LOAD: lambda: client.load(request["path"], LoadOptions.from_dict(request["options"]),
+                                               request.get("gpu_layers")),
+            protocol.CHAT: lambda: client.chat(request["messages"], request["params"]),
+            protocol.COMPLETE: lambda: client.complete(request["prompt"], request["params"]),
+            protocol.EMBED: lambda: client.embed(request["texts"]),
+            protocol.COUNT: lambda: client.count(request["messages"]),
+            protocol.UNLOAD: client.unload,
+        }
+        if op not in senders:
+            raise ValueError(f"unknown request {op!r}")
+        if not self.routing.send(job, senders[op]):  # nothing was running to unload: done already
             job.listener(Done(protocol.STOP))
             self.scheduler.ended(job)
 
     def _cancel_in_flight(self, job: Job) -> None:
-        with self._lock:
-            engine_id = next((i for i, j in self._jobs.items() if j is job), None)
+        engine_id = self.routing.engine_id(job)
         if engine_id is not None:
             self.client.cancel(engine_id)
 
     def _on_event(self, event: dict) -> None:
-        kind = event.get("event")
-        if kind == protocol.CRASHED:
-            with self._lock:
-                self._jobs.clear()
-            message = event.get("message", "")
-            self.scheduler.fail_current(message)
+        if self.routing.deliver(event):
+            return
+        if event.get("event") == protocol.CRASHED:
             if self.on_crash is not None:
-                self.on_crash(message)
-            return
-        with self._lock:
-            job = self._jobs.get(event.get("id"))
-        typed = from_wire(event)
-        if job is None or typed is None:
-            if self.on_unrequested is not None:
-                self.on_unrequested(event)
-            return
-        try:
-            job.listener(typed)
-        except Exception:  # a faulty listener must not stop the queue
-            log.exception("a listener failed on %s", kind)
-        if isinstance(typed, FINAL):
-            with self._lock:
-                self._jobs.pop(event.get("id"), None)
-            self.scheduler.ended(job)
-
-
-__all__ = ["LocalBackend", "Priority", "Failed"]
+                self.on_crash(event.get("message", ""))
+        elif self.on_unrequested is not None:
+            self.on_unrequested(event)

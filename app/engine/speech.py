@@ -95,8 +95,10 @@ class SpeechSession:
             vad_filter=False)
         return [Piece(s.text, s.start, s.end, s.no_speech_prob, s.avg_logprob) for s in segments]
 
-    def transcribe_file(self, path: str, cancelled: Callable[[], bool]) -> Iterator[tuple[Piece, float]]:
-        """Segments of an audio or video file (decoded by PyAV), each with the share of the file done."""
+    def transcribe_file(self, path: str, cancelled: Callable[[], bool], language: str | None = None,
+                        prompt: str | None = None) -> Iterator[tuple[Piece, float]]:
+        """Segments of an audio or video file (decoded by PyAV), each with the share of the file done.
+        ``language`` and ``prompt`` override the configured ones for this file."""
         from faster_whisper import decode_audio
 
         model = self._require()
@@ -105,9 +107,10 @@ class SpeechSession:
         except Exception as error:  # noqa: BLE001 - PyAV raises many kinds for unreadable files
             raise EngineError(f"“{Path(path).name}” could not be read as audio: {error}", repr(error)) from None
         duration = max(len(audio) / RATE, 1e-6)
-        language = self.language if model.model.is_multilingual else "en"
+        language = (language or self.language) if model.model.is_multilingual else "en"
         segments, _info = model.transcribe(audio, language=language, beam_size=5, vad_filter=True,
-                                           initial_prompt=self.initial_prompt, condition_on_previous_text=False)
+                                           initial_prompt=prompt or self.initial_prompt,
+                                           condition_on_previous_text=False)
         for segment in segments:
             if cancelled():
                 return

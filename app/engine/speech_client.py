@@ -48,5 +48,7 @@ class SpeechClient(EngineClient):
         except (BrokenPipeError, OSError):
             pass
 
-    def transcribe_file(self, path: str) -> int:
-        return self._request({"op": protocol.FILE, "path": str(path)})
+    def transcribe_file(self, path: str, language: str | None = None, prompt: str | None = None) -> int:
+        """Transcribe a file; ``language`` and ``prompt`` apply to it alone (None: the configured ones)."""
+        return self._request({"op": protocol.FILE, "path": str(path), "language": language or None,
+                              "initial_prompt": prompt or None})

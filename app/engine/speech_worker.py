@@ -92,7 +92,7 @@ class SpeechWorker:
             if self._streams.pop(request_id, None) is not None:
                 self.send({"event": protocol.DONE, "id": request_id, "reason": protocol.CANCELLED})
         elif op == protocol.FILE:
-            self._file(request_id, request["path"])
+            self._file(request_id, request["path"], request.get("language"), request.get("initial_prompt"))
 
     def _audio_backlog(self, request_id: int, request: dict) -> np.ndarray:
         """This piece of audio and every piece queued behind it: after a slow transcription the
@@ -112,8 +112,10 @@ class SpeechWorker:
         self.send({"event": protocol.FINAL, "id": request_id, "text": piece.text, "start": round(piece.start, 3),
                    "end": round(piece.end, 3)})
 
-    def _file(self, request_id: int, path: str) -> None:
-        for piece, progress in self.session.transcribe_file(path, lambda: self.is_cancelled(request_id)):
+    def _file(self, request_id: int, path: str, language: str | None = None, prompt: str | None = None) -> None:
+        """Transcribe a file; ``language`` and ``prompt`` (an API request's) apply to this file only."""
+        for piece, progress in self.session.transcribe_file(path, lambda: self.is_cancelled(request_id),
+                                                            language, prompt):
             self.send({"event": protocol.SEGMENT, "id": request_id, "text": piece.text.strip(),
                        "start": round(piece.start, 3), "end": round(piece.end, 3), "progress": round(progress, 4)})
         reason = protocol.CANCELLED if self.is_cancelled(request_id) else protocol.STOP
