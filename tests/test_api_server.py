@@ -46,9 +46,16 @@ def load_first(host: HeadlessHost) -> None:
 def serve(smollm_path, tmp_path):
     made = []
 
-    def make(api_key: str = "", max_waiting: int = 64, limits: ServerLimits | None = None) -> Served:
+    def make(api_key: str = "", max_waiting: int = 64, limits: ServerLimits | None = None,
+             speech: bool = False) -> Served:
         backend = LocalBackend(max_waiting=max_waiting, log_path=tmp_path / "engine.log")
-        host = HeadlessHost(backend, [str(smollm_path)], LoadOptions(n_ctx=2048, n_threads=2))
+        voice = None
+        if speech:
+            from app.backend.speech import SpeechBackend
+            from app.engine.speech import find_starter_speech_model
+
+            voice = SpeechBackend(lambda: str(find_starter_speech_model()), log_path=tmp_path / "speech.log")
+        host = HeadlessHost(backend, [str(smollm_path)], LoadOptions(n_ctx=2048, n_threads=2), speech=voice)
         load_first(host)
         log: list[dict] = []
         server = ApiServer(host, ServerSettings(port=0, api_key=api_key, limits=limits or ServerLimits()),
@@ -61,6 +68,8 @@ def serve(smollm_path, tmp_path):
     for server, backend in made:
         server.stop()
         backend.shutdown()
+        if server.host.speech is not None:
+            server.host.speech.shutdown()
 
 
 def wait_until(condition, timeout: float = 60.0) -> None:
@@ -291,3 +300,28 @@ def test_embeddings_as_floats_and_base64(serve):
     # The chat model still answers after its embedding context was made.
     reply = client.chat.completions.create(model=served.model, messages=QUESTION, temperature=0, max_tokens=30)
     assert "Paris" in reply.choices[0].message.content
+
+
+def test_a_transcription_of_spoken_words(serve, tmp_path):
+    from tests.voice_helpers import speak, word_error_rate
+
+    served = serve(speech=True)
+    spoken = "Open the window and let the fresh air in."
+    clip = speak(spoken, tmp_path / "window.wav")
+    client = served.client()
+    with clip.open("rb") as audio:
+        answer = client.audio.transcriptions.create(model="whisper-1", file=audio)
+    assert word_error_rate(spoken, answer.text) <= 0.25, answer.text
+    with clip.open("rb") as audio:
+        srt = client.audio.transcriptions.create(model="whisper-1", file=audio, response_format="srt")
+    assert srt.startswith("1\n00:00:0") and " --> " in srt and "window" in srt.lower()
+    with clip.open("rb") as audio:
+        verbose = client.audio.transcriptions.create(model="whisper-1", file=audio, response_format="verbose_json",
+                                                     language="en", prompt="Windows and fresh air.")
+    assert verbose.segments and verbose.duration > 1 and "window" in verbose.text.lower()
+    with clip.open("rb") as audio:
+        with pytest.raises(openai.BadRequestError):
+            client.audio.transcriptions.create(model="whisper-1", file=audio, response_format="mp3")
+    refused = httpx.post(f"{served.server.url}/audio/transcriptions", files={"file": ("x.txt", b"not audio")},
+                         data={"model": "whisper-1"}, timeout=60)
+    assert refused.status_code == 500 and "could not be read as audio" in refused.json()["error"]["message"]

@@ -18,6 +18,7 @@ from app.api.errors import ApiError, busy, not_found
 from app.backend.events import Done, Event, Failed, Loaded
 from app.backend.local import LocalBackend
 from app.backend.scheduler import Priority, QueueFull
+from app.backend.speech import SpeechBackend
 from app.core.load_options import LoadOptions
 
 
@@ -38,6 +39,13 @@ class ModelHost(Protocol):
 
     def cancel(self, ticket: int) -> None: ...
 
+    def transcribe(self, path: str, language: str | None, prompt: str | None,
+                   listener: Callable[[Event], None]) -> int:
+        """Queue a file's transcription; raises ApiError (404 without a speech model, 503 when busy)."""
+        ...
+
+    def cancel_transcription(self, ticket: int) -> None: ...
+
 
 def model_id(path: str | Path) -> str:
     """A model's id for API clients: its file name without ``.gguf`` (and without a split's part suffix)."""
@@ -51,8 +59,9 @@ class HeadlessHost:
     after the requests before it (one engine, one model at a time)."""
 
     def __init__(self, backend: LocalBackend, paths: list[str], options: LoadOptions,
-                 retry_after: int = 2) -> None:
+                 retry_after: int = 2, speech: SpeechBackend | None = None) -> None:
         self.backend = backend
+        self.speech = speech
         self.options = options
         self.retry_after = retry_after
         self._models = {model_id(p): str(p) for p in paths}
@@ -82,6 +91,21 @@ class HeadlessHost:
 
     def cancel(self, ticket: int) -> None:
         self.backend.cancel(ticket)
+
+    def transcribe(self, path: str, language: str | None, prompt: str | None,
+                   listener: Callable[[Event], None]) -> int:
+        if self.speech is None:
+            raise not_found("This server has no speech model.", code="model_not_found")
+        try:
+            return self.speech.transcribe(path, language, prompt, listener)
+        except FileNotFoundError as error:
+            raise not_found(str(error), code="model_not_found") from None
+        except QueueFull:
+            raise busy(self.speech.scheduler.waiting, self.retry_after) from None
+
+    def cancel_transcription(self, ticket: int) -> None:
+        if self.speech is not None:
+            self.speech.cancel(ticket)
 
 
 def _report_load(event: Event, listener: Callable[[Event], None]) -> None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -34,9 +35,12 @@ from starlette.routing import Route
 from app import __version__
 from app.api import errors
 from app.api.chat_request import parse_chat, parse_completion, parse_embeddings
+from app.api import transcription
 from app.api.errors import ApiError
+from app.api.transcription import transcript_response
 from app.api.host import ModelHost
-from app.backend.events import Done, Embedded, Event, Failed, Piece, Started
+from app.backend.events import Done, Embedded, Event, Failed, Piece, Segment, Started
+from app.core.subtitles import Line
 from app.engine import protocol
 
 log = logging.getLogger("hearth.api")
@@ -48,6 +52,7 @@ LOOPBACK = "127.0.0.1"
 @dataclass(frozen=True)
 class ServerLimits:
     json_bytes: int = 4_000_000  # a chat request's body
+    audio_bytes: int = 100_000_000  # an uploaded audio or video file for transcription
     body_seconds: float = 30.0  # the whole body must arrive within this
     disconnect_poll_seconds: float = 0.25  # how often a waiting request checks that its client is still there
 
@@ -121,6 +126,21 @@ def create_app(host: ModelHost, settings: ServerSettings, on_request: RequestLog
             return json.loads(body)
         except (ValueError, UnicodeDecodeError):
             raise errors.invalid("The request body is not valid JSON.") from None
+
+    async def read_upload(request: Request) -> "transcription.Upload":
+        length = request.headers.get("content-length")
+        if length is None or not length.isdigit():
+            raise ApiError(411, "Send the file with a Content-Length.", code="length_required")
+        if int(length) > limits.audio_bytes:
+            raise errors.too_large(limits.audio_bytes)
+        try:
+            form = await asyncio.wait_for(request.form(max_files=1, max_fields=16, max_part_size=64 * 1024),
+                                          limits.body_seconds * 10)
+        except asyncio.TimeoutError:
+            raise ApiError(408, "The file did not arrive in time.", code="request_timeout") from None
+        except Exception as error:  # Starlette raises its own for a malformed multipart body
+            raise errors.invalid(f"The form could not be read: {error}") from None
+        return await transcription.upload_from(form)
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__,
@@ -232,6 +252,42 @@ def create_app(host: ModelHost, settings: ServerSettings, on_request: RequestLog
         return JSONResponse({"object": "list", "data": data, "model": asked.model,
                              "usage": {"prompt_tokens": answer.tokens, "total_tokens": answer.tokens}})
 
+    async def transcriptions(request: Request) -> Response:
+        started = time.monotonic()
+        if not authorized(request):
+            return error_response(request, errors.unauthorized(), started)
+        try:
+            upload = await read_upload(request)
+        except ApiError as error:
+            return error_response(request, error, started)
+        try:
+            events: asyncio.Queue[Event] = asyncio.Queue()
+            loop = asyncio.get_running_loop()
+            try:
+                ticket = host.transcribe(upload.path, upload.language, upload.prompt,
+                                         lambda event: loop.call_soon_threadsafe(events.put_nowait, event))
+            except ApiError as error:
+                return error_response(request, error, started)
+            lines: list[Line] = []
+            while True:
+                try:
+                    event = await _next_event(events, request, limits)
+                except _ClientGone:
+                    host.cancel_transcription(ticket)
+                    record(request, 499, started)
+                    return Response(status_code=499)
+                if isinstance(event, Segment):
+                    lines.append(Line(event.text, event.start, event.end))
+                    duration = event.end / event.progress if event.progress else event.end
+                elif isinstance(event, Failed):
+                    return error_response(request, _failure(event), started)
+                elif isinstance(event, Done):
+                    break
+        finally:
+            await run_in_threadpool(upload.remove)
+        record(request, 200, started)
+        return transcript_response(lines, upload, duration if lines else 0.0)
+
     async def not_found(request: Request, _exc) -> Response:
         return JSONResponse(errors.not_found(f"There is no {request.method} {request.url.path} here.").body(),
                             status_code=404)
@@ -250,6 +306,7 @@ def create_app(host: ModelHost, settings: ServerSettings, on_request: RequestLog
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
         Route("/v1/completions", completions, methods=["POST"]),
         Route("/v1/embeddings", embeddings, methods=["POST"]),
+        Route("/v1/audio/transcriptions", transcriptions, methods=["POST"]),
     ]
     return Starlette(routes=routes, middleware=middleware, exception_handlers={404: not_found, 405: wrong_method})
 
