@@ -51,6 +51,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--ctx", type=int, default=4096, help="context length (default 4096)")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default: one per physical core)")
     p.add_argument("--gpu-layers", type=_layers, default="auto", help="layers on the GPU: a number, auto or all")
+    p.add_argument("--speech-model", default="", metavar="FOLDER",
+                   help="a faster-whisper model folder for /v1/audio/transcriptions (default: the starter tiny.en)")
     p.add_argument("--queue", type=int, default=64, help="requests that may wait before clients get 503")
     return p
 
@@ -81,7 +83,12 @@ def main(argv: list[str]) -> int:
             return 2
     options = LoadOptions(n_ctx=args.ctx, n_threads=args.threads, n_gpu_layers=args.gpu_layers)
     backend = LocalBackend(max_waiting=args.queue)
-    host = HeadlessHost(backend, paths, options)
+    from app.backend.speech import SpeechBackend
+    from app.engine.speech import find_starter_speech_model
+
+    speech_model = args.speech_model or str(find_starter_speech_model() or "")
+    speech = SpeechBackend(lambda: speech_model)  # starts with the first transcription
+    host = HeadlessHost(backend, paths, options, speech=speech)
     settings = ServerSettings(host=args.host, port=args.port, api_key=args.api_key, cors_origins=tuple(args.cors))
     stop = threading.Event()
     for number in (signal.SIGINT, signal.SIGTERM):
@@ -120,6 +127,7 @@ def main(argv: list[str]) -> int:
     log.info("stopping")
     server.stop()
     backend.shutdown()
+    speech.shutdown()
     return 0
 
 
