@@ -107,6 +107,11 @@ def _generation(body: dict) -> dict:
             raise invalid(f"“stop” must be a string or a list of up to {MAX_STOPS} strings.", "stop")
         params["stop"] = stops
     params.update(_response_format(body.get("response_format")))
+    ignore_eos = body.get("ignore_eos", False)  # llama.cpp's server has it too: benchmarks ask for exact lengths
+    if not isinstance(ignore_eos, bool):
+        raise invalid("“ignore_eos” must be true or false.", "ignore_eos")
+    if ignore_eos:
+        params["ignore_eos"] = True
     stream = body.get("stream", False)
     if not isinstance(stream, bool):
         raise invalid("“stream” must be true or false.", "stream")
