@@ -325,3 +325,24 @@ def test_a_transcription_of_spoken_words(serve, tmp_path):
     refused = httpx.post(f"{served.server.url}/audio/transcriptions", files={"file": ("x.txt", b"not audio")},
                          data={"model": "whisper-1"}, timeout=60)
     assert refused.status_code == 500 and "could not be read as audio" in refused.json()["error"]["message"]
+
+
+def test_each_request_is_answered_by_the_model_it_names(smollm_path, gemma_path, tmp_path):
+    backend = LocalBackend(log_path=tmp_path / "engine.log")
+    host = HeadlessHost(backend, [str(smollm_path), str(gemma_path)], LoadOptions(n_ctx=1024, n_threads=2))
+    load_first(host)
+    server = ApiServer(host, ServerSettings(port=0))
+    server.start()
+    try:
+        client = openai.OpenAI(base_url=server.url, api_key="none", max_retries=0, timeout=120)
+        assert [m.id for m in client.models.list().data] == [model_id(smollm_path), model_id(gemma_path)]
+        gemma = client.completions.create(model=model_id(gemma_path), prompt="The capital of France is",
+                                          temperature=0, max_tokens=6)
+        assert backend.loaded.path == str(gemma_path) and gemma.choices[0].text
+        assert [m.loaded for m in host.models()] == [False, True]
+        reply = client.chat.completions.create(model=model_id(smollm_path), messages=QUESTION, temperature=0,
+                                               max_tokens=30)
+        assert "Paris" in reply.choices[0].message.content and backend.loaded.path == str(smollm_path)
+    finally:
+        server.stop()
+        backend.shutdown()

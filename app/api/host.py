@@ -9,14 +9,14 @@ a model the host lists.
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol
 
 from app.api.errors import ApiError, busy, not_found
-from app.backend.events import Done, Event, Failed, Loaded
+from app.backend.events import Done, Event, Loaded
 from app.backend.local import LocalBackend
+from app.backend.model_ref import ModelRef
 from app.backend.scheduler import Priority, QueueFull
 from app.backend.speech import SpeechBackend
 from app.core.load_options import LoadOptions
@@ -55,8 +55,8 @@ def model_id(path: str | Path) -> str:
 
 
 class HeadlessHost:
-    """The models named to ``hearth serve``: the first is loaded at start; a request for another loads it
-    after the requests before it (one engine, one model at a time)."""
+    """The models named to ``hearth serve``: the first is loaded at start; a request for another is answered by
+    it, loaded first (one engine, one model at a time)."""
 
     def __init__(self, backend: LocalBackend, paths: list[str], options: LoadOptions,
                  retry_after: int = 2, speech: SpeechBackend | None = None) -> None:
@@ -65,27 +65,21 @@ class HeadlessHost:
         self.options = options
         self.retry_after = retry_after
         self._models = {model_id(p): str(p) for p in paths}
-        self._lock = threading.Lock()
-        self._loaded = ""  # the id loaded (or being loaded)
 
     def models(self) -> list[ServedModel]:
-        return [ServedModel(i, p, i == self._loaded) for i, p in self._models.items()]
+        loaded = self.backend.loaded.path if self.backend.loaded else ""
+        return [ServedModel(i, p, p == loaded) for i, p in self._models.items()]
 
     def load(self, model: str, listener: Callable[[Event], None]) -> int:
-        with self._lock:
-            self._loaded = model
         return self.backend.load(self._models[model], self.options, listener)
 
     def request(self, model: str, op: str, payload: dict, listener: Callable[[Event], None]) -> int:
         if model not in self._models:
             raise not_found(f"The model “{model}” is not served here; GET /v1/models lists those that are.",
                             code="model_not_found")
-        with self._lock:
-            switch = model != self._loaded
-        if switch:
-            self.load(model, lambda event: _report_load(event, listener))
+        ref = ModelRef(self._models[model], self.options)
         try:
-            return self.backend.scheduler.submit({"op": op, **payload}, listener, Priority.API, bounded=True)
+            return self.backend.submit(op, payload, listener, Priority.API, model=ref, bounded=True)
         except QueueFull:
             raise busy(self.backend.scheduler.waiting, self.retry_after) from None
 
@@ -106,12 +100,6 @@ class HeadlessHost:
     def cancel_transcription(self, ticket: int) -> None:
         if self.speech is not None:
             self.speech.cancel(ticket)
-
-
-def _report_load(event: Event, listener: Callable[[Event], None]) -> None:
-    """A load made for a request that failed: the request hears why (its own chat then fails too)."""
-    if isinstance(event, Failed):
-        listener(Failed(f"The model could not be loaded: {event.message}", event.detail))
 
 
 __all__ = ["ApiError", "Done", "HeadlessHost", "Loaded", "ModelHost", "ServedModel", "model_id"]
