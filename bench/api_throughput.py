@@ -208,7 +208,7 @@ def main() -> int:
     import openai
     from llama_cpp import Llama
 
-    from app.api.host import HeadlessHost, model_id
+    from app.api.host import LibraryHost, model_id
     from app.api.server import ApiServer, ServerSettings
     from app.backend.events import Failed, Loaded
     from app.backend.local import LocalBackend
@@ -221,7 +221,7 @@ def main() -> int:
     prompt_tokens = llm.tokenize(PROMPT.encode("utf-8"), add_bos=True, special=False)
 
     backend = LocalBackend(max_waiting=64)
-    host = HeadlessHost(backend, [path], LoadOptions(n_ctx=2048, n_threads=args.threads))
+    host = LibraryHost(backend, [path], lambda _path: LoadOptions(n_ctx=2048, n_threads=args.threads))
     loaded = threading.Event()
     host.load(model_id(path), lambda e: isinstance(e, (Loaded, Failed)) and loaded.set())
     loaded.wait(120)

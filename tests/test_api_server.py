@@ -1,7 +1,7 @@
 """Hearth's OpenAI-compatible server, spoken to by the real `openai` client, answered by the real llama.cpp.
 
 The server runs as it does under ``hearth serve``: one engine process (LocalBackend) and the models named
-to it (HeadlessHost). Tests wait for events and answers, never for a model's speed.
+to it (LibraryHost). Tests wait for events and answers, never for a model's speed.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import httpx2 as httpx
 import openai
 import pytest
 
-from app.api.host import HeadlessHost, model_id
+from app.api.host import LibraryHost, model_id
 from app.api.server import ApiServer, ServerError, ServerLimits, ServerSettings
 from app.backend.events import Failed, Loaded
 from app.backend.local import LocalBackend
@@ -35,7 +35,7 @@ class Served:
         return openai.OpenAI(base_url=self.server.url, api_key=key or "none", max_retries=0, timeout=120, **options)
 
 
-def load_first(host: HeadlessHost) -> None:
+def load_first(host: LibraryHost) -> None:
     done = threading.Event()
     outcome = []
     host.load(host.models()[0].id, lambda e: isinstance(e, (Loaded, Failed)) and (outcome.append(e), done.set()))
@@ -55,7 +55,7 @@ def serve(smollm_path, tmp_path):
             from app.engine.speech import find_starter_speech_model
 
             voice = SpeechBackend(lambda: str(find_starter_speech_model()), log_path=tmp_path / "speech.log")
-        host = HeadlessHost(backend, [str(smollm_path)], LoadOptions(n_ctx=2048, n_threads=2), speech=voice)
+        host = LibraryHost(backend, [str(smollm_path)], lambda _path: LoadOptions(n_ctx=2048, n_threads=2), speech=voice)
         load_first(host)
         log: list[dict] = []
         server = ApiServer(host, ServerSettings(port=0, api_key=api_key, limits=limits or ServerLimits()),
@@ -174,7 +174,7 @@ def test_the_key_is_required_when_set(serve):
 
 def test_the_network_needs_a_key(smollm_path, tmp_path):
     backend = LocalBackend(log_path=tmp_path / "engine.log")
-    host = HeadlessHost(backend, [str(smollm_path)], LoadOptions(n_threads=2))
+    host = LibraryHost(backend, [str(smollm_path)], lambda _path: LoadOptions(n_threads=2))
     with pytest.raises(ServerError, match="needs an API key"):
         ApiServer(host, ServerSettings(host="0.0.0.0", port=0)).start()
     backend.shutdown()
@@ -329,7 +329,7 @@ def test_a_transcription_of_spoken_words(serve, tmp_path):
 
 def test_each_request_is_answered_by_the_model_it_names(smollm_path, gemma_path, tmp_path):
     backend = LocalBackend(log_path=tmp_path / "engine.log")
-    host = HeadlessHost(backend, [str(smollm_path), str(gemma_path)], LoadOptions(n_ctx=1024, n_threads=2))
+    host = LibraryHost(backend, [str(smollm_path), str(gemma_path)], lambda _path: LoadOptions(n_ctx=1024, n_threads=2))
     load_first(host)
     server = ApiServer(host, ServerSettings(port=0))
     server.start()

@@ -2,13 +2,14 @@
 
 The server knows nothing of windows or engines. In the app, the host is the
 window's model (shared with the chat, whose turn goes first); under
-``hearth serve``, it is ``HeadlessHost``: one engine process and the models
-named on the command line. A model id is never a path: a request can only name
+``hearth serve``, the models named on the command line; both are a
+``LibraryHost`` over one engine process. A model id is never a path: a request can only name
 a model the host lists.
 """
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol
@@ -54,30 +55,54 @@ def model_id(path: str | Path) -> str:
     return name[:-5] if name.lower().endswith(".gguf") else name
 
 
-class HeadlessHost:
-    """The models named to ``hearth serve``: the first is loaded at start; a request for another is answered by
-    it, loaded first (one engine, one model at a time)."""
+class LibraryHost:
+    """GGUF files served through one engine: the library's in the app, the ones named to ``hearth serve``.
 
-    def __init__(self, backend: LocalBackend, paths: list[str], options: LoadOptions,
+    A request for a model that is not loaded is answered by it, loaded first (one engine, one model at a
+    time), after the requests before it; the window's own turn goes first. ``options_for`` gives each file's
+    load options (the window's per-model settings in the app); the list of files can change at any time
+    (``set_models``, from any thread)."""
+
+    def __init__(self, backend: LocalBackend, paths: list[str], options_for: Callable[[str], LoadOptions],
                  retry_after: int = 2, speech: SpeechBackend | None = None) -> None:
         self.backend = backend
         self.speech = speech
-        self.options = options
+        self.options_for = options_for
         self.retry_after = retry_after
-        self._models = {model_id(p): str(p) for p in paths}
+        self._lock = threading.Lock()
+        self._models: dict[str, str] = {}
+        self.set_models(paths)
+
+    def set_models(self, paths: list[str]) -> None:
+        models: dict[str, str] = {}
+        for path in paths:
+            name, number = model_id(path), 2
+            while name in models:  # two files of the same name in different folders
+                name, number = f"{model_id(path)}-{number}", number + 1
+            models[name] = str(path)
+        with self._lock:
+            self._models = models
 
     def models(self) -> list[ServedModel]:
         loaded = self.backend.loaded.path if self.backend.loaded else ""
-        return [ServedModel(i, p, p == loaded) for i, p in self._models.items()]
+        with self._lock:
+            return [ServedModel(i, p, p == loaded) for i, p in self._models.items()]
 
     def load(self, model: str, listener: Callable[[Event], None]) -> int:
-        return self.backend.load(self._models[model], self.options, listener)
+        path = self._path(model)
+        return self.backend.load(path, self.options_for(path), listener)
 
-    def request(self, model: str, op: str, payload: dict, listener: Callable[[Event], None]) -> int:
-        if model not in self._models:
+    def _path(self, model: str) -> str:
+        with self._lock:
+            path = self._models.get(model)
+        if path is None:
             raise not_found(f"The model “{model}” is not served here; GET /v1/models lists those that are.",
                             code="model_not_found")
-        ref = ModelRef(self._models[model], self.options)
+        return path
+
+    def request(self, model: str, op: str, payload: dict, listener: Callable[[Event], None]) -> int:
+        path = self._path(model)
+        ref = ModelRef(path, self.options_for(path))
         try:
             return self.backend.submit(op, payload, listener, Priority.API, model=ref, bounded=True)
         except QueueFull:
@@ -102,4 +127,4 @@ class HeadlessHost:
             self.speech.cancel(ticket)
 
 
-__all__ = ["ApiError", "Done", "HeadlessHost", "Loaded", "ModelHost", "ServedModel", "model_id"]
+__all__ = ["ApiError", "Done", "LibraryHost", "Loaded", "ModelHost", "ServedModel", "model_id"]

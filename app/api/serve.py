@@ -60,7 +60,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    from app.api.host import HeadlessHost
+    from app.api.host import LibraryHost
     from app.api.server import ApiServer, ServerError, ServerSettings
     from app.backend.local import LocalBackend
     from app.core.errors import HearthError
@@ -88,7 +88,7 @@ def main(argv: list[str]) -> int:
 
     speech_model = args.speech_model or str(find_starter_speech_model() or "")
     speech = SpeechBackend(lambda: speech_model)  # starts with the first transcription
-    host = HeadlessHost(backend, paths, options, speech=speech)
+    host = LibraryHost(backend, paths, lambda _path: options, speech=speech)
     settings = ServerSettings(host=args.host, port=args.port, api_key=args.api_key, cors_origins=tuple(args.cors))
     stop = threading.Event()
     for number in (signal.SIGINT, signal.SIGTERM):
