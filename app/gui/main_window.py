@@ -27,6 +27,7 @@ from app.gui.model_picker import ModelPicker
 from app.gui.notice_bar import CONVERSATION, MODEL, SAVING, NoticeBar
 from app.gui.save_dialog import ask_save_path
 from app.gui.shortcuts_window import ShortcutsWindow, action_keys, menu_groups
+from app.gui.template_dialog import TemplateDialog
 from app.gui.window_state import WindowState
 from app.gui.voice.mic_button import MicButton
 from app.gui.voice.voice_menu import VoiceMenu
@@ -178,6 +179,9 @@ class MainWindow(QMainWindow):
         self.manager_action.setToolTip("Find, download and manage GGUF models (Ctrl+Shift+M)")
         models_menu.addAction(self.manager_action)
         models_menu.addAction(self.open_action)
+        self.template_action = QAction("Chat &template…", self, triggered=lambda: self.open_template_dialog())
+        self.template_action.setToolTip("Choose the chat format the model's prompts are written in")
+        models_menu.addAction(self.template_action)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
@@ -427,6 +431,16 @@ class MainWindow(QMainWindow):
         self.settings_dialog = dialog  # tests drive it
         dialog.finished.connect(lambda result: self._settings_closed(dialog, result))
         dialog.open()
+
+    def open_template_dialog(self, path: str = "") -> None:
+        """Models ▸ Chat template… for ``path`` (the chosen model by default); the load settings' Change… too."""
+        path = path or self.models.path
+        if not path:
+            self.notice.show_error("Choose a model first: its chat template is kept with it.")
+            return
+        name = self.models.name if path == self.models.path else Path(path).name
+        self.template_dialog = TemplateDialog(self.models, path, name, self)  # tests drive it
+        self.template_dialog.open()
 
     def _settings_closed(self, dialog: ConversationSettingsDialog, result: int) -> None:
         if not result:
