@@ -173,14 +173,18 @@ class TemplateDialog(QDialog):
         chosen = self._chosen()
         self.buttons.button(QDialogButtonBox.Save).setEnabled(chosen != CUSTOM)
         if chosen == AUTOMATIC:
-            info = self.models.info if self.models.path == self.path else None
-            if info is None:
+            loaded = self.models.path == self.path
+            in_use = template_catalog.find(self.models.report.get("template", "")) if loaded else None
+            info = self.models.info if loaded else None
+            if in_use is None and info is None:
                 self._show(self._serial, "", "")
                 self.preview.setPlaceholderText("Shown once the model is chosen.")
                 return
-            render = lambda: preview(resolve_for(AUTOMATIC, info).source)  # noqa: E731
+            # What the engine picked (it also reads the vocabulary), else what the header alone suggests.
+            source = in_use.source if in_use else None
+            render = lambda: preview(source or resolve_for(AUTOMATIC, info).source)  # noqa: E731
         else:
-            source = self.value
+            source = self.jinja.toPlainText()  # the format's own Jinja, or what was pasted
             if not source.strip():
                 self._show(self._serial, "", "Paste a Jinja chat template.")
                 return
