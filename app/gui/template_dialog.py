@@ -182,13 +182,13 @@ class TemplateDialog(QDialog):
                 return
             # What the engine picked (it also reads the vocabulary), else what the header alone suggests.
             source = in_use.source if in_use else None
-            render = lambda: preview(source or resolve_for(AUTOMATIC, info).source)  # noqa: E731
+            render = lambda: preview(source or resolve_for(AUTOMATIC, info).source)
         else:
             source = self.jinja.toPlainText()  # the format's own Jinja, or what was pasted
             if not source.strip():
                 self._show(self._serial, "", "Paste a Jinja chat template.")
                 return
-            render = lambda: preview(source)  # noqa: E731
+            render = lambda: preview(source)
         job = _Render(self._serial, render)
         job.signals.rendered.connect(self._show)
         QThreadPool.globalInstance().start(job)
