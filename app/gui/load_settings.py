@@ -118,7 +118,11 @@ class LoadSettingsPanel(QWidget):
 
     def _on_options_changed(self, path: str) -> None:
         """Someone else changed this model's options (or the defaults): show them, unless edits are pending."""
-        if self.path and path in (self.path, "") and not self.apply_button.isEnabled():
+        if not self.path or path not in (self.path, ""):
+            return
+        if self.apply_button.isEnabled():
+            self.form.set_template(self.saved().chat_template)  # chosen in the template dialog meanwhile
+        else:
             self.form.set_options(self.saved())
 
 

@@ -62,6 +62,9 @@ class ModelController(QObject):
         engine.model_loaded.connect(self._on_loaded)
         engine.load_failed.connect(self._on_load_failed)
         engine.crashed.connect(self._on_crashed)
+        # Every request the engine answers (a reply, a title, a count) starts the idle minutes again.
+        for activity in (engine.reply_started, engine.reply_finished, engine.tokens_counted, engine.request_failed):
+            activity.connect(self._restart_idle)
 
     # -- what others ask ---------------------------------------------------------------
     @property
@@ -202,7 +205,7 @@ class ModelController(QObject):
             self._set_state(READY)
         self._restart_idle()
 
-    def _restart_idle(self) -> None:
+    def _restart_idle(self, *_event) -> None:
         """Count the idle minutes again from now, when the model's options ask to unload after some."""
         minutes = self.options.idle_unload_minutes if self.path else 0
         if minutes > 0 and self.state == READY and not self._busy:
