@@ -7,6 +7,8 @@ Through the real app: the real engine process, the real SmolLM2, real Qt widgets
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from types import SimpleNamespace
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
@@ -140,6 +142,26 @@ def test_a_cpu_only_build_turns_the_gpu_controls_off_and_says_why(qtbot, make_he
     form = open_dialog(qtbot, hearth).form
     assert not form.gpu_mode.isEnabled() and not form.gpu_layers.isEnabled()
     assert form.gpu_note.isVisibleTo(form) and "no GPU backend" in form.gpu_note.text()
+    with qtbot.waitSignal(hearth.window.template_requested, timeout=2_000) as asked:
+        form.template_button.click()  # "Change…": the template dialog (issue 13, part D) takes it from here
+    assert asked.args == [hearth.models.path]
+
+
+def test_a_suggestion_applies_its_options_to_the_form(qtbot, smollm_path):
+    info = read_gguf_info(smollm_path)
+
+    def shorter(o):
+        return [SimpleNamespace(text="Use a 2,048-token context", options=replace(o, n_ctx=2048))] if o.n_ctx > 4096 \
+            else []
+
+    form = LoadOptionsForm(LoadOptions(n_ctx=8192), judge=lambda o: fit.judge_options(info, o, 4 << 30, 8 << 30),
+                           advise=shorter, trained_ctx=info.context_length)
+    qtbot.addWidget(form)
+    [button] = form.suggestion_buttons
+    assert button.text() == "Use a 2,048-token context"
+    with qtbot.waitSignal(form.changed, timeout=2_000) as changed:
+        button.click()
+    assert changed.args[0].n_ctx == 2048 and form.context.value() == 2048 and form.suggestion_buttons == []
 
 
 def test_the_library_details_edit_the_selected_models_load_settings(qtbot, make_hearth, smollm_path):

@@ -25,7 +25,7 @@ MAX_IDLE_MINUTES = 24 * 60
 class SteppedSpinBox(QSpinBox):
     """A spin box that takes any typed value but steps through common ones (powers of two)."""
 
-    def stepBy(self, steps: int) -> None:  # noqa: N802 (Qt's name)
+    def stepBy(self, steps: int) -> None:
         value = self.value()
         for _ in range(abs(steps)):
             if steps > 0:
