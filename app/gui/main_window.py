@@ -1,7 +1,6 @@
 """The main window: conversations on the left, the chat on the right, the model on top."""
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -23,6 +22,7 @@ from app.gui.chat.input_box import InputBox
 from app.gui.chat.search_dialog import SearchDialog
 from app.gui.chat.settings_dialog import ConversationSettingsDialog
 from app.gui.library_controller import LibraryController
+from app.gui.load_settings import LoadSettingsDialog
 from app.gui.model_picker import ModelPicker
 from app.gui.notice_bar import CONVERSATION, MODEL, SAVING, NoticeBar
 from app.gui.save_dialog import ask_save_path
@@ -48,6 +48,7 @@ EMPTY_CHAT_HELP = "<h3>Say hello</h3><p>Your messages and the replies are kept o
 class MainWindow(QMainWindow):
     manager_requested = Signal()
     dictation_requested = Signal()
+    template_requested = Signal(str)  # a model's path: choose its chat template (the load settings' "Change…")
 
     def __init__(self, chat: ChatController, library: LibraryController, models_dir: Path, voice,
                  parent=None) -> None:
@@ -64,6 +65,7 @@ class MainWindow(QMainWindow):
         self._undoable: list[tuple[int, str]] = []  # chats deleted while the notice offering Undo is up
         self._undo_text = ""
         self.settings_dialog: ConversationSettingsDialog | None = None
+        self.load_settings_dialog: LoadSettingsDialog | None = None
         self.models_dir = models_dir
         self.setWindowTitle(APP_NAME)
         self.resize(1100, 720)
@@ -113,8 +115,13 @@ class MainWindow(QMainWindow):
         self._system_timer.setSingleShot(True)
         self._system_timer.setInterval(400)
 
+        self.load_settings_button = QToolButton()
+        self.load_settings_button.setText("Load settings…")
+        self.load_settings_button.setToolTip("How the chosen model is loaded: context, GPU, threads, cache (Ctrl+Shift+L)")
+        self.load_settings_button.setAutoRaise(True)
         top = QHBoxLayout()
         top.addWidget(self.picker, 1)
+        top.addWidget(self.load_settings_button, 0, Qt.AlignTop)
         top.addWidget(self.system_toggle, 0, Qt.AlignTop)
 
         bottom = QHBoxLayout()
@@ -177,8 +184,11 @@ class MainWindow(QMainWindow):
         self.manager_action = QAction("&Model manager…", self, shortcut=QKeySequence("Ctrl+Shift+M"),
                                       triggered=lambda: self.manager_requested.emit())
         self.manager_action.setToolTip("Find, download and manage GGUF models (Ctrl+Shift+M)")
+        self.load_settings_action = QAction("&Load settings…", self, shortcut=QKeySequence("Ctrl+Shift+L"),
+                                            triggered=self.open_load_settings)
         models_menu.addAction(self.manager_action)
         models_menu.addAction(self.open_action)
+        models_menu.addAction(self.load_settings_action)
         self.template_action = QAction("Chat &template…", self, triggered=lambda: self.open_template_dialog())
         self.template_action.setToolTip("Choose the chat format the model's prompts are written in")
         models_menu.addAction(self.template_action)
@@ -246,6 +256,7 @@ class MainWindow(QMainWindow):
         self.conversations.rename_requested.connect(chat.rename_conversation)
         self.conversations.delete_requested.connect(chat.delete_conversation)
         self.picker.model_chosen.connect(chat.choose_model)
+        self.load_settings_button.clicked.connect(self.open_load_settings)
         self.input.submitted.connect(self._send)
         self.send_button.clicked.connect(lambda: self._send(self.input.toPlainText()))
         self.stop_button.clicked.connect(chat.stop)
@@ -270,6 +281,7 @@ class MainWindow(QMainWindow):
         chat.reply_ended.connect(self.view.update_message)
         chat.busy_changed.connect(self._on_busy)
         self.models.state_changed.connect(self._on_model_state)
+        self.template_requested.connect(self.open_template_dialog)
         chat.speed_measured.connect(lambda rate: self.status_speed.setText(f"{rate:.1f} tok/s"))
         chat.error_raised.connect(self.notice.show_error)
         chat.notice_raised.connect(self.notice.show_notice)
@@ -388,7 +400,8 @@ class MainWindow(QMainWindow):
     def _order_tabs(self) -> None:
         """Tab goes round the window as it reads, left to right and top to bottom, and the chat is one
         stop: its messages' buttons and links are reached with the mouse, the arrows scroll it."""
-        chain = [self.conversations.new_button, self.conversations.list, self.picker.combo, self.system_toggle,
+        chain = [self.conversations.new_button, self.conversations.list, self.picker.combo,
+                 self.load_settings_button, self.system_toggle,
                  self.system_prompt, *self.notice.findChildren(QAbstractButton), self.view, self.input,
                  self.send_button, self.stop_button, self.mic_button]
         for first, second in zip(chain, chain[1:]):
@@ -422,11 +435,8 @@ class MainWindow(QMainWindow):
         if chat.conversation is None:
             return
         self._flush_system_prompt()
-        entry = self.picker.current_entry()
-        info = entry.info if entry is not None else None
         dialog = ConversationSettingsDialog(chat.conversation.system_prompt, chat.settings.system_prompt_presets,
                                             chat.conversation.options, chat.default_settings(), self.models.sampling,
-                                            self.models.options.n_ctx, info.context_length if info else None,
                                             self)
         self.settings_dialog = dialog  # tests drive it
         dialog.finished.connect(lambda result: self._settings_closed(dialog, result))
@@ -453,9 +463,21 @@ class MainWindow(QMainWindow):
         self.system_prompt.blockSignals(False)
         chat.set_conversation_settings(dialog.changes())
         self._describe_gauge()
-        models = self.models
-        if models.path and dialog.chosen_context() != models.options.n_ctx:
-            models.set_options(models.path, replace(models.options, n_ctx=dialog.chosen_context()))
+
+    def open_load_settings(self) -> None:
+        """The load settings of the model chosen in the picker (or loaded), in a dialog."""
+        entry = self.picker.current_entry()
+        path = str(entry.path) if entry is not None and entry.usable else self.models.path
+        if not path:
+            self.notice.show_error("Choose a model first: load settings belong to a model.", about=MODEL)
+            return
+        name = entry.display_name if entry is not None and str(entry.path) == path else self.models.name
+        info = entry.info if entry is not None and str(entry.path) == path else self.models.info
+        if self.load_settings_dialog is not None:
+            self.load_settings_dialog.close()
+        dialog = self.load_settings_dialog = LoadSettingsDialog(self.models, path, info, name, self)
+        dialog.panel.template_requested.connect(self.template_requested)
+        dialog.open()
 
     def export_conversation(self) -> None:
         if self.chat.conversation is None:

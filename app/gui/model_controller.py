@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.core import fit
 from app.core.errors import HearthError
@@ -24,8 +24,8 @@ from app.settings import Settings
 log = logging.getLogger("hearth.models")
 
 # What the status bar says about the model.
-NO_MODEL, LOADING, READY, GENERATING, FAILED, STOPPED_ENGINE = (
-    "no model", "loading", "ready", "generating", "failed", "engine stopped")
+NO_MODEL, LOADING, READY, GENERATING, FAILED, STOPPED_ENGINE, IDLE_UNLOADED = (
+    "no model", "loading", "ready", "generating", "failed", "engine stopped", "unloaded (idle)")
 LIVE = (LOADING, READY, GENERATING)
 
 
@@ -40,7 +40,7 @@ class ModelController(QObject):
     error_raised = Signal(str)
 
     def __init__(self, engine: EngineBridge, settings: Settings, parent: QObject | None = None,
-                 memory_probe=fit.system_memory, gpu_probe=lambda: None) -> None:
+                 memory_probe=fit.system_memory, gpu_probe=lambda: None, idle_minute_seconds: float = 60.0) -> None:
         super().__init__(parent)
         self.engine = engine
         self.settings = settings
@@ -54,9 +54,17 @@ class ModelController(QObject):
         self.sampling: dict = {}  # sampling the loaded model's GGUF metadata recommends
         self._requested: tuple[str, LoadOptions] | None = None  # the last load asked of the engine
         self._busy = False  # a reply (or another request) is being generated
+        # "Unload after N idle minutes": restarted by every request; tests shorten the minute.
+        self.idle_minute_seconds = idle_minute_seconds
+        self._idle_timer = QTimer(self)
+        self._idle_timer.setSingleShot(True)
+        self._idle_timer.timeout.connect(self._unload_idle)
         engine.model_loaded.connect(self._on_loaded)
         engine.load_failed.connect(self._on_load_failed)
         engine.crashed.connect(self._on_crashed)
+        # Every request the engine answers (a reply, a title, a count) starts the idle minutes again.
+        for activity in (engine.reply_started, engine.reply_finished, engine.tokens_counted, engine.request_failed):
+            activity.connect(self._restart_idle)
 
     # -- what others ask ---------------------------------------------------------------
     @property
@@ -150,6 +158,7 @@ class ModelController(QObject):
             changed = ", ".join(LABELS[name] for name in after.changed_names(before)) or "load settings"
             self.notice_raised.emit(f"Reloading {self.name} with the new {changed}.")
             self.load()
+        self._restart_idle()
         return True
 
     def reset_options(self, path: str) -> None:
@@ -167,6 +176,7 @@ class ModelController(QObject):
         if self.path and self.state in LIVE and self.options.needs_reload(self._requested_options(self.path)):
             self.notice_raised.emit(f"Reloading {self.name} with the new default load settings.")
             self.load()
+        self._restart_idle()
         return True
 
     def forget(self) -> None:
@@ -174,14 +184,16 @@ class ModelController(QObject):
         self.engine.unload()
         self.path = self.name = self.settings.last_model = ""
         self.info, self.report, self.sampling, self._requested = None, {}, {}, None
+        self._idle_timer.stop()
         self._set_state(NO_MODEL)
 
     # -- what a reply does to the state ------------------------------------------------
     def begin_generating(self) -> None:
         """A reply is on its way: a failed model is tried again, a stopped engine restarts with it."""
         self._busy = True
-        if self.state == FAILED:
-            self.load()  # no other model may answer in its name
+        self._idle_timer.stop()
+        if self.state in (FAILED, IDLE_UNLOADED):
+            self.load()  # no other model may answer in its name; an idle model comes back
         elif self.state == STOPPED_ENGINE:
             self._set_state(LOADING)  # the client restarts the engine and replays the load first
         elif self.state == READY:
@@ -191,6 +203,24 @@ class ModelController(QObject):
         self._busy = False
         if self.state == GENERATING:
             self._set_state(READY)
+        self._restart_idle()
+
+    def _restart_idle(self, *_event) -> None:
+        """Count the idle minutes again from now, when the model's options ask to unload after some."""
+        minutes = self.options.idle_unload_minutes if self.path else 0
+        if minutes > 0 and self.state == READY and not self._busy:
+            self._idle_timer.start(int(minutes * self.idle_minute_seconds * 1000))
+        else:
+            self._idle_timer.stop()
+
+    def _unload_idle(self) -> None:
+        """No request for the chosen number of minutes: give the memory back; the next message reloads."""
+        if self.state != READY or self._busy:
+            return
+        log.info("unloading %s after %d idle minutes", self.path, self.options.idle_unload_minutes)
+        self.engine.unload()
+        self.report, self._requested = {}, None
+        self._set_state(IDLE_UNLOADED)
 
     # -- the engine's answers ----------------------------------------------------------
     def _set_state(self, state: str) -> None:
@@ -204,6 +234,7 @@ class ModelController(QObject):
         self.sampling = dict(model.get("sampling") or {})
         self._set_state(GENERATING if self._busy else READY)
         self.loaded.emit(self.report)
+        self._restart_idle()
 
     def _on_load_failed(self, path: str, message: str, detail: str) -> None:
         """A load failed: the one the user asked for, or the reload after an engine restart."""
@@ -214,5 +245,5 @@ class ModelController(QObject):
         self.load_failed.emit(message)
 
     def _on_crashed(self, _message: str, _request_ids: list) -> None:
-        if self.path:
+        if self.path and self.state != IDLE_UNLOADED:  # an unloaded model is not replayed: it stays unloaded
             self._set_state(STOPPED_ENGINE)
