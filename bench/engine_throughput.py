@@ -22,10 +22,10 @@ import sys
 import time
 from pathlib import Path
 
-from app.core.load_options import LoadOptions
-
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.core.load_options import LoadOptions  # noqa: E402
 
 MESSAGES = [
     {"role": "system", "content": "You are a helpful assistant."},
