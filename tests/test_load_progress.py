@@ -117,3 +117,32 @@ def test_options_that_change_keep_a_cancelled_model_unloaded(qtbot, models, gemm
     models.load_starting.connect(starts.append)
     assert models.set_options(path, replace(models.options, n_ctx=2048))
     assert starts == [] and models.state == CANCELLED  # the user said no; a setting does not overrule it
+
+
+def test_the_status_bar_shows_the_load_with_a_cancel_button(qtbot, make_hearth, home, gemma_path):
+    from conftest import copy_model
+    from PySide6.QtCore import Qt
+
+    copy_model(gemma_path, home.models, "gemma.gguf")  # the only model: the window loads it at start
+    saved = Settings.load(home.settings_file)
+    saved.set_default_load_options(replace(saved.default_load_options, use_mmap=False))
+    saved.save(home.settings_file)
+    hearth = make_hearth(include_starter=False)
+    window, models = hearth.window, hearth.models
+    bar = window.load_progress
+    assert bar.isHidden()
+    seen = []  # the window's bar is updated before this slot runs: it shows each value as it comes
+    models.load_progress.connect(lambda fraction: seen.append((fraction, bar.isVisible(), bar.bar.value())))
+    qtbot.waitUntil(lambda: bool(seen), timeout=60_000)
+    assert seen[0] == (0.0, True, 0) and window.status_state.text() == "Loading"
+    assert bar.bar.text().startswith(f"Loading {models.name}…")
+    qtbot.mouseClick(bar.cancel_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: models.state == CANCELLED, timeout=60_000)
+    assert bar.isHidden() and window.status_state.text() == "Load cancelled"
+    assert window.notice.isVisible() and window.notice.text.startswith(f"Loading {models.name} was cancelled; no model")
+
+    seen.clear()
+    models.choose(models.path, models.name)  # chosen again, it loads
+    qtbot.waitUntil(lambda: models.state == READY, timeout=60_000)
+    assert seen[-1] == (1.0, True, 1000) and bar.isHidden()
+    assert [value for _fraction, _shown, value in seen] == sorted(value for _fraction, _shown, value in seen)
