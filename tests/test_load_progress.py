@@ -77,8 +77,8 @@ def test_cancel_during_a_load_leaves_no_model_and_says_so(qtbot, models, gemma_p
     assert models.cancel_load()
     qtbot.waitUntil(lambda: models.state != LOADING, timeout=60_000)
     assert models.state == CANCELLED
-    assert messages == ["Loading Gemma was cancelled; no model is loaded. Choose it again, or send a message, "
-                        "to load it."]
+    assert messages == [("Loading Gemma was cancelled; no model is loaded. Choose it again, or send a message, "
+                         "to load it.")]
     assert models.report == {} and not models.ready and models.n_ctx == 0
     # The engine holds no model (it answers as much), and it is the same process: nothing crashed.
     failures = []

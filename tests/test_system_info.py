@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from importlib import metadata
+from pathlib import Path
 
 import psutil
 from PySide6.QtCore import Qt
@@ -17,7 +18,7 @@ from PySide6.QtGui import QGuiApplication
 from app.core import gpu, system_report
 
 
-def open_report(qtbot, hearth) -> "SystemInfoWindow":  # noqa: F821
+def open_report(qtbot, hearth):
     window = hearth.window
     action = window.system_info_action
     help_menu = next(menu.menu() for menu in window.menuBar().actions() if menu.text() == "&Help")
@@ -41,7 +42,7 @@ def test_system_information_names_this_computer_and_both_engines(qtbot, make_hea
     memory = psutil.virtual_memory()
     assert lines["Cores"] == f"{psutil.cpu_count(logical=False)} physical, {psutil.cpu_count()} logical"
     assert lines["RAM"].startswith(f"{system_report.size_text(memory.total)} total, ")
-    cpuinfo = open("/proc/cpuinfo", encoding="utf-8").read()
+    cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8")
     assert lines["CPU"] in re.findall(r"model name\s*:\s*(.+)", cpuinfo)
 
     # The llama.cpp build, as the engine's llama.cpp says: version, backends, instruction sets.

@@ -131,7 +131,8 @@ def llama_section(ready: dict) -> Section:
     for name, values in parse_system_info(info).items():
         if name not in ("CPU", ""):
             rows.append((f"{name} build", ", ".join(f"{key} = {value}" for key, value in values.items())))
-    rows.append(("Memory map / lock", f"{'yes' if build.get('mmap') else 'no'} / {'yes' if build.get('mlock') else 'no'}"))
+    yes_no = {True: "yes", False: "no"}
+    rows.append(("Memory map / lock", f"{yes_no[bool(build.get('mmap'))]} / {yes_no[bool(build.get('mlock'))]}"))
     return Section("llama.cpp", tuple(rows))
 
 
@@ -147,8 +148,8 @@ def model_section(report: dict) -> Section | None:
         ("Context", f"{int(report.get('n_ctx') or 0):,} tokens"),
         ("Layers on the GPU", f"{on_gpu}/{layers}" if layers else str(on_gpu)),
         ("Threads, batch", f"{report.get('n_threads', '?')}, {report.get('n_batch', '?')}"),
-        ("Flash attention, K/V cache", f"{'on' if report.get('flash_attn') else 'off'}, "
-                                       f"{report.get('type_k', '?')}/{report.get('type_v', '?')}"),
+        ("Flash attention, K/V cache", (f"{'on' if report.get('flash_attn') else 'off'}, "
+                                        f"{report.get('type_k', '?')}/{report.get('type_v', '?')}")),
     ))
 
 

@@ -13,7 +13,6 @@ load at a time on its main thread, so the wrapping cannot leak into another load
 """
 from __future__ import annotations
 
-import ctypes
 import logging
 from collections.abc import Callable
 

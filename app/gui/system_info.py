@@ -57,7 +57,7 @@ class SystemInfo(QObject):
     def _gather(self, generation: int, engine_ready: dict, speech_ready, report: dict) -> None:
         try:
             sections = system_report.gather(engine_ready, speech_ready, report, self.list_gpus())
-        except Exception:  # noqa: BLE001 - a report that cannot be read must not take the window down
+        except Exception:
             log.exception("could not gather the system information")
             return
         if generation == self._generation:  # an older gathering does not overwrite a newer one
