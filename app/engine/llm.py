@@ -20,6 +20,7 @@ from app.core.load_options import FLASH_OFF, GGML_TYPES, GPU_AUTO, LoadOptions
 from app.core.template_choice import TemplateChoice, resolve_for
 from app.core.text_stream import TextStream
 from app.engine import protocol
+from app.engine.load_progress import Progress, construct_with_progress
 
 DEFAULT_PARAMS = {
     "temperature": 0.7,
@@ -90,9 +91,11 @@ class LlmSession:
     def loaded(self) -> bool:
         return self._llm is not None
 
-    def load(self, path: str, options: LoadOptions, threads: int, gpu_layers: int | None = None) -> dict:
+    def load(self, path: str, options: LoadOptions, threads: int, gpu_layers: int | None = None,
+             progress: Progress | None = None) -> dict:
         """Load ``path`` with ``options`` (checked), ``threads`` CPU threads and, for Auto offload,
-        ``gpu_layers`` layers on the GPU as the caller worked out; report what llama.cpp really uses."""
+        ``gpu_layers`` layers on the GPU as the caller worked out; report what llama.cpp really uses.
+        ``progress`` hears the share loaded and stops the load by returning False (``LoadCancelled``)."""
         from llama_cpp import Llama
 
         options.checked()
@@ -110,7 +113,7 @@ class LlmSession:
             n_gpu_layers = options.n_gpu_layers
         started = time.monotonic()
         try:
-            llm = Llama(
+            llm = construct_with_progress(Llama, progress)(
                 model_path=str(path),
                 n_ctx=n_ctx,
                 n_batch=options.n_batch,

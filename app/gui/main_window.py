@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QAbstractButton, QFileDialog, QHBoxLayout, QLabel
 from app import APP_NAME, __version__
 from app.core import overflow
 from app.core.store import Conversation, Message
+from app.core.system_report import size_text
 from app.gui import theme
 from app.gui.chat import input_box
 from app.gui.chat.chat_controller import ChatController
@@ -22,6 +23,8 @@ from app.gui.chat.input_box import InputBox
 from app.gui.chat.search_dialog import SearchDialog
 from app.gui.chat.settings_dialog import ConversationSettingsDialog
 from app.gui.library_controller import LibraryController
+from app.gui.live_figures import LiveFigures
+from app.gui.load_progress_bar import LoadProgressBar
 from app.gui.load_settings import LoadSettingsDialog
 from app.gui.model_picker import ModelPicker
 from app.gui.notice_bar import CONVERSATION, MODEL, SAVING, NoticeBar
@@ -169,6 +172,12 @@ class MainWindow(QMainWindow):
             label.setObjectName(name)
             self.statusBar().addPermanentWidget(label)
         self.statusBar().addPermanentWidget(self.context_gauge)
+        self.status_memory = QLabel("")
+        self.status_memory.setObjectName("statusMemory")
+        self.status_memory.setToolTip("RAM the engine process holds (the model, its context and llama.cpp)")
+        self.statusBar().addPermanentWidget(self.status_memory)
+        self.load_progress = LoadProgressBar(self.models)
+        self.statusBar().addPermanentWidget(self.load_progress)
         self.statusBar().setSizeGripEnabled(True)
 
     def _build_menus(self) -> None:
@@ -247,7 +256,12 @@ class MainWindow(QMainWindow):
                                         triggered=self.show_shortcuts)
         help_menu.addAction(self.shortcuts_action)
         help_menu.addAction(QAction("&About Hearth", self, triggered=self._about))
+        self.system_info_action = QAction("System &information…", self, triggered=self.show_system_info)
+        self.system_info_action.setToolTip("This computer, the llama.cpp build and the speech engine, to copy "
+                                           "into a bug report")
+        help_menu.insertAction(help_menu.actions()[-1], self.system_info_action)
         self.shortcuts_window: ShortcutsWindow | None = None
+        self.system_info_window = None
 
     def _connect(self) -> None:
         chat, library = self.chat, self.library
@@ -283,6 +297,12 @@ class MainWindow(QMainWindow):
         self.models.state_changed.connect(self._on_model_state)
         self.template_requested.connect(self.open_template_dialog)
         chat.speed_measured.connect(lambda rate: self.status_speed.setText(f"{rate:.1f} tok/s"))
+        self.figures = LiveFigures(self.models.engine, self.models, lambda: chat.request_id, parent=self)
+        self.figures.speed_changed.connect(lambda rate: self.status_speed.setText(f"{rate:.1f} tok/s"))
+        self.figures.context_changed.connect(self._on_context)
+        self.figures.memory_changed.connect(
+            lambda rss: self.status_memory.setText(f"Engine {size_text(rss)}" if rss else ""))
+        self.models.load_cancelled.connect(lambda text: self.notice.show_notice(text, about=MODEL))
         chat.error_raised.connect(self.notice.show_error)
         chat.notice_raised.connect(self.notice.show_notice)
         chat.model_needed.connect(lambda text: self.notice.show_error(text, about=MODEL))
@@ -396,6 +416,19 @@ class MainWindow(QMainWindow):
         self.shortcuts_window.show()
         self.shortcuts_window.raise_()
         self.shortcuts_window.activateWindow()
+
+    def show_system_info(self) -> None:
+        """Help ▸ System information: gathered afresh each time it opens."""
+        if self.system_info_window is None:
+            from app.gui.system_info import SystemInfo
+            from app.gui.system_info_window import SystemInfoWindow
+
+            info = SystemInfo(self.models.engine, self.models, getattr(self.voice, "speech", None), parent=self)
+            self.system_info_window = SystemInfoWindow(info, self)
+        self.system_info_window.info.collect()
+        self.system_info_window.show()
+        self.system_info_window.raise_()
+        self.system_info_window.activateWindow()
 
     def _order_tabs(self) -> None:
         """Tab goes round the window as it reads, left to right and top to bottom, and the chat is one
