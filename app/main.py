@@ -85,10 +85,14 @@ class Hearth:
     def open_manager(self) -> None:
         """Show the Model manager, built the first time it is asked for."""
         if self.manager is None:
+            from app.gui.load_settings import LoadSettingsPanel
             from app.gui.models.manager_window import ModelManagerWindow
 
+            load_settings = LoadSettingsPanel(self.models)
+            load_settings.template_requested.connect(self.window.template_requested)
             self.manager = ModelManagerWindow(self.hub, self.downloads, self.library,
-                                              describe_fit=lambda info: self.models.fit_of(info).message)
+                                              describe_fit=lambda info: self.models.fit_of(info).message,
+                                              load_settings=load_settings)
             self.manager.model_chosen.connect(self._chat_with)
             self.library.file_added.connect(lambda _path: self.save_settings())
         self.manager.show()

@@ -187,12 +187,12 @@ def test_opened_file_joins_the_picker_and_loads(qtbot, make_hearth, gemma_path):
     assert "gemma3" in window.picker.details.text()
     wait_ready(qtbot, hearth)
     assert str(gemma_path.resolve()) in hearth.settings.added_models
-    # Gemma 3 270M (base) ships no chat template: a default format, and the user is told.
+    # Gemma 3 270M (base) ships no chat template: Gemma's format, picked by its architecture, and the user is told.
     assert "chat template: no" in window.picker.details.text()
     hearth.settings.max_tokens = 24
     reply = ask(qtbot, hearth, "Name three colours.")
     assert reply.text.strip() and "Failed" not in reply.status_text
-    assert "no chat template" in window.notice.text and "default chat format" in window.notice.text
+    assert "no chat template" in window.notice.text and "Gemma format" in window.notice.text
 
 
 def test_models_folder_files_are_found(qtbot, make_hearth, home, smollm_path):

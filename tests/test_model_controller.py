@@ -11,7 +11,7 @@ import pytest
 
 from app.core.load_options import GPU_AUTO, LoadOptions
 from app.gui.engine_bridge import EngineBridge
-from app.gui.model_controller import FAILED, READY, ModelController
+from app.gui.model_controller import FAILED, GENERATING, IDLE_UNLOADED, READY, ModelController
 from app.settings import Settings
 
 
@@ -92,3 +92,25 @@ def test_new_defaults_reach_the_loaded_model_but_not_its_own_choices(qtbot, mode
     qtbot.waitUntil(lambda: models.report.get("n_batch") == 128, timeout=60_000)
     assert models.report["n_ctx"] == 512  # its own context stays
     assert models.settings.default_load_options.n_gpu_layers == GPU_AUTO and report is not None
+
+
+def test_unloads_after_its_idle_minutes_but_never_while_a_request_runs(qtbot, tmp_path, smollm_path):
+    engine = EngineBridge(log_path=tmp_path / "engine.log")
+    settings = Settings()
+    settings.set_default_load_options(LoadOptions(n_threads=2, n_ctx=512, idle_unload_minutes=1))
+    models = ModelController(engine, settings, idle_minute_seconds=0.1)  # a "minute" of a tenth of a second
+    try:
+        models.choose(str(smollm_path), "SmolLM2")
+        wait_loaded(qtbot, models)
+        models.begin_generating()  # a reply is on its way: the model is not idle, however long it takes
+        qtbot.wait(500)
+        assert models.state == GENERATING
+        models.end_generating()
+        qtbot.waitUntil(lambda: models.state == IDLE_UNLOADED, timeout=10_000)
+        assert models.report == {} and models.n_ctx == 0 and models.path == str(smollm_path)
+        models.begin_generating()  # the next message loads it again, with its options
+        qtbot.waitUntil(lambda: models.state == GENERATING, timeout=60_000)
+        assert models.report["n_ctx"] == 512
+        models.end_generating()
+    finally:
+        engine.shutdown()

@@ -151,8 +151,10 @@ def _segments_from(rendered: str, markers: list[str], contents: list[str]) -> li
     return segments
 
 
-def _render_segments(source: str, messages: list[dict], bos_token: str, eos_token: str,
-                     add_generation_prompt: bool) -> list[Segment]:
+def render_segments(source: str, messages: list[dict], bos_token: str = "", eos_token: str = "",
+                    add_generation_prompt: bool = True) -> list[Segment]:
+    """``messages`` through ``source``, split into template text and message text; TemplateError when the
+    template fails, overruns, or loses, doubles or changes a message's text."""
     nonce = secrets.token_hex(6)
     markers = [f"\ue000hearth{nonce}:{index}\ue001" for index in range(len(messages))]
     # Surrounding whitespace never matters in a chat turn, and stripping it here means a
@@ -181,6 +183,7 @@ def build_prompt(
     add_generation_prompt: bool = True,
     has_chatml_tokens: bool = True,
     continue_last: bool = False,
+    fallback=None,
 ) -> Prompt:
     """Build the prompt for ``messages`` ({"role", "content"} dicts) with the model's template.
 
@@ -188,23 +191,30 @@ def build_prompt(
     the fallback format when the model has no template or its template fails.
     ``continue_last``: the last message is an assistant reply cut short; the prompt ends inside
     it (no end-of-turn after it) so the model writes on from its last word.
+    ``fallback``: the format (a ``template_catalog.ChatFormat``) to use instead when ``template`` fails;
+    without one, ChatML or plain labelled turns, by ``has_chatml_tokens``.
     """
     if continue_last:
         prompt = build_prompt(template, messages, bos_token=bos_token, eos_token=eos_token,
-                              add_generation_prompt=False, has_chatml_tokens=has_chatml_tokens)
+                              add_generation_prompt=False, has_chatml_tokens=has_chatml_tokens, fallback=fallback)
         while prompt.segments and prompt.segments[-1].special:
             prompt.segments.pop()  # the template's end-of-turn after the reply
         return prompt
-    fallback_name = "chatml" if has_chatml_tokens else "plain"
-    fallback = CHATML_TEMPLATE if has_chatml_tokens else PLAIN_TEMPLATE
-    stops = list(CHATML_STOPS if has_chatml_tokens else PLAIN_STOPS)
+    if fallback is not None:
+        fallback_name, fallback_source, stops = fallback.name, fallback.source, list(fallback.stop)
+        instead = f"the {fallback.name} format"
+    else:
+        fallback_name = "chatml" if has_chatml_tokens else "plain"
+        fallback_source = CHATML_TEMPLATE if has_chatml_tokens else PLAIN_TEMPLATE
+        stops = list(CHATML_STOPS if has_chatml_tokens else PLAIN_STOPS)
+        instead = "a default chat format"
     if template:
         try:
-            segments = _render_segments(template, messages, bos_token, eos_token, add_generation_prompt)
+            segments = render_segments(template, messages, bos_token, eos_token, add_generation_prompt)
             return Prompt(segments, "model", stop=[])
         except TemplateError as error:
-            notice = f"{error.message.rstrip('.')}. Hearth used a default chat format instead."
+            notice = f"{error.message.rstrip('.')}. Hearth used {instead} instead."
     else:
         notice = "This model has no chat template, so Hearth uses a default chat format; replies may be less reliable."
-    segments = _render_segments(fallback, messages, bos_token, eos_token, add_generation_prompt)
+    segments = render_segments(fallback_source, messages, bos_token, eos_token, add_generation_prompt)
     return Prompt(segments, fallback_name, notice=notice, stop=stops)

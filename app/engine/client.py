@@ -87,6 +87,7 @@ class EngineClient:
         self.last_load: dict | None = None  # replayed after a restart
         self.system_info = ""  # llama.cpp's build and CPU features, from the engine's "ready"
         self.backend = "CPU"  # "CUDA", "Metal", …: the engine's llama.cpp build, from "ready"
+        self.ready_info: dict = {}  # the whole "ready" event: versions, backends, devices
         self.describes = ("engine", "llama.cpp")  # how crash messages name this process and its native code
 
     # -- process ----------------------------------------------------------------------
@@ -193,6 +194,11 @@ class EngineClient:
             return self._request({"op": protocol.UNLOAD})
         return 0
 
+    def cancel_load(self, request_id: int) -> None:
+        """Stop the load ``request_id``: llama.cpp aborts it, and a restart no longer replays it."""
+        self.last_load = None
+        self.cancel(request_id)
+
     def cancel(self, request_id: int) -> None:
         try:
             self._send({"op": protocol.CANCEL, "id": request_id})
@@ -254,6 +260,7 @@ class EngineClient:
                 elif event.get("event") == protocol.READY:
                     self.system_info = event.get("system_info", "")
                     self.backend = event.get("backend", "CPU")
+                    self.ready_info = dict(event)
                 self._deliver(event)
             flush()
         flush()

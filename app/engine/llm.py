@@ -17,8 +17,10 @@ from app.core.chat_template import build_prompt
 from app.core.errors import EngineError, RequestError
 from app.core.gguf_info import read_gguf_info
 from app.core.load_options import FLASH_OFF, GGML_TYPES, GPU_AUTO, LoadOptions
+from app.core.template_choice import TemplateChoice, resolve_for
 from app.core.text_stream import TextStream
 from app.engine import protocol
+from app.engine.load_progress import Progress, construct_with_progress
 
 DEFAULT_PARAMS = {
     "temperature": 0.7,
@@ -103,6 +105,7 @@ class LlmSession:
         self._llm = None
         self.path: Path | None = None
         self._template: str | None = None
+        self._choice: TemplateChoice | None = None  # which chat template prompts are built with, and why
         self._has_chatml = True
         self._embedder = None  # a context for embeddings, made when first asked
         self._embedding_setup: dict = {}
@@ -111,9 +114,11 @@ class LlmSession:
     def loaded(self) -> bool:
         return self._llm is not None
 
-    def load(self, path: str, options: LoadOptions, threads: int, gpu_layers: int | None = None) -> dict:
+    def load(self, path: str, options: LoadOptions, threads: int, gpu_layers: int | None = None,
+             progress: Progress | None = None) -> dict:
         """Load ``path`` with ``options`` (checked), ``threads`` CPU threads and, for Auto offload,
-        ``gpu_layers`` layers on the GPU as the caller worked out; report what llama.cpp really uses."""
+        ``gpu_layers`` layers on the GPU as the caller worked out; report what llama.cpp really uses.
+        ``progress`` hears the share loaded and stops the load by returning False (``LoadCancelled``)."""
         from llama_cpp import Llama
 
         options.checked()
@@ -132,7 +137,7 @@ class LlmSession:
         started = time.monotonic()
         self._embedding_setup = {"n_threads": threads, "n_gpu_layers": n_gpu_layers, "n_ctx": n_ctx}
         try:
-            llm = Llama(
+            llm = construct_with_progress(Llama, progress)(
                 model_path=str(path),
                 n_ctx=n_ctx,
                 n_batch=options.n_batch,
@@ -157,8 +162,10 @@ class LlmSession:
             ) from error
         self._llm = llm
         self.path = Path(path)
-        self._template = options.chat_template or info.chat_template
-        self._has_chatml = len(llm.tokenize(b"<|im_start|>", add_bos=False, special=True)) == 1
+        self._has_chatml = self._is_control_token("<|im_start|>")
+        self._choice = resolve_for(options.chat_template, info, self._is_control_token,
+                                   self._special_text(llm.token_bos()), self._special_text(llm.token_eos()))
+        self._template = self._choice.source
         return {
             "path": str(path),
             "name": info.name,
@@ -174,6 +181,7 @@ class LlmSession:
             "n_gpu_layers": llm.model_params.n_gpu_layers,
             "layer_count": int(info.metadata.get(f"{info.architecture}.block_count") or 0),
             "has_chat_template": info.has_chat_template,
+            **self._choice.as_report(),  # which chat template, and why ("Gemma (chosen because the file has none)")
             "load_seconds": round(time.monotonic() - started, 3),
             "backend": backend_name(),
             "sampling": sampling.from_metadata(info.metadata),
@@ -221,8 +229,13 @@ class LlmSession:
             return ""
         return self._llm.detokenize([token_id], special=True).decode("utf-8", "replace")
 
+    def _is_control_token(self, text: str) -> bool:
+        """Whether the vocabulary holds ``text`` as one control token (what picks a chat format)."""
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)) == 1
+
     def _tokenize_prompt(self, messages: list[dict], continue_last: bool = False):
         llm = self._llm
+        choice = self._choice
         prompt = build_prompt(
             self._template,
             messages,
@@ -230,7 +243,10 @@ class LlmSession:
             eos_token=self._special_text(llm.token_eos()),
             has_chatml_tokens=self._has_chatml,
             continue_last=continue_last,
+            fallback=choice.fallback if choice else None,
         )
+        if choice is not None and prompt.template_name == "model":
+            prompt.stop, prompt.notice = list(choice.stop), choice.notice
         tokens: list[int] = []
         for segment in prompt.segments:
             tokens += llm.tokenize(segment.text.encode("utf-8"), add_bos=False, special=segment.special)

@@ -12,15 +12,18 @@ Requests (client to engine):
   {"op": "embed", "id", "texts"}      a vector for each text
   {"op": "count", "id", "messages"}   how many tokens the prompt for these messages takes
   {"op": "unload", "id"}            lets go of the model (and of its file)
-  {"op": "cancel", "id"}            ends the request with that id early
+  {"op": "cancel", "id"}            ends the request with that id early (a load too: llama.cpp aborts it)
   {"op": "shutdown"}
 
 Events (engine to client):
-  {"event": "ready", "pid", "backend"}                   the process is up
+  {"event": "ready", "pid", "backend", "system_info", "build": {...}}   the process is up; build:
+                                                         app/engine/llama_build.py
+  {"event": "progress", "id", "progress"}                a load's share done, 0..1 (a few a second)
   {"event": "loaded", "id", "model": {...}}               a load finished
   {"event": "started", "id", "prompt_tokens", "notice"}  a chat's prompt is ready
   {"event": "piece", "id", "text", "n"}                  ``n`` tokens' worth of text
   {"event": "done", "id", "reason", "stats": {...}}      reason: stop | length | cancelled
+  {"event": "done", "id", "reason": "cancelled", "op": "load", "path"}   a load cancelled: nothing loaded
   {"event": "counted", "id", "tokens", "n_ctx"}          the answer to "count"
   {"event": "embedded", "id", "vectors", "tokens"}       the answer to "embed"
   {"event": "unloaded", "id"}                             the answer to "unload"
@@ -33,7 +36,8 @@ The speech engine (``python -m app.engine.speech_worker``) speaks the same way:
   {"op": "audio", "id", "pcm"}                             base64 of 16 kHz mono float32 samples
   {"op": "end", "id"}                                      the stream ends: final text, then "done"
   {"op": "file", "id", "path"}                             transcribe an audio or video file
-  events: "loaded", "partial" {"id", "text"}, "final" {"id", "text", "start", "end"},
+  events: "ready" {"pid", "backend", "speech": {...}} (versions, CUDA devices, the device "auto" picks),
+          "loaded", "partial" {"id", "text"}, "final" {"id", "text", "start", "end"},
           "segment" {"id", "text", "start", "end", "progress"}, "done" {"id", "reason"}, "error"
 """
 from __future__ import annotations
@@ -44,6 +48,7 @@ LOAD, CHAT, COUNT, CANCEL, SHUTDOWN, UNLOAD = "load", "chat", "count", "cancel",
 COMPLETE, EMBED = "complete", "embed"
 COUNTED, UNLOADED, EMBEDDED = "counted", "unloaded", "embedded"
 READY, LOADED, STARTED, PIECE, DONE, ERROR = "ready", "loaded", "started", "piece", "done", "error"
+PROGRESS = "progress"
 # Made by the client, never sent on the wire: the process ended unasked.
 CRASHED = "crashed"
 

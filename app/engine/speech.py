@@ -130,6 +130,27 @@ def speech_spans(audio: np.ndarray) -> list[tuple[int, int]]:
     return [(span["start"], span["end"]) for span in get_speech_timestamps(audio, options)]
 
 
+def describe_runtime() -> dict:
+    """faster-whisper's versions and the device "auto" gives it, for System information (no model loaded)."""
+    from importlib import metadata
+
+    def version(name: str) -> str:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return ""
+
+    try:
+        import ctranslate2
+
+        cuda_devices = int(ctranslate2.get_cuda_device_count())
+    except Exception:  # noqa: BLE001 - no CUDA runtime at all, or no CTranslate2
+        cuda_devices = 0
+    device = "cuda" if cuda_devices else "cpu"
+    return {"faster_whisper": version("faster-whisper"), "ctranslate2": version("ctranslate2"),
+            "cuda_devices": cuda_devices, "device": device, "compute_type": "float16" if cuda_devices else "int8"}
+
+
 def _cuda_available() -> bool:
     try:
         import ctranslate2

@@ -47,7 +47,10 @@ class SpeechWorker:
             return request_id in self._cancelled
 
     def serve(self) -> None:
-        self.send({"event": protocol.READY, "pid": os.getpid(), "backend": "faster-whisper"})
+        from app.engine.speech import describe_runtime
+
+        self.send({"event": protocol.READY, "pid": os.getpid(), "backend": "faster-whisper",
+                   "speech": describe_runtime()})
         while True:
             request = self._requests.get()
             op, request_id = request.get("op"), request.get("id")

@@ -17,6 +17,7 @@ import traceback
 from app.core.errors import HearthError, RequestError
 from app.core.load_options import LoadOptions
 from app.engine import protocol
+from app.engine.load_progress import LoadCancelled
 from app.engine.worker_io import EventStream, requests, run
 
 log = logging.getLogger("hearth.engine")
@@ -48,10 +49,11 @@ class Worker:
 
     # -- the main thread --------------------------------------------------------------
     def serve(self) -> None:
+        from app.engine.llama_build import describe_build
         from app.engine.llm import backend_name, system_info
 
         self.send({"event": protocol.READY, "pid": os.getpid(), "backend": backend_name(),
-                   "system_info": system_info()})
+                   "system_info": system_info(), "build": describe_build()})
         while True:
             request = self._requests.get()
             op = request.get("op")
@@ -61,7 +63,8 @@ class Worker:
             with self._state_lock:
                 if request_id in self._cancelled:
                     self._cancelled.discard(request_id)
-                    self.send({"event": protocol.DONE, "id": request_id, "reason": protocol.CANCELLED, "stats": {}})
+                    self.send({"event": protocol.DONE, "id": request_id, "reason": protocol.CANCELLED, "stats": {},
+                               **_load_part(request)})
                     continue
                 self._current = request_id
                 self._cancel_current.clear()
@@ -81,6 +84,10 @@ class Worker:
                     self.send({"event": protocol.COUNTED, "id": request_id, "tokens": tokens, "n_ctx": n_ctx})
                 else:
                     self.send({"event": protocol.ERROR, "id": request_id, "message": f"Unknown request {op!r}."})
+            except LoadCancelled as why:
+                log.info("load %s cancelled (%s)", request_id, why)
+                self.send({"event": protocol.DONE, "id": request_id, "reason": protocol.CANCELLED, "stats": {},
+                           **_load_part(request)})
             except HearthError as error:
                 log.warning("request %s failed: %s (%s)", request_id, error.message, error.detail)
                 self.send({"event": protocol.ERROR, "id": request_id, "op": op, "path": request.get("path", ""),
@@ -97,8 +104,26 @@ class Worker:
     def _load(self, request: dict) -> None:
         options = LoadOptions.from_dict(request.get("options"))
         model = self.session.load(request["path"], options, threads=options.n_threads or default_threads(),
-                                  gpu_layers=request.get("gpu_layers"))
+                                  gpu_layers=request.get("gpu_layers"), progress=self._progress_reporter(request["id"]))
+        if self._cancel_current.is_set():  # heard after llama.cpp's last progress call: let go of it
+            self.session.unload()
+            raise LoadCancelled("cancelled after the weights were read")
         self.send({"event": protocol.LOADED, "id": request["id"], "model": model})
+
+    def _progress_reporter(self, request_id: int):
+        """llama.cpp calls back a few hundred times per load: the app hears the first and last calls
+        and one every PROGRESS_SECONDS between; each call asks whether to go on (not when cancelled)."""
+        last = {"sent": -PROGRESS_SECONDS, "fraction": -1.0}
+
+        def progress(fraction: float) -> bool:
+            now = time.monotonic()
+            if (fraction >= 1.0 > last["fraction"]) or (now - last["sent"] >= PROGRESS_SECONDS
+                                                       and fraction > last["fraction"]):
+                last["sent"], last["fraction"] = now, fraction
+                self.send({"event": protocol.PROGRESS, "id": request_id, "progress": round(fraction, 4)})
+            return not self._cancel_current.is_set()
+
+        return progress
 
     def _chat(self, request: dict) -> None:
         request_id = request["id"]
@@ -136,6 +161,16 @@ class Worker:
         finally:
             flush()
         self.send({"event": protocol.DONE, "id": request_id, "reason": reason, "stats": stats.as_dict()})
+
+
+PROGRESS_SECONDS = 0.1
+
+
+def _load_part(request: dict) -> dict:
+    """What a "done" event adds when the request it ends was a load: the app tells it from a reply's end."""
+    if request.get("op") != protocol.LOAD:
+        return {}
+    return {"op": protocol.LOAD, "path": request.get("path", "")}
 
 
 def default_threads() -> int:

@@ -24,6 +24,9 @@ class EngineBridge(QObject):
     load_failed = Signal(str, str, str)  # model path, message, detail
     request_failed = Signal(int, str, str)  # a chat (or other non-load) request: id, message, detail
     crashed = Signal(str, list)  # message, request ids that will never be answered
+    load_progressed = Signal(int, float)  # load request id, share done (0..1)
+    load_cancelled = Signal(int, str)  # load request id, model path: stopped on request, nothing loaded
+    ready = Signal(dict)  # the engine (re)started: its "ready" event (versions, backends, devices)
 
     def __init__(self, log_path: Path | None = None, parent: QObject | None = None, **client_options) -> None:
         super().__init__(parent)
@@ -35,6 +38,10 @@ class EngineBridge(QObject):
             self.piece_received.emit(event["id"], event["text"], event.get("n", 0))
         elif kind == protocol.STARTED:
             self.reply_started.emit(event["id"], event.get("prompt_tokens", 0), event.get("notice", ""))
+        elif kind == protocol.PROGRESS:
+            self.load_progressed.emit(event["id"], float(event.get("progress", 0.0)))
+        elif kind == protocol.DONE and event.get("op") == protocol.LOAD:
+            self.load_cancelled.emit(event["id"], event.get("path", ""))
         elif kind == protocol.DONE:
             self.reply_finished.emit(event["id"], event.get("reason", ""), event.get("stats", {}))
         elif kind == protocol.COUNTED:
@@ -48,6 +55,8 @@ class EngineBridge(QObject):
                 self.request_failed.emit(event.get("id") or 0, event.get("message", ""), event.get("detail", ""))
         elif kind == protocol.CRASHED:
             self.crashed.emit(event.get("message", ""), event.get("requests", []))
+        elif kind == protocol.READY:
+            self.ready.emit(dict(event))
 
     # -- what controllers call ---------------------------------------------------------
     def start(self) -> None:
@@ -67,6 +76,9 @@ class EngineBridge(QObject):
 
     def cancel(self, request_id: int) -> None:
         self.client.cancel(request_id)
+
+    def cancel_load(self, request_id: int) -> None:
+        self.client.cancel_load(request_id)
 
     def shutdown(self) -> None:
         self.client.shutdown()

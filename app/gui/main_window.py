@@ -1,7 +1,6 @@
 """The main window: conversations on the left, the chat on the right, the model on top."""
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -13,6 +12,7 @@ from PySide6.QtWidgets import (QAbstractButton, QFileDialog, QHBoxLayout, QLabel
 from app import APP_NAME, __version__
 from app.core import overflow
 from app.core.store import Conversation, Message
+from app.core.system_report import size_text
 from app.gui import theme
 from app.gui.chat import input_box
 from app.gui.chat.chat_controller import ChatController
@@ -23,10 +23,14 @@ from app.gui.chat.input_box import InputBox
 from app.gui.chat.search_dialog import SearchDialog
 from app.gui.chat.settings_dialog import ConversationSettingsDialog
 from app.gui.library_controller import LibraryController
+from app.gui.live_figures import LiveFigures
+from app.gui.load_progress_bar import LoadProgressBar
+from app.gui.load_settings import LoadSettingsDialog
 from app.gui.model_picker import ModelPicker
 from app.gui.notice_bar import CONVERSATION, MODEL, SAVING, NoticeBar
 from app.gui.save_dialog import ask_save_path
 from app.gui.shortcuts_window import ShortcutsWindow, action_keys, menu_groups
+from app.gui.template_dialog import TemplateDialog
 from app.gui.window_state import WindowState
 from app.gui.voice.mic_button import MicButton
 from app.gui.voice.voice_menu import VoiceMenu
@@ -47,6 +51,7 @@ EMPTY_CHAT_HELP = "<h3>Say hello</h3><p>Your messages and the replies are kept o
 class MainWindow(QMainWindow):
     manager_requested = Signal()
     dictation_requested = Signal()
+    template_requested = Signal(str)  # a model's path: choose its chat template (the load settings' "Change…")
 
     def __init__(self, chat: ChatController, library: LibraryController, models_dir: Path, voice,
                  parent=None) -> None:
@@ -63,6 +68,7 @@ class MainWindow(QMainWindow):
         self._undoable: list[tuple[int, str]] = []  # chats deleted while the notice offering Undo is up
         self._undo_text = ""
         self.settings_dialog: ConversationSettingsDialog | None = None
+        self.load_settings_dialog: LoadSettingsDialog | None = None
         self.models_dir = models_dir
         self.setWindowTitle(APP_NAME)
         self.resize(1100, 720)
@@ -112,8 +118,13 @@ class MainWindow(QMainWindow):
         self._system_timer.setSingleShot(True)
         self._system_timer.setInterval(400)
 
+        self.load_settings_button = QToolButton()
+        self.load_settings_button.setText("Load settings…")
+        self.load_settings_button.setToolTip("How the chosen model is loaded: context, GPU, threads, cache (Ctrl+Shift+L)")
+        self.load_settings_button.setAutoRaise(True)
         top = QHBoxLayout()
         top.addWidget(self.picker, 1)
+        top.addWidget(self.load_settings_button, 0, Qt.AlignTop)
         top.addWidget(self.system_toggle, 0, Qt.AlignTop)
 
         bottom = QHBoxLayout()
@@ -161,6 +172,12 @@ class MainWindow(QMainWindow):
             label.setObjectName(name)
             self.statusBar().addPermanentWidget(label)
         self.statusBar().addPermanentWidget(self.context_gauge)
+        self.status_memory = QLabel("")
+        self.status_memory.setObjectName("statusMemory")
+        self.status_memory.setToolTip("RAM the engine process holds (the model, its context and llama.cpp)")
+        self.statusBar().addPermanentWidget(self.status_memory)
+        self.load_progress = LoadProgressBar(self.models)
+        self.statusBar().addPermanentWidget(self.load_progress)
         self.statusBar().setSizeGripEnabled(True)
 
     def _build_menus(self) -> None:
@@ -176,8 +193,14 @@ class MainWindow(QMainWindow):
         self.manager_action = QAction("&Model manager…", self, shortcut=QKeySequence("Ctrl+Shift+M"),
                                       triggered=lambda: self.manager_requested.emit())
         self.manager_action.setToolTip("Find, download and manage GGUF models (Ctrl+Shift+M)")
+        self.load_settings_action = QAction("&Load settings…", self, shortcut=QKeySequence("Ctrl+Shift+L"),
+                                            triggered=self.open_load_settings)
         models_menu.addAction(self.manager_action)
         models_menu.addAction(self.open_action)
+        models_menu.addAction(self.load_settings_action)
+        self.template_action = QAction("Chat &template…", self, triggered=lambda: self.open_template_dialog())
+        self.template_action.setToolTip("Choose the chat format the model's prompts are written in")
+        models_menu.addAction(self.template_action)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
@@ -233,7 +256,12 @@ class MainWindow(QMainWindow):
                                         triggered=self.show_shortcuts)
         help_menu.addAction(self.shortcuts_action)
         help_menu.addAction(QAction("&About Hearth", self, triggered=self._about))
+        self.system_info_action = QAction("System &information…", self, triggered=self.show_system_info)
+        self.system_info_action.setToolTip("This computer, the llama.cpp build and the speech engine, to copy "
+                                           "into a bug report")
+        help_menu.insertAction(help_menu.actions()[-1], self.system_info_action)
         self.shortcuts_window: ShortcutsWindow | None = None
+        self.system_info_window = None
 
     def _connect(self) -> None:
         chat, library = self.chat, self.library
@@ -242,6 +270,7 @@ class MainWindow(QMainWindow):
         self.conversations.rename_requested.connect(chat.rename_conversation)
         self.conversations.delete_requested.connect(chat.delete_conversation)
         self.picker.model_chosen.connect(chat.choose_model)
+        self.load_settings_button.clicked.connect(self.open_load_settings)
         self.input.submitted.connect(self._send)
         self.send_button.clicked.connect(lambda: self._send(self.input.toPlainText()))
         self.stop_button.clicked.connect(chat.stop)
@@ -266,7 +295,14 @@ class MainWindow(QMainWindow):
         chat.reply_ended.connect(self.view.update_message)
         chat.busy_changed.connect(self._on_busy)
         self.models.state_changed.connect(self._on_model_state)
+        self.template_requested.connect(self.open_template_dialog)
         chat.speed_measured.connect(lambda rate: self.status_speed.setText(f"{rate:.1f} tok/s"))
+        self.figures = LiveFigures(self.models.engine, self.models, lambda: chat.request_id, parent=self)
+        self.figures.speed_changed.connect(lambda rate: self.status_speed.setText(f"{rate:.1f} tok/s"))
+        self.figures.context_changed.connect(self._on_context)
+        self.figures.memory_changed.connect(
+            lambda rss: self.status_memory.setText(f"Engine {size_text(rss)}" if rss else ""))
+        self.models.load_cancelled.connect(lambda text: self.notice.show_notice(text, about=MODEL))
         chat.error_raised.connect(self.notice.show_error)
         chat.notice_raised.connect(self.notice.show_notice)
         chat.model_needed.connect(lambda text: self.notice.show_error(text, about=MODEL))
@@ -381,10 +417,24 @@ class MainWindow(QMainWindow):
         self.shortcuts_window.raise_()
         self.shortcuts_window.activateWindow()
 
+    def show_system_info(self) -> None:
+        """Help ▸ System information: gathered afresh each time it opens."""
+        if self.system_info_window is None:
+            from app.gui.system_info import SystemInfo
+            from app.gui.system_info_window import SystemInfoWindow
+
+            info = SystemInfo(self.models.engine, self.models, getattr(self.voice, "speech", None), parent=self)
+            self.system_info_window = SystemInfoWindow(info, self)
+        self.system_info_window.info.collect()
+        self.system_info_window.show()
+        self.system_info_window.raise_()
+        self.system_info_window.activateWindow()
+
     def _order_tabs(self) -> None:
         """Tab goes round the window as it reads, left to right and top to bottom, and the chat is one
         stop: its messages' buttons and links are reached with the mouse, the arrows scroll it."""
-        chain = [self.conversations.new_button, self.conversations.list, self.picker.combo, self.system_toggle,
+        chain = [self.conversations.new_button, self.conversations.list, self.picker.combo,
+                 self.load_settings_button, self.system_toggle,
                  self.system_prompt, *self.notice.findChildren(QAbstractButton), self.view, self.input,
                  self.send_button, self.stop_button, self.mic_button]
         for first, second in zip(chain, chain[1:]):
@@ -418,15 +468,22 @@ class MainWindow(QMainWindow):
         if chat.conversation is None:
             return
         self._flush_system_prompt()
-        entry = self.picker.current_entry()
-        info = entry.info if entry is not None else None
         dialog = ConversationSettingsDialog(chat.conversation.system_prompt, chat.settings.system_prompt_presets,
                                             chat.conversation.options, chat.default_settings(), self.models.sampling,
-                                            self.models.options.n_ctx, info.context_length if info else None,
                                             self)
         self.settings_dialog = dialog  # tests drive it
         dialog.finished.connect(lambda result: self._settings_closed(dialog, result))
         dialog.open()
+
+    def open_template_dialog(self, path: str = "") -> None:
+        """Models ▸ Chat template… for ``path`` (the chosen model by default); the load settings' Change… too."""
+        path = path or self.models.path
+        if not path:
+            self.notice.show_error("Choose a model first: its chat template is kept with it.")
+            return
+        name = self.models.name if path == self.models.path else Path(path).name
+        self.template_dialog = TemplateDialog(self.models, path, name, self)  # tests drive it
+        self.template_dialog.open()
 
     def _settings_closed(self, dialog: ConversationSettingsDialog, result: int) -> None:
         if not result:
@@ -439,9 +496,21 @@ class MainWindow(QMainWindow):
         self.system_prompt.blockSignals(False)
         chat.set_conversation_settings(dialog.changes())
         self._describe_gauge()
-        models = self.models
-        if models.path and dialog.chosen_context() != models.options.n_ctx:
-            models.set_options(models.path, replace(models.options, n_ctx=dialog.chosen_context()))
+
+    def open_load_settings(self) -> None:
+        """The load settings of the model chosen in the picker (or loaded), in a dialog."""
+        entry = self.picker.current_entry()
+        path = str(entry.path) if entry is not None and entry.usable else self.models.path
+        if not path:
+            self.notice.show_error("Choose a model first: load settings belong to a model.", about=MODEL)
+            return
+        name = entry.display_name if entry is not None and str(entry.path) == path else self.models.name
+        info = entry.info if entry is not None and str(entry.path) == path else self.models.info
+        if self.load_settings_dialog is not None:
+            self.load_settings_dialog.close()
+        dialog = self.load_settings_dialog = LoadSettingsDialog(self.models, path, info, name, self)
+        dialog.panel.template_requested.connect(self.template_requested)
+        dialog.open()
 
     def export_conversation(self) -> None:
         if self.chat.conversation is None:

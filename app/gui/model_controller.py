@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.core import fit
 from app.core.errors import HearthError
@@ -24,8 +24,9 @@ from app.settings import Settings
 log = logging.getLogger("hearth.models")
 
 # What the status bar says about the model.
-NO_MODEL, LOADING, READY, GENERATING, FAILED, STOPPED_ENGINE = (
-    "no model", "loading", "ready", "generating", "failed", "engine stopped")
+NO_MODEL, LOADING, READY, GENERATING, FAILED, STOPPED_ENGINE, IDLE_UNLOADED = (
+    "no model", "loading", "ready", "generating", "failed", "engine stopped", "unloaded (idle)")
+CANCELLED = "load cancelled"  # the user stopped the load: no model is loaded until asked again
 LIVE = (LOADING, READY, GENERATING)
 
 
@@ -38,9 +39,11 @@ class ModelController(QObject):
     options_changed = Signal(str)  # a model's load options changed (its path)
     notice_raised = Signal(str)
     error_raised = Signal(str)
+    load_progress = Signal(float)  # the share of the chosen model's weights read so far (0..1)
+    load_cancelled = Signal(str)  # the load was cancelled: what to tell the user
 
     def __init__(self, engine: EngineBridge, settings: Settings, parent: QObject | None = None,
-                 memory_probe=fit.system_memory, gpu_probe=lambda: None) -> None:
+                 memory_probe=fit.system_memory, gpu_probe=lambda: None, idle_minute_seconds: float = 60.0) -> None:
         super().__init__(parent)
         self.engine = engine
         self.settings = settings
@@ -54,9 +57,21 @@ class ModelController(QObject):
         self.sampling: dict = {}  # sampling the loaded model's GGUF metadata recommends
         self._requested: tuple[str, LoadOptions] | None = None  # the last load asked of the engine
         self._busy = False  # a reply (or another request) is being generated
+        # "Unload after N idle minutes": restarted by every request; tests shorten the minute.
+        self.idle_minute_seconds = idle_minute_seconds
+        self._idle_timer = QTimer(self)
+        self._idle_timer.setSingleShot(True)
+        self._idle_timer.timeout.connect(self._unload_idle)
+        self._load_id = 0  # the engine's request id of the last load asked for
+        self._cancelling = False  # cancel_load() was asked and the engine has not answered yet
         engine.model_loaded.connect(self._on_loaded)
+        engine.load_progressed.connect(self._on_load_progress)
+        engine.load_cancelled.connect(self._on_load_cancelled)
         engine.load_failed.connect(self._on_load_failed)
         engine.crashed.connect(self._on_crashed)
+        # Every request the engine answers (a reply, a title, a count) starts the idle minutes again.
+        for activity in (engine.reply_started, engine.reply_finished, engine.tokens_counted, engine.request_failed):
+            activity.connect(self._restart_idle)
 
     # -- what others ask ---------------------------------------------------------------
     @property
@@ -116,8 +131,17 @@ class ModelController(QObject):
         self.load_starting.emit(self.path)  # a reply being written stops first
         self.report = {}
         self._requested = (self.path, options)
+        self._cancelling = False
         self._set_state(LOADING)
-        self.engine.load(self.path, options, gpu_layers=self._auto_layers(options))
+        self._load_id = self.engine.load(self.path, options, gpu_layers=self._auto_layers(options))
+
+    def cancel_load(self) -> bool:
+        """Stop the load under way: llama.cpp aborts it and no model is loaded. False when none is loading."""
+        if self.state != LOADING or self._cancelling:
+            return False
+        self._cancelling = True
+        self.engine.cancel_load(self._load_id)
+        return True
 
     def _auto_layers(self, options: LoadOptions) -> int | None:
         """What Auto offload comes to for the chosen model, where the engine has a GPU backend."""
@@ -150,6 +174,7 @@ class ModelController(QObject):
             changed = ", ".join(LABELS[name] for name in after.changed_names(before)) or "load settings"
             self.notice_raised.emit(f"Reloading {self.name} with the new {changed}.")
             self.load()
+        self._restart_idle()
         return True
 
     def reset_options(self, path: str) -> None:
@@ -167,6 +192,7 @@ class ModelController(QObject):
         if self.path and self.state in LIVE and self.options.needs_reload(self._requested_options(self.path)):
             self.notice_raised.emit(f"Reloading {self.name} with the new default load settings.")
             self.load()
+        self._restart_idle()
         return True
 
     def forget(self) -> None:
@@ -174,14 +200,16 @@ class ModelController(QObject):
         self.engine.unload()
         self.path = self.name = self.settings.last_model = ""
         self.info, self.report, self.sampling, self._requested = None, {}, {}, None
+        self._idle_timer.stop()
         self._set_state(NO_MODEL)
 
     # -- what a reply does to the state ------------------------------------------------
     def begin_generating(self) -> None:
         """A reply is on its way: a failed model is tried again, a stopped engine restarts with it."""
         self._busy = True
-        if self.state == FAILED:
-            self.load()  # no other model may answer in its name
+        self._idle_timer.stop()
+        if self.state in (FAILED, IDLE_UNLOADED, CANCELLED):
+            self.load()  # no other model may answer in its name; an idle or cancelled model comes back
         elif self.state == STOPPED_ENGINE:
             self._set_state(LOADING)  # the client restarts the engine and replays the load first
         elif self.state == READY:
@@ -191,28 +219,67 @@ class ModelController(QObject):
         self._busy = False
         if self.state == GENERATING:
             self._set_state(READY)
+        self._restart_idle()
+
+    def _restart_idle(self, *_event) -> None:
+        """Count the idle minutes again from now, when the model's options ask to unload after some."""
+        minutes = self.options.idle_unload_minutes if self.path else 0
+        if minutes > 0 and self.state == READY and not self._busy:
+            self._idle_timer.start(int(minutes * self.idle_minute_seconds * 1000))
+        else:
+            self._idle_timer.stop()
+
+    def _unload_idle(self) -> None:
+        """No request for the chosen number of minutes: give the memory back; the next message reloads."""
+        if self.state != READY or self._busy:
+            return
+        log.info("unloading %s after %d idle minutes", self.path, self.options.idle_unload_minutes)
+        self.engine.unload()
+        self.report, self._requested = {}, None
+        self._set_state(IDLE_UNLOADED)
 
     # -- the engine's answers ----------------------------------------------------------
     def _set_state(self, state: str) -> None:
         self.state = state
         self.state_changed.emit(state, self.name)
 
-    def _on_loaded(self, _request_id: int, model: dict) -> None:
+    def _on_loaded(self, request_id: int, model: dict) -> None:
         if model.get("path") != self.path:
             return  # an older load finished after the user picked another model
+        if self._cancelling and request_id == self._load_id:
+            self.engine.unload()  # it finished before the cancel reached it: the user still wants none
+            self._on_load_cancelled(request_id, self.path)
+            return
+        self._cancelling = False
         self.report = dict(model)
         self.sampling = dict(model.get("sampling") or {})
         self._set_state(GENERATING if self._busy else READY)
         self.loaded.emit(self.report)
+        self._restart_idle()
+
+    def _on_load_progress(self, request_id: int, fraction: float) -> None:
+        if request_id == self._load_id and self.state == LOADING:
+            self.load_progress.emit(fraction)
+
+    def _on_load_cancelled(self, request_id: int, _path: str) -> None:
+        if request_id != self._load_id or not self._cancelling:
+            return  # an older load, replaced by a newer one
+        self._cancelling = False
+        self.report, self._requested = {}, None
+        self._set_state(CANCELLED)
+        self.load_cancelled.emit(f"Loading {self.name} was cancelled; no model is loaded. "
+                                 "Choose it again, or send a message, to load it.")
 
     def _on_load_failed(self, path: str, message: str, detail: str) -> None:
         """A load failed: the one the user asked for, or the reload after an engine restart."""
         log.warning("loading %s failed: %s %s", path, message, detail)
         if path != self.path:
             return  # an older choice, since replaced by another model
+        self._cancelling = False
         self._set_state(FAILED)
         self.load_failed.emit(message)
 
     def _on_crashed(self, _message: str, _request_ids: list) -> None:
-        if self.path:
+        self._cancelling = False
+        if self.path and self.state not in (IDLE_UNLOADED, CANCELLED):  # not replayed: it stays unloaded
             self._set_state(STOPPED_ENGINE)

@@ -466,6 +466,11 @@ class ChatController(QObject):
         self.error_raised.emit(text)
 
     @property
+    def request_id(self) -> int:
+        """The engine request of the reply being written, 0 when idle."""
+        return self._request
+
+    @property
     def titling(self) -> bool:
         """A title is being made for a conversation (or about to be asked for)."""
         return self.titler.titling

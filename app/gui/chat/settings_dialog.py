@@ -1,5 +1,5 @@
-"""This conversation's settings: system prompt (with saved presets), sampling, what to do when it outgrows
-the context window, and the model's context length.
+"""This conversation's settings: system prompt (with saved presets), sampling, and what to do when it outgrows
+the context window. (The model's context length is a load setting: Models ▸ Load settings…)
 
 The dialog only edits values: it is given the current ones and the defaults they fall
 back to, and hands back what the user changed. Defaults say where they come from (the
@@ -13,12 +13,10 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 
 from app.core import overflow, sampling
 
-CONTEXT_CHOICES = (1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072)
-
 
 class ConversationSettingsDialog(QDialog):
     def __init__(self, system_prompt: str, presets: dict[str, str], own: dict, defaults: dict,
-                 from_model: dict, n_ctx: int, trained_ctx: int | None, parent=None) -> None:
+                 from_model: dict, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Conversation settings")
         self.setObjectName("conversationSettings")
@@ -79,17 +77,9 @@ class ConversationSettingsDialog(QDialog):
         self.overflow.setToolTip("What the model reads once this conversation no longer fits in its context window. "
                                  "Nothing is deleted from the conversation.")
         form.addRow("When it outgrows the context", self.overflow)
-        self.context = QComboBox()
-        choices = [c for c in CONTEXT_CHOICES if not trained_ctx or c <= trained_ctx] or [n_ctx]
-        if n_ctx not in choices:
-            choices = sorted({*choices, n_ctx})
-        for choice in choices:
-            self.context.addItem(f"{choice:,} tokens", choice)
-        self.context.setCurrentIndex(choices.index(n_ctx))
-        self.context.setToolTip("For this model, in every conversation. Larger needs more memory; the model "
-                                "reloads when it changes." + (f" It was trained for {trained_ctx:,}." if trained_ctx
-                                                             else ""))
-        form.addRow("Context length (this model)", self.context)
+        where = QLabel("The context length is a load setting of the model: Models ▸ Load settings… (Ctrl+Shift+L).")
+        where.setWordWrap(True)
+        form.addRow(where)
         layout.addLayout(form)
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.accept)
@@ -104,9 +94,6 @@ class ConversationSettingsDialog(QDialog):
             result[key] = spin.value() if chosen else None
         result[overflow.KEY] = self.overflow.currentData()
         return result
-
-    def chosen_context(self) -> int:
-        return int(self.context.currentData())
 
     def _use_preset(self, index: int) -> None:
         if index > 0:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QPushButton, QSplitter, QTextBrowser, QTreeWidget,
-                               QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QPushButton, QScrollArea, QSplitter, QTextBrowser,
+                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from app.core.gguf_info import ArrayInfo, format_bytes
 from app.core.library import LibraryEntry
@@ -21,9 +21,10 @@ class LibraryPage(QWidget):
     import_requested = Signal()
     add_folder_requested = Signal()
 
-    def __init__(self, describe_fit=None, parent=None) -> None:
+    def __init__(self, describe_fit=None, load_settings=None, parent=None) -> None:
         super().__init__(parent)
         self._describe_fit = describe_fit  # GGUFInfo -> "Fits: …", from the chat controller's settings
+        self.load_settings = load_settings  # LoadSettingsPanel: the selected model's load options, or None
         self.tree = QTreeWidget()
         self.tree.setObjectName("libraryTree")
         self.tree.setHeaderLabels(["Model", "Size", "Where", "File"])
@@ -50,7 +51,16 @@ class LibraryPage(QWidget):
         buttons.addWidget(self.folder_button)
         splitter = QSplitter(Qt.Vertical)
         splitter.addWidget(self.tree)
-        splitter.addWidget(self.details)
+        if load_settings is not None:
+            below = QSplitter(Qt.Horizontal)
+            below.addWidget(self.details)
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setWidget(load_settings)
+            below.addWidget(scroll)
+            splitter.addWidget(below)
+        else:
+            splitter.addWidget(self.details)
         splitter.setSizes([380, 200])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
@@ -98,6 +108,10 @@ class LibraryPage(QWidget):
         for button in (self.reveal_button, self.delete_button):
             button.setEnabled(entry is not None)
         self.use_button.setEnabled(entry is not None and entry.usable)
+        if self.load_settings is not None:
+            usable = entry is not None and entry.usable
+            self.load_settings.show_model(str(entry.path) if usable else "", entry.info if usable else None,
+                                          entry.display_name if usable else "")
         if entry is None:
             self.details.setHtml("<p>Choose a model to see what its GGUF header says.</p>")
             return

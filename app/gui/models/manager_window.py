@@ -37,7 +37,7 @@ class ModelManagerWindow(QMainWindow):
     model_chosen = Signal(str)  # path of a library model to chat with
 
     def __init__(self, hub: HubController, downloads: DownloadController, library: LibraryController,
-                 describe_fit=None, parent=None) -> None:
+                 describe_fit=None, load_settings=None, parent=None) -> None:
         super().__init__(parent)
         self.hub, self.downloads, self.library = hub, downloads, library
         self.ask = lambda title, text, choices, dismiss="": ask_with_dialog(self, title, text, choices, dismiss)
@@ -45,7 +45,7 @@ class ModelManagerWindow(QMainWindow):
         self.resize(1000, 680)
         self.discover = DiscoverPage()
         self.downloads_page = DownloadsPage()
-        self.library_page = LibraryPage(describe_fit=describe_fit)
+        self.library_page = LibraryPage(describe_fit=describe_fit, load_settings=load_settings)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.discover, "Discover")
         self.tabs.addTab(self.downloads_page, "Downloads")

@@ -17,6 +17,7 @@ class SpeechBridge(QObject):
     done = Signal(int, str)  # id, reason
     failed = Signal(int, str, str)  # id, message, detail
     crashed = Signal(str, list)  # message, ids that will never be answered
+    ready = Signal(dict)  # the engine (re)started: its "ready" event (versions, CUDA devices, device)
 
     def __init__(self, log_path: Path | None = None, parent: QObject | None = None, **options) -> None:
         super().__init__(parent)
@@ -39,6 +40,8 @@ class SpeechBridge(QObject):
             self.failed.emit(request_id or 0, event.get("message", ""), event.get("detail", ""))
         elif kind == protocol.CRASHED:
             self.crashed.emit(event.get("message", ""), list(event.get("requests", [])))
+        elif kind == protocol.READY:
+            self.ready.emit(dict(event))
 
     def shutdown(self) -> None:
         self.client.shutdown()
