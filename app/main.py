@@ -75,6 +75,15 @@ class Hearth:
         self.window.manager_requested.connect(self.open_manager)
         self.dictation = None
         self.window.dictation_requested.connect(self.open_dictation)
+        from app.core.server_keys import ServerKeys
+        from app.gui.api_server_controller import ApiServerController
+
+        self.keys = ServerKeys(paths.config)
+        self.api = ApiServerController(self.engine.backend, self.settings, self.keys)
+        self.library.models_changed.connect(
+            lambda entries: self.api.set_models([str(e.path) for e in entries if e.usable]))
+        self.server_panel = None
+        self.window.server_requested.connect(self.open_server_panel)
         # Save preferences when they may have changed, not only at a clean exit.
         self.library.file_added.connect(self.save_settings)
         self.models.state_changed.connect(self.save_settings)
@@ -98,6 +107,33 @@ class Hearth:
         self.manager.show()
         self.manager.raise_()
         self.manager.activateWindow()
+
+    def open_server_panel(self) -> None:
+        """Show the local API server's panel, built the first time it is asked for."""
+        if self.server_panel is None:
+            from app.gui.server_panel import ServerPanel
+
+            settings, api = self.settings, self.api
+            panel = self.server_panel = ServerPanel(settings.api_port, settings.api_lan, settings.api_cors,
+                                                    api.api_key)
+            panel.start_requested.connect(api.start)
+            panel.stop_requested.connect(api.stop)
+            panel.new_key_requested.connect(api.new_key)
+            panel.settings_changed.connect(self._server_settings)
+            api.running_changed.connect(lambda running, url: panel.show_state(running, url, api.served_model()))
+            api.request_logged.connect(panel.add_request)
+            api.key_changed.connect(panel.show_key)
+            api.error_raised.connect(panel.show_error)
+            self.models.state_changed.connect(
+                lambda *_: api.running and panel.show_state(True, api.url, api.served_model()))
+            panel.show_state(api.running, api.url, api.served_model())
+        self.server_panel.show()
+        self.server_panel.raise_()
+        self.server_panel.activateWindow()
+
+    def _server_settings(self, port: int, lan: bool, origins: list) -> None:
+        self.settings.api_port, self.settings.api_lan, self.settings.api_cors = port, lan, list(origins)
+        self.save_settings()
 
     def open_dictation(self) -> None:
         if self.dictation is None:
@@ -147,8 +183,12 @@ class Hearth:
 
     def close(self) -> None:
         # Results still on their way from worker threads must not reach a closing window.
-        for emitter in (self.library, self.engine, self.hub, self.downloads, self.voice, self.voice.speech):
+        for emitter in (self.library, self.engine, self.hub, self.downloads, self.voice, self.voice.speech,
+                        self.api):
             emitter.blockSignals(True)
+        self.api.close()  # no request reaches an engine that is going away
+        if self.server_panel is not None:
+            self.server_panel.close()
         self.voice.shutdown()
         if self.dictation is not None:
             self.dictation.close()

@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from app.api import DEFAULT_PORT
 from app.core.load_options import LoadOptions
 from app.core.net_limits import DEFAULT_LIMITS
 
@@ -47,6 +48,9 @@ class Settings:
     # New chats start with this; a model's own default prompt can be odd (SmolLM2's derails greedy replies).
     default_system_prompt: str = "You are a helpful assistant."
     system_prompt_presets: dict = field(default_factory=lambda: dict(PRESETS))  # name -> system prompt
+    api_port: int = DEFAULT_PORT  # the local API server's port
+    api_lan: bool = False  # serve beyond this computer (needs the API key)
+    api_cors: list[str] = field(default_factory=list)  # web page origins allowed to call the API
     theme: str = "system"  # "system", "light" or "dark"
     model_titles: bool = True  # after the first exchange, the model writes the conversation's title
     temperature: float = 0.7

@@ -205,7 +205,7 @@ def test_four_clients_at_once_all_get_whole_answers(serve):
 def test_a_client_that_hangs_up_frees_the_engine(serve):
     served = serve()
     stream = served.client().chat.completions.create(model=served.model, messages=STORY, max_tokens=2000,
-                                                     stream=True)
+                                                     stream=True, extra_body={"ignore_eos": True})
     received = 0
     for chunk in stream:
         received += bool(chunk.choices and chunk.choices[0].delta.content)
@@ -222,7 +222,7 @@ def test_a_client_that_hangs_up_frees_the_engine(serve):
 def test_a_full_queue_answers_503_with_retry_after(serve):
     served = serve(max_waiting=1)
     long_ones = [httpx.Client(timeout=120) for _ in range(2)]
-    body = {"model": served.model, "messages": STORY, "max_tokens": 2000, "stream": True}
+    body = {"model": served.model, "messages": STORY, "max_tokens": 2000, "stream": True, "ignore_eos": True}
     streams = []
     try:
         streams.append(long_ones[0].stream("POST", f"{served.server.url}/chat/completions", json=body).__enter__())

@@ -80,7 +80,7 @@ def test_the_users_turn_goes_before_titles_and_api_requests(backend):
 def test_cancel_while_waiting_or_in_flight(backend):
     order: list = []
     first = Recorder("first", order)
-    ticket = backend.chat(STORY, {"max_tokens": 2000}, first, Priority.API)
+    ticket = backend.chat(STORY, {"max_tokens": 2000, "ignore_eos": True}, first, Priority.API)
     wait_for(lambda: any(isinstance(e, Piece) for e in first.events))
     waiting = Recorder("waiting", order)
     waiting_ticket = backend.chat(QUESTION, {"max_tokens": 10}, waiting, Priority.API)
@@ -94,7 +94,7 @@ def test_cancel_while_waiting_or_in_flight(backend):
 def test_bounded_requests_meet_a_full_queue(backend):
     order: list = []
     long = Recorder("long", order)
-    backend.chat(STORY, {"max_tokens": 2000}, long, Priority.API, bounded=True)
+    backend.chat(STORY, {"max_tokens": 2000, "ignore_eos": True}, long, Priority.API, bounded=True)
     wait_for(lambda: backend.scheduler.current is not None)
     tickets = [backend.chat(QUESTION, {"max_tokens": 5}, Recorder(f"w{i}", order), Priority.API, bounded=True)
                for i in range(2)]
@@ -116,7 +116,7 @@ def test_a_crash_fails_the_request_it_took_down_and_the_next_one_restarts(backen
     backend.on_crash = crashes.append
     order: list = []
     doomed = Recorder("doomed", order)
-    backend.chat(STORY, {"max_tokens": 2000}, doomed, Priority.USER)
+    backend.chat(STORY, {"max_tokens": 2000, "ignore_eos": True}, doomed, Priority.USER)
     wait_for(lambda: any(isinstance(e, Piece) for e in doomed.events))
     os.kill(backend.pid, signal.SIGKILL)
     assert doomed.ended.wait(30) and isinstance(doomed.events[-1], Failed)

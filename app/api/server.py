@@ -33,6 +33,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from app import __version__
+from app.api import DEFAULT_PORT
 from app.api import errors
 from app.api.chat_request import parse_chat, parse_completion, parse_embeddings
 from app.api import transcription
@@ -45,7 +46,6 @@ from app.engine import protocol
 
 log = logging.getLogger("hearth.api")
 
-DEFAULT_PORT = 8137  # not 1234 (LM Studio), 1337 (Jan), 8080 (llama-server) or 11434 (Ollama)
 LOOPBACK = "127.0.0.1"
 
 

@@ -18,6 +18,11 @@ class Loaded:
 
 
 @dataclass(frozen=True)
+class Progress:
+    fraction: float  # the share of a load done, 0..1
+
+
+@dataclass(frozen=True)
 class Started:
     prompt_tokens: int
     notice: str = ""  # something the user should know about the prompt (turns left out, a fallback template)
@@ -61,15 +66,18 @@ class Failed:
     message: str  # for the user
     detail: str = ""  # for the log
     invalid_request: bool = False  # the request itself was wrong (a bad JSON schema), not the backend
+    crashed: bool = False  # the backend's process died under the request (its crash is reported apart too)
 
 
-Event = Loaded | Started | Piece | Segment | Done | Counted | Embedded | Failed
+Event = Loaded | Progress | Started | Piece | Segment | Done | Counted | Embedded | Failed
 FINAL = (Loaded, Done, Counted, Embedded, Failed)
 
 
 def from_wire(event: dict) -> Event | None:
     """The typed event for one decoded engine event about a request; None for the others."""
     kind = event.get("event")
+    if kind == protocol.PROGRESS:
+        return Progress(float(event.get("progress", 0.0)))
     if kind == protocol.PIECE:
         return Piece(event.get("text", ""), int(event.get("n", 0)))
     if kind == protocol.STARTED:

@@ -39,18 +39,19 @@ class LocalBackend:
 
     # -- requests -----------------------------------------------------------------------
     def load(self, path: str, options: LoadOptions | None, listener: Listener, gpu_layers: int | None = None,
-             priority: Priority = Priority.USER) -> int:
+             priority: Priority = Priority.USER, ticket: int | None = None) -> int:
         ref = ModelRef(str(path), options or LoadOptions(), gpu_layers)
-        return self.scheduler.submit({"op": protocol.LOAD, "model": ref.to_wire()}, listener, priority)
+        return self.scheduler.submit({"op": protocol.LOAD, "model": ref.to_wire()}, listener, priority,
+                                     ticket=ticket)
 
     def submit(self, op: str, payload: dict, listener: Listener, priority: Priority = Priority.USER,
-               model: ModelRef | None = None, bounded: bool = False) -> int:
+               model: ModelRef | None = None, bounded: bool = False, ticket: int | None = None) -> int:
         """Queue ``{"op": op, **payload}`` (chat, complete, embed, count); with ``model``, answered by that
         model, loaded first when the engine holds another. Returns the ticket for ``cancel``."""
         request = {"op": op, **payload}
         if model is not None:
             request["model"] = model.to_wire()
-        return self.scheduler.submit(request, listener, priority, bounded)
+        return self.scheduler.submit(request, listener, priority, bounded, ticket)
 
     def chat(self, messages: list[dict], params: dict, listener: Listener, priority: Priority = Priority.USER,
              bounded: bool = False, model: ModelRef | None = None) -> int:
@@ -71,7 +72,14 @@ class LocalBackend:
         return self.submit(protocol.COUNT, {"messages": messages}, listener, priority, model)
 
     def unload(self, listener: Listener | None = None) -> int:
+        self.client.last_load = None  # from now on a restart loads nothing, even before the unload is sent
         return self.scheduler.submit({"op": protocol.UNLOAD}, listener or (lambda _event: None), Priority.USER)
+
+    def cancel_load(self, ticket: int) -> None:
+        """Stop a load, waiting or under way (llama.cpp aborts it); a restart does not replay it."""
+        self.client.last_load = None
+        self.loaded = None  # whatever the engine holds now, a request naming a model loads it again
+        self.scheduler.cancel(ticket)
 
     def cancel(self, ticket: int) -> None:
         self.scheduler.cancel(ticket)

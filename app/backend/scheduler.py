@@ -70,14 +70,18 @@ class Scheduler:
     def current(self) -> Job | None:
         return self._current
 
+    def new_ticket(self) -> int:
+        """A ticket to give ``submit``, for a listener that must know its ticket before its first event."""
+        return next(self._tickets)
+
     def submit(self, request: dict, listener: Listener, priority: Priority = Priority.USER,
-               bounded: bool = False) -> int:
+               bounded: bool = False, ticket: int | None = None) -> int:
         """Queue ``request``; returns its ticket. ``bounded`` requests (API clients) raise QueueFull when
         ``max_waiting`` are already waiting; the window's own are never refused."""
         with self._lock:
             if bounded and self.waiting >= self.max_waiting:
                 raise QueueFull(f"{self.waiting} requests are waiting")
-            job = Job(int(priority), next(self._order), next(self._tickets), request, listener)
+            job = Job(int(priority), next(self._order), ticket or next(self._tickets), request, listener)
             heapq.heappush(self._waiting, job)
         self._advance()
         return job.ticket
@@ -114,7 +118,7 @@ class Scheduler:
         with self._lock:
             job, self._current = self._current, None
         if job is not None:
-            _tell(job, Failed(message, detail))
+            _tell(job, Failed(message, detail, crashed=True))
         self._advance()
         return job
 

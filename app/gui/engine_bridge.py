@@ -1,8 +1,10 @@
-"""Qt signals for the engine client's events.
+"""Qt signals for the local engine backend's events.
 
-The client calls back on its reader thread; emitting a signal from there to
-objects living on the GUI thread makes Qt queue the call, so slots always run
-on the GUI thread.
+Every request goes through the ``LocalBackend`` (priorities, its own listener,
+the model it is for); each request's listener turns its typed events into this
+bridge's signals, tagged with the request's ticket. The listeners run on the
+engine's reader thread; emitting a signal from there to objects living on the
+GUI thread makes Qt queue the call, so slots always run on the GUI thread.
 """
 from __future__ import annotations
 
@@ -10,79 +12,112 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from app.backend.events import Counted, Done, Event, Failed, Loaded, Piece, Progress, Started
+from app.backend.local import LocalBackend
+from app.backend.model_ref import ModelRef
+from app.backend.scheduler import Priority
 from app.core.load_options import LoadOptions
 from app.engine import protocol
-from app.engine.client import EngineClient
 
 
 class EngineBridge(QObject):
-    model_loaded = Signal(int, dict)
-    reply_started = Signal(int, int, str)  # request id, prompt tokens, notice
-    piece_received = Signal(int, str, int)  # request id, text, tokens
-    reply_finished = Signal(int, str, dict)  # request id, reason, stats
-    tokens_counted = Signal(int, int, int)  # request id, tokens, context window
+    model_loaded = Signal(int, dict)  # ticket (0: a reload the engine's restart replayed), what was loaded
+    reply_started = Signal(int, int, str)  # ticket, prompt tokens, notice
+    piece_received = Signal(int, str, int)  # ticket, text, tokens
+    reply_finished = Signal(int, str, dict)  # ticket, reason, stats
+    tokens_counted = Signal(int, int, int)  # ticket, tokens, context window
     load_failed = Signal(str, str, str)  # model path, message, detail
-    request_failed = Signal(int, str, str)  # a chat (or other non-load) request: id, message, detail
-    crashed = Signal(str, list)  # message, request ids that will never be answered
-    load_progressed = Signal(int, float)  # load request id, share done (0..1)
-    load_cancelled = Signal(int, str)  # load request id, model path: stopped on request, nothing loaded
+    request_failed = Signal(int, str, str)  # a chat (or other non-load) request: ticket, message, detail
+    crashed = Signal(str, list)  # message, tickets that will never be answered
+    load_progressed = Signal(int, float)  # load ticket, share done (0..1)
+    load_cancelled = Signal(int, str)  # load ticket, model path: stopped on request, nothing loaded
     ready = Signal(dict)  # the engine (re)started: its "ready" event (versions, backends, devices)
+    model_switched = Signal(dict)  # another requester (an API client) had the engine load this model
 
     def __init__(self, log_path: Path | None = None, parent: QObject | None = None, **client_options) -> None:
         super().__init__(parent)
-        self.client = EngineClient(self._dispatch, log_path=log_path, **client_options)
+        self.backend = LocalBackend(on_unrequested=self._unrequested, on_crash=self._on_crash,
+                                    on_switch=self._on_switch, log_path=log_path, **client_options)
+        self.client = self.backend.client  # the transport: pid, the build's system info, "ready"
 
-    def _dispatch(self, event: dict) -> None:
+    # -- each request's events -----------------------------------------------------------
+    def _reply_listener(self, ticket: int):
+        def listen(event: Event) -> None:
+            if isinstance(event, Piece):
+                self.piece_received.emit(ticket, event.text, event.tokens)
+            elif isinstance(event, Started):
+                self.reply_started.emit(ticket, event.prompt_tokens, event.notice)
+            elif isinstance(event, Done):
+                self.reply_finished.emit(ticket, event.reason, event.stats)
+            elif isinstance(event, Counted):
+                self.tokens_counted.emit(ticket, event.tokens, event.n_ctx)
+            elif isinstance(event, Failed) and not event.crashed:  # a crash comes as ``crashed``
+                self.request_failed.emit(ticket, event.message, event.detail)
+        return listen
+
+    def _load_listener(self, ticket: int, path: str):
+        def listen(event: Event) -> None:
+            if isinstance(event, Progress):
+                self.load_progressed.emit(ticket, event.fraction)
+            elif isinstance(event, Loaded):
+                self.model_loaded.emit(ticket, event.model)
+            elif isinstance(event, Done):  # a load ends with Done only when it was cancelled
+                self.load_cancelled.emit(ticket, path)
+            elif isinstance(event, Failed) and not event.crashed:
+                self.load_failed.emit(path, event.message, event.detail)
+        return listen
+
+    def _unrequested(self, event: dict) -> None:
+        """The engine's own events: it started, or a restart replayed the last load."""
         kind = event.get("event")
-        if kind == protocol.PIECE:
-            self.piece_received.emit(event["id"], event["text"], event.get("n", 0))
-        elif kind == protocol.STARTED:
-            self.reply_started.emit(event["id"], event.get("prompt_tokens", 0), event.get("notice", ""))
-        elif kind == protocol.PROGRESS:
-            self.load_progressed.emit(event["id"], float(event.get("progress", 0.0)))
-        elif kind == protocol.DONE and event.get("op") == protocol.LOAD:
-            self.load_cancelled.emit(event["id"], event.get("path", ""))
-        elif kind == protocol.DONE:
-            self.reply_finished.emit(event["id"], event.get("reason", ""), event.get("stats", {}))
-        elif kind == protocol.COUNTED:
-            self.tokens_counted.emit(event["id"], event.get("tokens", 0), event.get("n_ctx", 0))
-        elif kind == protocol.LOADED:
-            self.model_loaded.emit(event["id"], event.get("model", {}))
-        elif kind == protocol.ERROR:
-            if event.get("op") == protocol.LOAD:
-                self.load_failed.emit(event.get("path", ""), event.get("message", ""), event.get("detail", ""))
-            else:
-                self.request_failed.emit(event.get("id") or 0, event.get("message", ""), event.get("detail", ""))
-        elif kind == protocol.CRASHED:
-            self.crashed.emit(event.get("message", ""), event.get("requests", []))
-        elif kind == protocol.READY:
+        if kind == protocol.READY:
             self.ready.emit(dict(event))
+        elif kind == protocol.LOADED:
+            self.model_loaded.emit(0, event.get("model", {}))
+        elif kind == protocol.ERROR and event.get("op") == protocol.LOAD:
+            self.load_failed.emit(event.get("path", ""), event.get("message", ""), event.get("detail", ""))
+
+    def _on_crash(self, message: str) -> None:
+        self.crashed.emit(message, [])
+
+    def _on_switch(self, ref: ModelRef, event: Event) -> None:
+        if isinstance(event, Loaded):
+            self.model_switched.emit(event.model)
+        elif isinstance(event, Failed):
+            self.load_failed.emit(ref.path, event.message, event.detail)
 
     # -- what controllers call ---------------------------------------------------------
     def start(self) -> None:
-        self.client.start()
+        self.backend.start()
 
     def load(self, path: str, options: LoadOptions | None = None, gpu_layers: int | None = None) -> int:
-        return self.client.load(path, options, gpu_layers)
+        ticket = self.backend.scheduler.new_ticket()
+        return self.backend.load(path, options, self._load_listener(ticket, str(path)), gpu_layers, ticket=ticket)
 
-    def chat(self, messages: list[dict], params: dict | None = None) -> int:
-        return self.client.chat(messages, params)
+    def chat(self, messages: list[dict], params: dict | None = None, priority: Priority = Priority.USER,
+             model: ModelRef | None = None) -> int:
+        """A reply to ``messages``; ``model``: the model that must answer (loaded first if another is)."""
+        ticket = self.backend.scheduler.new_ticket()
+        return self.backend.submit(protocol.CHAT, {"messages": messages, "params": params or {}},
+                                   self._reply_listener(ticket), priority, model, ticket=ticket)
 
     def count(self, messages: list[dict]) -> int:
-        return self.client.count(messages)
+        ticket = self.backend.scheduler.new_ticket()
+        return self.backend.submit(protocol.COUNT, {"messages": messages}, self._reply_listener(ticket),
+                                   Priority.BACKGROUND, ticket=ticket)
 
     def unload(self) -> None:
-        self.client.unload()
+        self.backend.unload()
 
-    def cancel(self, request_id: int) -> None:
-        self.client.cancel(request_id)
+    def cancel(self, ticket: int) -> None:
+        self.backend.cancel(ticket)
 
-    def cancel_load(self, request_id: int) -> None:
-        self.client.cancel_load(request_id)
+    def cancel_load(self, ticket: int) -> None:
+        self.backend.cancel_load(ticket)
 
     def shutdown(self) -> None:
-        self.client.shutdown()
+        self.backend.shutdown()
 
     @property
     def pid(self) -> int | None:
-        return self.client.pid
+        return self.backend.pid

@@ -51,6 +51,7 @@ EMPTY_CHAT_HELP = "<h3>Say hello</h3><p>Your messages and the replies are kept o
 class MainWindow(QMainWindow):
     manager_requested = Signal()
     dictation_requested = Signal()
+    server_requested = Signal()  # the local API server's panel
     template_requested = Signal(str)  # a model's path: choose its chat template (the load settings' "Change…")
 
     def __init__(self, chat: ChatController, library: LibraryController, models_dir: Path, voice,
@@ -201,11 +202,19 @@ class MainWindow(QMainWindow):
         self.template_action = QAction("Chat &template…", self, triggered=lambda: self.open_template_dialog())
         self.template_action.setToolTip("Choose the chat format the model's prompts are written in")
         models_menu.addAction(self.template_action)
+        models_menu.addSeparator()
+        self.server_action = QAction("Local &API server…", self, shortcut=QKeySequence("Ctrl+Shift+A"),
+                                     triggered=lambda: self.server_requested.emit())
+        self.server_action.setToolTip("Let other programs use Hearth's models through an OpenAI-compatible API "
+                                      "(Ctrl+Shift+A)")
+        self.server_action.setIconText("API server")
+        models_menu.addAction(self.server_action)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
         toolbar.addAction(self.new_action)
         toolbar.addAction(self.manager_action)
+        toolbar.addAction(self.server_action)
         self.voice_menu = VoiceMenu(self.voice, self.chat.settings, toggle_talk=self.mic_button.toggle_listening,
                                     open_dictation=self.dictation_requested.emit,
                                     find_models=self.manager_requested.emit, parent=self)

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app.core import fit
 from app.core.errors import HearthError
 from app.core.gguf_info import GGUFInfo, read_gguf_info
+from app.backend.model_ref import ModelRef
 from app.core.load_options import GPU_AUTO, LABELS, LoadOptions
 from app.gui.engine_bridge import EngineBridge
 from app.settings import Settings
@@ -63,12 +64,14 @@ class ModelController(QObject):
         self._idle_timer.setSingleShot(True)
         self._idle_timer.timeout.connect(self._unload_idle)
         self._load_id = 0  # the engine's request id of the last load asked for
+        self._gpu_layers: int | None = None  # what Auto offload came to for the last load
         self._cancelling = False  # cancel_load() was asked and the engine has not answered yet
         engine.model_loaded.connect(self._on_loaded)
         engine.load_progressed.connect(self._on_load_progress)
         engine.load_cancelled.connect(self._on_load_cancelled)
         engine.load_failed.connect(self._on_load_failed)
         engine.crashed.connect(self._on_crashed)
+        engine.model_switched.connect(self._on_switched)
         # Every request the engine answers (a reply, a title, a count) starts the idle minutes again.
         for activity in (engine.reply_started, engine.reply_finished, engine.tokens_counted, engine.request_failed):
             activity.connect(self._restart_idle)
@@ -133,7 +136,15 @@ class ModelController(QObject):
         self._requested = (self.path, options)
         self._cancelling = False
         self._set_state(LOADING)
-        self._load_id = self.engine.load(self.path, options, gpu_layers=self._auto_layers(options))
+        self._gpu_layers = self._auto_layers(options)
+        self._load_id = self.engine.load(self.path, options, gpu_layers=self._gpu_layers)
+
+    def ref(self) -> ModelRef | None:
+        """The chosen model as requests name it, so that it answers them even if an API client asked the
+        engine for another in between; None when no model is chosen."""
+        if not self.path:
+            return None
+        return ModelRef(self.path, self.options, self._gpu_layers)
 
     def cancel_load(self) -> bool:
         """Stop the load under way: llama.cpp aborts it and no model is loaded. False when none is loading."""
@@ -256,6 +267,22 @@ class ModelController(QObject):
         self._set_state(GENERATING if self._busy else READY)
         self.loaded.emit(self.report)
         self._restart_idle()
+
+    def _on_switched(self, model: dict) -> None:
+        """An API client asked the engine for another model and it is loaded now: the window shares the one
+        model the engine holds, so it follows, and says so."""
+        path = str(model.get("path", ""))
+        if not path or path == self.path:
+            return
+        self.path, self.name, self.info = path, str(model.get("name") or Path(path).name), None
+        options = LoadOptions.from_dict(model.get("options"))
+        self._requested = (path, options)
+        self._gpu_layers = None
+        self.report = dict(model)
+        self.sampling = dict(model.get("sampling") or {})
+        self._set_state(GENERATING if self._busy else READY)
+        self.loaded.emit(self.report)
+        self.notice_raised.emit(f"An app using Hearth's API asked for {self.name}; it is loaded now.")
 
     def _on_load_progress(self, request_id: int, fraction: float) -> None:
         if request_id == self._load_id and self.state == LOADING:

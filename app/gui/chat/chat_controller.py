@@ -68,7 +68,7 @@ class ChatController(QObject):
         engine.crashed.connect(self._on_crashed)
         engine.tokens_counted.connect(self._on_counted)
         self._count_request = 0
-        self.titler = Titler(store, engine, self)
+        self.titler = Titler(store, engine, self, model=self.models.ref)
         self.files = ConversationFiles(store, self)
         self.files.error_raised.connect(self.error_raised)
         self.files.imported.connect(self._on_imported)
@@ -402,11 +402,10 @@ class ChatController(QObject):
         """Ask the engine to write ``reply`` (already saved, streaming) for the branch on screen."""
         self.saver.retry()  # the history below is read from the store: what it still owes goes first
         self.saver.begin(reply, text)
-        self.titler.drop()  # the engine answers one request at a time: the user's turn goes first
         history = engine_turns(self.store, self.conversation.id, keep_last_reply=continuing)
         self._params = {k: v for k, v in self.settings_of_conversation().items() if v is not None}
         self.models.begin_generating()  # a failed model is loaded again before the engine hears the chat
-        self._request = self.engine.chat(history, {**self._params, "continue": continuing})
+        self._request = self.engine.chat(history, {**self._params, "continue": continuing}, model=self.models.ref())
         self.busy_changed.emit(True)
         self.refresh_conversations()
         return True

@@ -10,6 +10,7 @@ the meantime keeps the user's name (the store checks, in the same statement).
 from __future__ import annotations
 
 import logging
+from typing import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -17,6 +18,8 @@ from app.core import titles
 from app.core.errors import StoreError
 from app.core.history import engine_turns
 from app.core.store import Message, Store, title_from
+from app.backend.model_ref import ModelRef
+from app.backend.scheduler import Priority
 from app.gui.engine_bridge import EngineBridge
 
 log = logging.getLogger("hearth.chat")
@@ -27,10 +30,12 @@ DELAY_MS = 300
 class Titler(QObject):
     titled = Signal(int, str)  # conversation id, its new title
 
-    def __init__(self, store: Store, engine: EngineBridge, parent: QObject | None = None) -> None:
+    def __init__(self, store: Store, engine: EngineBridge, parent: QObject | None = None,
+                 model: Callable[[], ModelRef | None] = lambda: None) -> None:
         super().__init__(parent)
         self.store = store
         self.engine = engine
+        self.model = model  # the model that wrote the conversation: it names it too
         self._request = 0
         self._conversation = 0
         self._replaces = ""  # the automatic name a title may replace
@@ -96,7 +101,9 @@ class Titler(QObject):
             return
         self._conversation, self._replaces, self._user_text, self._answer = \
             conversation.id, conversation.title, opening.content, ""
-        self._request = self.engine.chat(titles.request_messages(history), dict(titles.PARAMS))
+        # Behind everything else: a user's turn or an API client's request that comes meanwhile goes first.
+        self._request = self.engine.chat(titles.request_messages(history), dict(titles.PARAMS),
+                                         Priority.BACKGROUND, self.model())
 
     def _on_piece(self, request_id: int, text: str, _n: int) -> None:
         if request_id == self._request:
