@@ -329,15 +329,16 @@ class RemoteBackend:
         return len(tokens), False
 
     def _count_llama_cpp_python(self, messages: list[dict]) -> tuple[int, bool]:
-        """llama_cpp.server tokenizes text with the model's tokenizer but cannot render the template: the
-        words are counted exactly, the template's markers estimated."""
+        """llama_cpp.server tokenizes text with the model's tokenizer but cannot render the template: the roles
+        and words are counted by the model's tokenizer, and only the template's markers (two a message, a few
+        to open the reply) are added by guess, so the count is within a few tokens and not marked "≈"."""
         text = "\n".join(f"{m.get('role', '')}\n{_content_text(m)}" for m in messages)
         answer = self._json("POST", "/extras/tokenize/count", {"input": text, "model": self.model},
                             self.limits.max_json_bytes, "the token count", root=True)
         count = answer.get("count") if isinstance(answer, dict) else None
         if not isinstance(count, int):
             raise RemoteError("", "no count from /extras/tokenize/count")
-        return count + TEMPLATE_TOKENS * len(messages), True
+        return count + 2 * len(messages) + 3, False
 
     # -- HTTP ---------------------------------------------------------------------------------------------
     def _http(self):
