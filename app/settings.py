@@ -55,6 +55,8 @@ class Settings:
     model_titles: bool = True  # after the first exchange, the model writes the conversation's title
     temperature: float = 0.7
     max_tokens: int = 1024
+    # Remote OpenAI-compatible servers: [{"name", "base_url"}]. Their keys live in app/core/server_keys.py.
+    remote_servers: list = field(default_factory=list)
 
     @classmethod
     def load(cls, path: Path) -> Settings:
@@ -98,6 +100,30 @@ class Settings:
             self.model_load[path] = own
         else:
             self.model_load.pop(path, None)
+
+    # -- remote servers -----------------------------------------------------------------
+    @property
+    def servers(self) -> list[dict]:
+        """The remote servers, cleaned of hand-edited nonsense: each a name and a base URL, no key."""
+        kept, seen = [], set()
+        for entry in self.remote_servers:
+            if not isinstance(entry, dict) or not isinstance(entry.get("base_url"), str):
+                continue
+            url = entry["base_url"].strip()
+            if not url or url in seen:
+                continue
+            seen.add(url)
+            name = entry.get("name") if isinstance(entry.get("name"), str) else ""
+            kept.append({"name": name.strip(), "base_url": url})
+        return kept
+
+    def set_server(self, name: str, base_url: str) -> None:
+        servers = [s for s in self.servers if s["base_url"] != base_url]
+        servers.append({"name": name, "base_url": base_url})
+        self.remote_servers = servers
+
+    def remove_server(self, base_url: str) -> None:
+        self.remote_servers = [s for s in self.servers if s["base_url"] != base_url]
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

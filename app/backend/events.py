@@ -43,7 +43,8 @@ class Done:
 @dataclass(frozen=True)
 class Counted:
     tokens: int
-    n_ctx: int
+    n_ctx: int  # 0 when the backend does not know it
+    estimated: bool = False  # not the model's own tokenizer's count (a remote server without a route): show "≈"
 
 
 @dataclass(frozen=True)

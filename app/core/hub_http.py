@@ -94,6 +94,12 @@ def make_client() -> httpx2.Client:
                           max_redirects=DEFAULT_LIMITS.max_redirects, timeout=None)
 
 
+def server_client() -> httpx2.Client:
+    """A guarded client for a server that is not a Hub (a remote OpenAI-compatible server): the same bounds on
+    every read, none of huggingface_hub's hooks (its offline mode is about the Hub), no redirects followed."""
+    return _GuardedClient(follow_redirects=False, timeout=None)
+
+
 class _GuardedClient(httpx2.Client):
     """httpx2's own transports (proxies from the environment included), each with the guarded backend."""
 

@@ -57,3 +57,20 @@ def format_wait(seconds: float) -> str:
         return f"{round(seconds / 60)} min"
     hours, minutes = divmod(round(seconds / 60), 60)
     return f"{hours} h {minutes:02d} min" if minutes else f"{hours} h"
+
+
+@dataclass(frozen=True)
+class RemoteLimits:
+    """Every bound on talking to a remote OpenAI-compatible server (app/backend/remote.py)."""
+    connect_seconds: float = 10.0  # the TCP (and TLS) connect
+    answer_seconds: float = 60.0  # from sending a request to its answer's headers (a stream's too)
+    idle_seconds: float = 60.0  # the longest quiet gap in a streamed reply (between its lines, keep-alives count)
+    request_seconds: float = 30.0  # a whole short request: the models list, a token count
+    max_line_bytes: int = 1 * MB  # one line of an event stream
+    max_error_bytes: int = 64_000  # an error answer's body
+    max_models_bytes: int = 4 * MB  # the models list
+    max_json_bytes: int = 64 * MB  # a whole answer that is not streamed (embeddings)
+    poll_seconds: float = 0.1  # how often a waiting read looks at Stop and at its deadline
+
+
+DEFAULT_REMOTE_LIMITS = RemoteLimits()
