@@ -213,6 +213,7 @@ def test_a_stream_that_stops_after_its_headers(remote, rough):
     (remote_peers.GARBLED, "could not read"),
     (remote_peers.CUT, "connection to 127.0.0.1"),
     (remote_peers.ENDLESS_LINE, "larger than"),
+    (remote_peers.ERROR_EVENT, "stopped the reply with an error: “The model ran out of memory.”"),
 ])
 def test_a_broken_stream_keeps_the_text_so_far(remote, rough, mode, words):
     server = rough(mode)
