@@ -75,6 +75,11 @@ class Hearth:
         self.window.manager_requested.connect(self.open_manager)
         self.dictation = None
         self.window.dictation_requested.connect(self.open_dictation)
+        from app.core.server_keys import ServerKeys
+        from app.gui.remote_servers import RemoteServers
+
+        self.remote_servers = RemoteServers(self.settings, ServerKeys(paths.config), self.save_settings)
+        self.window.connect_requested.connect(self.open_connect)
         # Save preferences when they may have changed, not only at a clean exit.
         self.library.file_added.connect(self.save_settings)
         self.models.state_changed.connect(self.save_settings)
@@ -94,6 +99,17 @@ class Hearth:
         self.manager.show()
         self.manager.raise_()
         self.manager.activateWindow()
+
+    def open_connect(self) -> None:
+        """Models ▸ Connect to a server…: a dialog of its own each time (what it tested is not kept unsaved)."""
+        from PySide6.QtCore import Qt
+
+        from app.gui.connect_dialog import ConnectDialog
+
+        dialog = ConnectDialog(self.remote_servers, self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.connect_dialog = dialog
+        dialog.open()
 
     def open_dictation(self) -> None:
         if self.dictation is None:

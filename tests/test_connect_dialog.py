@@ -87,3 +87,12 @@ def test_an_address_that_is_not_http_is_refused_before_asking(qtbot, servers):
     assert "must start with http://" in dialog.status.text()
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert dialog.isVisible() and servers.servers() == []
+
+
+def test_the_models_menu_opens_it(make_hearth, qtbot):
+    hearth = make_hearth(include_starter=False)
+    assert hearth.window.connect_action in hearth.window.menuBar().actions()[1].menu().actions()
+    hearth.window.connect_action.trigger()
+    qtbot.waitUntil(lambda: hearth.connect_dialog.isVisible())
+    assert hearth.connect_dialog.servers is hearth.remote_servers
+    hearth.connect_dialog.reject()

@@ -47,6 +47,7 @@ EMPTY_CHAT_HELP = "<h3>Say hello</h3><p>Your messages and the replies are kept o
 class MainWindow(QMainWindow):
     manager_requested = Signal()
     dictation_requested = Signal()
+    connect_requested = Signal()  # Models ▸ Connect to a server…
 
     def __init__(self, chat: ChatController, library: LibraryController, models_dir: Path, voice,
                  parent=None) -> None:
@@ -178,6 +179,9 @@ class MainWindow(QMainWindow):
         self.manager_action.setToolTip("Find, download and manage GGUF models (Ctrl+Shift+M)")
         models_menu.addAction(self.manager_action)
         models_menu.addAction(self.open_action)
+        self.connect_action = QAction("&Connect to a server…", self, triggered=lambda: self.connect_requested.emit())
+        self.connect_action.setToolTip("Chat with a model on another machine's OpenAI-compatible server")
+        models_menu.addAction(self.connect_action)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
