@@ -84,6 +84,10 @@ class Hearth:
             lambda entries: self.api.set_models([str(e.path) for e in entries if e.usable]))
         self.server_panel = None
         self.window.server_requested.connect(self.open_server_panel)
+        from app.gui.remote_servers import RemoteServers
+
+        self.remote_servers = RemoteServers(self.settings, self.keys, self.save_settings)
+        self.window.connect_requested.connect(self.open_connect)
         # Save preferences when they may have changed, not only at a clean exit.
         self.library.file_added.connect(self.save_settings)
         self.models.state_changed.connect(self.save_settings)
@@ -134,6 +138,17 @@ class Hearth:
     def _server_settings(self, port: int, lan: bool, origins: list) -> None:
         self.settings.api_port, self.settings.api_lan, self.settings.api_cors = port, lan, list(origins)
         self.save_settings()
+
+    def open_connect(self) -> None:
+        """Models ▸ Connect to a server…: a dialog of its own each time (what it tested is not kept unsaved)."""
+        from PySide6.QtCore import Qt
+
+        from app.gui.connect_dialog import ConnectDialog
+
+        dialog = ConnectDialog(self.remote_servers, self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.connect_dialog = dialog
+        dialog.open()
 
     def open_dictation(self) -> None:
         if self.dictation is None:

@@ -91,6 +91,7 @@ def hearth_serve(model, home, api_key: str = ""):
 
 MODEL = "rough-model"
 SILENT, HEADERS_ONLY, GARBLED, CUT, ENDLESS_LINE = "silent", "headers-only", "garbled", "cut", "endless-line"
+ERROR_EVENT = "error-event"  # what Hearth's own server and llama-server send when a reply fails mid-way
 
 
 class RoughServer:
@@ -156,4 +157,8 @@ class RoughServer:
             conn.sendall(b"data: " + b"x" * 200_000)
             time.sleep(5)
         elif self.mode == CUT:
+            conn.close()
+        elif self.mode == ERROR_EVENT:
+            error = {"error": {"message": "The model ran out of memory.", "type": "server_error", "code": None}}
+            conn.sendall(b"data: " + json.dumps(error).encode() + b"\n\ndata: [DONE]\n\n")
             conn.close()

@@ -98,4 +98,4 @@ def test_a_client_asking_for_another_library_model_loads_it_and_the_window_follo
     assert answer.choices[0].text
     qtbot.waitUntil(lambda: hearth.models.path.endswith(gemma_path.name), timeout=20_000)
     assert hearth.window.status_model.text() == hearth.models.name
-    assert "asked for" in hearth.window.notice.text()
+    assert "asked for" in hearth.window.notice.text

@@ -2,12 +2,13 @@
 a server that misbehaves on purpose. Every wait is for an event, never for a model's speed."""
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 
 import pytest
 
-from app.backend.events import FINAL, Counted, Done, Failed, Loaded, Piece, Started
+from app.backend.events import FINAL, Counted, Done, Embedded, Failed, Loaded, Piece, Started
 from app.backend.remote import RemoteBackend
 from app.backend.scheduler import Priority
 from app.core.net_limits import RemoteLimits
@@ -170,13 +171,31 @@ def test_chatting_through_a_second_hearth(hearth_peer, remote):
     assert isinstance(counted, Counted) and counted.estimated and counted.tokens > 5
 
 
-def test_a_wrong_key_is_a_clear_failure(hearth_peer, remote):
+def test_plain_completions_and_embeddings_through_a_second_hearth(hearth_peer, remote):
+    backend = remote(hearth_peer, KEY)
+    loaded(backend, backend.models()[0]["id"])
+    heard = Heard()
+    backend.complete("The capital of France is", {"temperature": 0, "max_tokens": 6}, heard)
+    done = heard.wait()
+    assert isinstance(done, Done) and done.reason == protocol.LENGTH and "Paris" in heard.text, heard.events
+    vectors = Heard()
+    backend.embed(["a cat", "a dog"], vectors)
+    embedded = vectors.wait()
+    assert isinstance(embedded, Embedded) and len(embedded.vectors) == 2, embedded
+    assert len(embedded.vectors[0]) > 100 and embedded.vectors[0] != embedded.vectors[1]
+
+
+def test_a_wrong_key_is_a_clear_failure_and_no_key_is_logged(hearth_peer, remote, caplog):
+    caplog.set_level(logging.DEBUG)
     backend = remote(hearth_peer, "not-the-key")
     heard = Heard()
     backend.load("anything", None, heard)
     failed = heard.wait()
     assert isinstance(failed, Failed) and "refused the API key (401)" in failed.message, failed
-    assert "not-the-key" not in failed.message + failed.detail
+    assert "not-the-key" not in failed.message + failed.detail + repr(backend)
+    good = remote(hearth_peer, KEY)
+    loaded(good, good.models()[0]["id"])
+    assert caplog.records and not any(key in caplog.text for key in (KEY, "not-the-key"))
 
 
 def test_an_unreachable_port(remote):
@@ -213,6 +232,7 @@ def test_a_stream_that_stops_after_its_headers(remote, rough):
     (remote_peers.GARBLED, "could not read"),
     (remote_peers.CUT, "connection to 127.0.0.1"),
     (remote_peers.ENDLESS_LINE, "larger than"),
+    (remote_peers.ERROR_EVENT, "stopped the reply with an error: “The model ran out of memory.”"),
 ])
 def test_a_broken_stream_keeps_the_text_so_far(remote, rough, mode, words):
     server = rough(mode)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import threading
 import time
 from dataclasses import replace
@@ -32,6 +31,8 @@ from urllib.parse import urlsplit
 
 from app.backend import event_stream, remote_failures as failures
 from app.backend.events import Counted, Done, Embedded, Failed, Loaded, Piece, Started
+from app.backend.openai_shapes import Tally, context_of, sampling
+from app.backend.remote_count import TokenCounter
 from app.backend.remote_failures import RemoteError
 from app.backend.scheduler import Job, Listener, Priority, Scheduler
 from app.core.net_limits import DEFAULT_LIMITS, DEFAULT_REMOTE_LIMITS, RemoteLimits
@@ -40,8 +41,6 @@ from app.engine import protocol
 log = logging.getLogger("hearth.remote")
 
 CLOSING = "Hearth is closing; the request was not answered."
-# What an estimate adds per message for the chat template's markers (ChatML's <|im_start|>role\n…<|im_end|>\n).
-TEMPLATE_TOKENS = 4
 
 
 def api_root(base_url: str) -> str:
@@ -68,7 +67,7 @@ class RemoteBackend:
         self.scheduler = Scheduler(self._dispatch, self._cancel_in_flight, max_waiting=max_waiting)
         self.model: str = ""  # the id chosen with load()
         self.n_ctx = 0  # the model's context window, when the server says
-        self._count_route: Callable[[list[dict]], tuple[int, bool]] | None = None
+        self._counter: TokenCounter | None = None
         self._stops: dict[int, threading.Event] = {}
         self._client = None
         self._closed = False
@@ -187,8 +186,8 @@ class RemoteBackend:
             offered = ", ".join(str(m.get("id") or m.get("name")) for m in listed[:8]) or "none"
             raise RemoteError(f"{self.name} has no model called “{model_id}”. It offers: {offered}.",
                               f"model {model_id!r} not listed")
-        n_ctx = _context_of(entry) or self._props_context()
-        self.model, self.n_ctx, self._count_route = model_id, n_ctx, None
+        n_ctx = context_of(entry) or self._props_context()
+        self.model, self.n_ctx, self._counter = model_id, n_ctx, None
         return Loaded({"id": model_id, "path": model_id, "name": model_id, "n_ctx": n_ctx, "backend": "remote",
                        "server": self.name, "base_url": self.base_url, "owned_by": entry.get("owned_by", "")})
 
@@ -203,11 +202,11 @@ class RemoteBackend:
         return value if isinstance(value, int) and value > 0 else 0
 
     def _chat_body(self, request: dict) -> dict:
-        return {"model": self._chosen(), "messages": request["messages"], **_sampling(request.get("params") or {}),
+        return {"model": self._chosen(), "messages": request["messages"], **sampling(request.get("params") or {}),
                 "stream": True, "stream_options": {"include_usage": True}}
 
     def _completion_body(self, request: dict) -> dict:
-        return {"model": self._chosen(), "prompt": request["prompt"], **_sampling(request.get("params") or {}),
+        return {"model": self._chosen(), "prompt": request["prompt"], **sampling(request.get("params") or {}),
                 "stream": True, "stream_options": {"include_usage": True}}
 
     def _chosen(self) -> str:
@@ -218,7 +217,7 @@ class RemoteBackend:
     def _generate(self, route: str, body: dict, tell: Listener, stop: threading.Event, chat: bool) -> Done:
         from app.core.request_guard import ConnectionLost, DeadlinePassed, Stopped
 
-        reply = _Tally()
+        reply = Tally()
         limits = self.limits
         url = self.base_url + route
         with self._guarded(f"stream {route}", limits.answer_seconds, stop) as guard:
@@ -252,7 +251,7 @@ class RemoteBackend:
         reason = protocol.LENGTH if reply.finish_reason == "length" else protocol.STOP
         return Done(reason, reply.stats())
 
-    def _take(self, event: event_stream.ServerEvent, reply: "_Tally", tell: Listener, chat: bool) -> bool:
+    def _take(self, event: event_stream.ServerEvent, reply: Tally, tell: Listener, chat: bool) -> bool:
         """One event of the stream; True at its end."""
         data = event.data.strip()
         if data == "[DONE]":
@@ -298,47 +297,14 @@ class RemoteBackend:
 
     # -- counting tokens ----------------------------------------------------------------------------------
     def _count(self, messages: list[dict]) -> Counted:
-        self._chosen()
-        if self._count_route is None:
-            self._count_route = self._find_count_route(messages)
-        tokens, estimated = self._count_route(messages)
+        model = self._chosen()
+        if self._counter is None:
+            self._counter = TokenCounter(self._ask_root, model, self.name)
+        tokens, estimated = self._counter.count(messages)
         return Counted(tokens, self.n_ctx, estimated=estimated)
 
-    def _find_count_route(self, messages: list[dict]):
-        """The first way of counting the server answers; asked once per chosen model."""
-        for route in (self._count_llama_server, self._count_llama_cpp_python):
-            try:
-                route(messages)
-                return route
-            except RemoteError as error:
-                log.info("%s: no token count at %s (%s)", self.name, route.__name__, error.detail)
-        return _estimate
-
-    def _count_llama_server(self, messages: list[dict]) -> tuple[int, bool]:
-        """llama-server renders the chat with the model's own template, then tokenizes it: an exact count."""
-        rendered = self._json("POST", "/apply-template", {"messages": messages}, self.limits.max_json_bytes,
-                              "the rendered prompt", root=True)
-        prompt = rendered.get("prompt") if isinstance(rendered, dict) else None
-        if not isinstance(prompt, str):
-            raise RemoteError("", "no prompt from /apply-template")
-        answer = self._json("POST", "/tokenize", {"content": prompt, "add_special": True},
-                            self.limits.max_json_bytes, "the token count", root=True)
-        tokens = answer.get("tokens") if isinstance(answer, dict) else None
-        if not isinstance(tokens, list):
-            raise RemoteError("", "no tokens from /tokenize")
-        return len(tokens), False
-
-    def _count_llama_cpp_python(self, messages: list[dict]) -> tuple[int, bool]:
-        """llama_cpp.server tokenizes text with the model's tokenizer but cannot render the template: the roles
-        and words are counted by the model's tokenizer, and only the template's markers (two a message, a few
-        to open the reply) are added by guess, so the count is within a few tokens and not marked "≈"."""
-        text = "\n".join(f"{m.get('role', '')}\n{_content_text(m)}" for m in messages)
-        answer = self._json("POST", "/extras/tokenize/count", {"input": text, "model": self.model},
-                            self.limits.max_json_bytes, "the token count", root=True)
-        count = answer.get("count") if isinstance(answer, dict) else None
-        if not isinstance(count, int):
-            raise RemoteError("", "no count from /extras/tokenize/count")
-        return count + 2 * len(messages) + 3, False
+    def _ask_root(self, route: str, body: dict, what: str):
+        return self._json("POST", route, body, self.limits.max_json_bytes, what, root=True)
 
     # -- HTTP ---------------------------------------------------------------------------------------------
     def _http(self):
@@ -393,80 +359,6 @@ class RemoteBackend:
             return failures.cut_off(self.name, cause)
         return failures.RemoteError(f"The connection to {self.name} was lost before it answered.",
                                     f"{type(cause).__name__}: {cause}")
-
-
-class _Tally:
-    """One reply's figures as it streams: the same names the local engine reports."""
-
-    def __init__(self) -> None:
-        self.sent = time.perf_counter()
-        self.first = self.last = 0.0
-        self.chunks = 0
-        self.usage: dict = {}
-        self.finish_reason = ""
-        self.ended = False
-
-    @property
-    def began(self) -> bool:
-        return self.chunks > 0
-
-    def piece(self) -> None:
-        self.last = time.perf_counter()
-        if not self.chunks:
-            self.first = self.last
-        self.chunks += 1
-
-    def stats(self) -> dict:
-        tokens = int(self.usage.get("completion_tokens") or self.chunks)
-        first = (self.first - self.sent) if self.chunks else 0.0
-        generation = (self.last - self.first) if self.chunks else 0.0
-        rate = (self.chunks - 1) / generation if self.chunks >= 2 and generation > 0 else 0.0
-        return {"prompt_tokens": int(self.usage.get("prompt_tokens") or 0), "tokens": tokens,
-                "prompt_seconds": round(first, 4), "first_token_seconds": round(first, 4),
-                "generation_seconds": round(generation, 4), "tokens_per_second": round(rate, 2),
-                "finish_reason": self.finish_reason or ("cancelled" if not self.ended else "stop")}
-
-
-def _sampling(params: dict) -> dict:
-    """The engine's parameters in OpenAI's names; what OpenAI has no name for (top_k, min_p) is not sent, since
-    strict servers refuse fields they do not know."""
-    body = {}
-    for name in ("temperature", "top_p", "presence_penalty", "frequency_penalty", "seed"):
-        if params.get(name) is not None:
-            body[name] = params[name]
-    if params.get("max_tokens"):
-        body["max_tokens"] = int(params["max_tokens"])
-    if params.get("stop"):
-        body["stop"] = list(params["stop"])[:4]  # OpenAI's limit
-    if params.get("json_schema"):
-        body["response_format"] = {"type": "json_schema",
-                                   "json_schema": {"name": "reply", "schema": params["json_schema"], "strict": True}}
-    elif params.get("json_object"):
-        body["response_format"] = {"type": "json_object"}
-    return body
-
-
-def _context_of(entry: dict) -> int:
-    """The context window a models-list entry gives, under the names servers use for it."""
-    meta = entry.get("meta") if isinstance(entry.get("meta"), dict) else {}
-    for value in (entry.get("max_model_len"), entry.get("context_length"), entry.get("n_ctx"),
-                  meta.get("n_ctx"), meta.get("n_ctx_train")):
-        if isinstance(value, int) and value > 0:
-            return value
-    return 0
-
-
-def _content_text(message: dict) -> str:
-    content = message.get("content", "")
-    if isinstance(content, list):  # OpenAI's content parts
-        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return str(content or "")
-
-
-def _estimate(messages: list[dict]) -> tuple[int, bool]:
-    """About four characters a token in English prose, plus the template's markers: shown with "≈"."""
-    chars = sum(len(_content_text(m)) for m in messages)
-    return math.ceil(chars / 4) + TEMPLATE_TOKENS * len(messages) + 2, True
 
 
 def _capped_read(response) -> bytes:

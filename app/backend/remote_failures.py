@@ -19,9 +19,10 @@ QUOTE_CHARS = 300
 class RemoteError(HearthError):
     """A remote server could not answer as asked; ``invalid_request`` when the request was the problem."""
 
-    def __init__(self, message: str, detail: str = "", invalid_request: bool = False) -> None:
+    def __init__(self, message: str, detail: str = "", invalid_request: bool = False, status: int = 0) -> None:
         super().__init__(message, detail)
         self.invalid_request = invalid_request
+        self.status = status  # the HTTP status that said so, when one did
 
 
 def server_words(body: bytes) -> str:
@@ -46,6 +47,12 @@ def server_words(body: bytes) -> str:
 
 
 def for_status(status: int, body: bytes, server: str, model: str = "") -> RemoteError:
+    error = _for_status(status, body, server, model)
+    error.status = status
+    return error
+
+
+def _for_status(status: int, body: bytes, server: str, model: str) -> RemoteError:
     words = server_words(body)
     said = f" It said: “{words}”" if words else ""
     detail = f"HTTP {status}: {words}"

@@ -63,7 +63,8 @@ def format_wait(seconds: float) -> str:
 class RemoteLimits:
     """Every bound on talking to a remote OpenAI-compatible server (app/backend/remote.py)."""
     connect_seconds: float = 10.0  # the TCP (and TLS) connect
-    answer_seconds: float = 60.0  # from sending a request to its answer's headers (a stream's too)
+    answer_seconds: float = 120.0  # from sending a request to its headers (some servers send a stream's only
+    #                                 once the prompt is read, which a long prompt on a CPU makes slow)
     idle_seconds: float = 60.0  # the longest quiet gap in a streamed reply (between its lines, keep-alives count)
     request_seconds: float = 30.0  # a whole short request: the models list, a token count
     max_line_bytes: int = 1 * MB  # one line of an event stream

@@ -53,6 +53,7 @@ class MainWindow(QMainWindow):
     dictation_requested = Signal()
     server_requested = Signal()  # the local API server's panel
     template_requested = Signal(str)  # a model's path: choose its chat template (the load settings' "Change…")
+    connect_requested = Signal()  # Models ▸ Connect to a server…
 
     def __init__(self, chat: ChatController, library: LibraryController, models_dir: Path, voice,
                  parent=None) -> None:
@@ -209,6 +210,9 @@ class MainWindow(QMainWindow):
                                       "(Ctrl+Shift+A)")
         self.server_action.setIconText("API server")
         models_menu.addAction(self.server_action)
+        self.connect_action = QAction("&Connect to a server…", self, triggered=lambda: self.connect_requested.emit())
+        self.connect_action.setToolTip("Chat with a model on another machine's OpenAI-compatible server")
+        models_menu.addAction(self.connect_action)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
