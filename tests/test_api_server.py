@@ -84,6 +84,7 @@ def test_models_and_a_greedy_answer(serve, smollm_path):
     client = served.client()
     models = client.models.list()
     assert [m.id for m in models.data] == [model_id(smollm_path)]
+    assert models.data[0].max_model_len == 2048  # the loaded model's context window
     reply = client.chat.completions.create(model=served.model, messages=QUESTION, temperature=0, max_tokens=40)
     assert "Paris" in reply.choices[0].message.content
     assert reply.choices[0].finish_reason == "stop" and reply.object == "chat.completion"

@@ -28,6 +28,7 @@ class ServedModel:
     id: str
     path: str
     loaded: bool = False
+    n_ctx: int = 0  # the context window it is loaded with (0: not loaded)
 
 
 class ModelHost(Protocol):
@@ -85,8 +86,10 @@ class LibraryHost:
 
     def models(self) -> list[ServedModel]:
         loaded = self.backend.loaded.path if self.backend.loaded else ""
+        report = self.backend.report
+        n_ctx = int(report.get("n_ctx") or 0) if report.get("path") == loaded else 0
         with self._lock:
-            return [ServedModel(i, p, p == loaded) for i, p in self._models.items()]
+            return [ServedModel(i, p, p == loaded, n_ctx if p == loaded else 0) for i, p in self._models.items()]
 
     def load(self, model: str, listener: Callable[[Event], None]) -> int:
         path = self._path(model)

@@ -150,8 +150,9 @@ def create_app(host: ModelHost, settings: ServerSettings, on_request: RequestLog
         started = time.monotonic()
         if not authorized(request):
             return error_response(request, errors.unauthorized(), started)
-        data = [{"id": m.id, "object": "model", "created": 0, "owned_by": "hearth", "loaded": m.loaded}
-                for m in host.models()]
+        # max_model_len as vLLM names it: clients (Hearth's own remote backend among them) read the window there.
+        data = [{"id": m.id, "object": "model", "created": 0, "owned_by": "hearth", "loaded": m.loaded,
+                 **({"max_model_len": m.n_ctx} if m.n_ctx else {})} for m in host.models()]
         record(request, 200, started)
         return JSONResponse({"object": "list", "data": data})
 

@@ -36,6 +36,7 @@ class LocalBackend:
         self.on_switch = on_switch  # a request named another model, so it was loaded first: its Loaded or Failed
         self.routing = Routing(self.scheduler)
         self.loaded: ModelRef | None = None  # the model last asked of the engine (a restart reloads it)
+        self.report: dict = {}  # what the engine said of the model it loaded last (context, backend, …)
 
     # -- requests -----------------------------------------------------------------------
     def load(self, path: str, options: LoadOptions | None, listener: Listener, gpu_layers: int | None = None,
@@ -134,6 +135,10 @@ class LocalBackend:
             self.client.cancel(engine_id)
 
     def _on_event(self, event: dict) -> None:
+        if event.get("event") == protocol.LOADED:
+            self.report = dict(event.get("model") or {})
+        elif event.get("event") == protocol.UNLOADED:
+            self.report = {}
         if self.routing.deliver(event):
             return
         if event.get("event") == protocol.CRASHED:
