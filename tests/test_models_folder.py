@@ -150,17 +150,28 @@ def test_settings_naming_moved_models_follow_them(tmp_path):
     assert rebased("", old, new) == ""
 
 
-def test_a_download_lands_in_a_models_folder_on_another_disk(tmp_path, other_disk, smollm_path):
-    from app.core.download_queue import _place
+def test_a_download_lands_in_a_models_folder_on_another_disk(tmp_path, other_disk, smollm_path, hub):
+    """The queue's partial files stay in Hearth's data folder; a rename cannot reach the other disk."""
+    from app.core.download_queue import DONE, DownloadQueue
+    from app.core.hub import HubClient
 
-    source = tmp_path / "work" / "file.gguf"
-    source.parent.mkdir()
-    shutil.copyfile(smollm_path, source)
-    target = other_disk / "owner" / "repo" / "file.gguf"
-    target.parent.mkdir(parents=True)
-    _place(source, target)  # a rename cannot cross: copied beside it, then renamed
-    assert target.read_bytes() == smollm_path.read_bytes() and not source.exists()
-    assert [p.name for p in target.parent.iterdir()] == ["file.gguf"]
+    repo_id, name = "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF", "smollm2-135m-instruct-q4_1.gguf"
+    hub.add_repo(repo_id, {name: smollm_path})
+    finished = threading.Event()
+    landed = []
+    queue = DownloadQueue(HubClient(hub.url), other_disk / "models", tmp_path / "downloads",
+                          on_finished=lambda download, path: (landed.append(path), finished.set()), retry_base=0.05)
+    try:
+        listing = HubClient(hub.url).list_files(repo_id)
+        queue.add(repo_id, listing.revision, "Q4_1", [f for f in listing.files if f.name == name])
+        queue.start()
+        assert finished.wait(60), queue.downloads()
+    finally:
+        queue.close()
+    target = other_disk / "models" / repo_id / name
+    assert landed == [target] and target.read_bytes() == smollm_path.read_bytes()
+    assert [p.name for p in target.parent.iterdir()] == [name]  # no hidden copy left beside it
+    assert queue.downloads()[0].state == DONE and not list((tmp_path / "downloads").rglob("*.part"))
 
 
 def test_the_chosen_folder_is_where_paths_put_the_models(tmp_path):

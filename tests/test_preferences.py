@@ -226,3 +226,25 @@ def test_downloads_page_sets_the_stall_time_the_queue_uses(qtbot, make_hearth, h
     qtbot.keyClick(page.stall, Qt.Key_Return)
     assert hearth.downloads.queue.limits.stall_seconds == 12
     assert saved(home)["download_stall_seconds"] == 12
+
+
+def test_a_cancelled_move_leaves_the_models_and_the_settings_as_they_were(qtbot, make_hearth, home, smollm_path,
+                                                                          other_disk):
+    old = copy_model(smollm_path, home.models / "imported")
+    hearth = make_hearth(include_starter=False)
+    qtbot.waitUntil(lambda: hearth.models.path == str(old) and hearth.models.ready, timeout=60_000)
+    page = open_preferences(qtbot, hearth).show_page("Models")
+    target = other_disk / "models"
+    target.mkdir()
+    plan = hearth.models_folder.plan(str(target))
+    if plan.same_device:
+        pytest.skip("no second file system here: a rename is over before it can be cancelled")
+    # Cancel as soon as the first bytes are across, as a user pressing the button would.
+    hearth.models_folder.move_progress.connect(lambda *_: page.cancel_button.isVisible() and page.cancel_button.click())
+    answer_next(QMessageBox, click(qtbot, "Move the models"))
+    page.choose(str(target))
+    qtbot.waitUntil(lambda: "cancelled" in page.status.text(), timeout=60_000)
+    assert old.read_bytes() == smollm_path.read_bytes() and not list(target.rglob("*"))
+    qtbot.waitUntil(lambda: hearth.models.path == str(old) and hearth.models.ready, timeout=60_000)
+    assert hearth.library.models_dir == home.models and page.folder.text() == str(home.models)
+    assert hearth.settings.models_folder == "" and page.change_button.isEnabled()
