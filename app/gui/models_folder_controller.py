@@ -28,6 +28,7 @@ class ModelsFolderController(QObject):
     move_finished = Signal(str)  # a message for the user: where the models are now
     move_failed = Signal(str)  # why, for the user; the models are where they were
     busy_changed = Signal(bool)
+    _done = Signal(object, object)  # worker thread to GUI thread: MovePlan, MoveResult or MoveError
 
     def __init__(self, folder: Path, settings: Settings, chat, library, downloads,
                  parent: QObject | None = None) -> None:
@@ -39,8 +40,6 @@ class ModelsFolderController(QObject):
         self._stop = threading.Event()
         self._reselect = ""  # the chosen model's path before the move
         self._done.connect(self._on_done)
-
-    _done = Signal(object, object)  # worker thread to GUI thread: MovePlan, MoveResult or MoveError
 
     def why_not(self) -> str:
         """Why the folder cannot change now, or ""."""
@@ -62,8 +61,9 @@ class ModelsFolderController(QObject):
 
     def use(self, target: str) -> None:
         """Use ``target`` from now on and leave the models where they are (no longer listed)."""
-        if self.why_not():
-            self.move_failed.emit(self.why_not())
+        why = self.why_not()
+        if why:
+            self.move_failed.emit(why)
             return
         self._switch(Path(target).expanduser().resolve())
         self.move_finished.emit(f"New models go to {self.folder}. The models in the old folder stay there.")
