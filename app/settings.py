@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from app.core.load_options import LoadOptions
+from app.core.models_folder import rebased
 from app.core.net_limits import DEFAULT_LIMITS
 
 log = logging.getLogger("hearth.settings")
@@ -28,6 +29,7 @@ PRESETS = {
 
 @dataclass
 class Settings:
+    models_folder: str = ""  # the models folder chosen in Preferences; empty: the default (paths.py)
     added_models: list[str] = field(default_factory=list)  # GGUF files opened from elsewhere
     model_folders: list[str] = field(default_factory=list)  # folders of GGUF files the library lists in place
     list_hf_cache: bool = True  # list GGUF files already in the Hugging Face cache
@@ -94,6 +96,13 @@ class Settings:
             self.model_load[path] = own
         else:
             self.model_load.pop(path, None)
+
+    def rebase_models(self, source: Path, target: Path) -> None:
+        """The models moved from ``source`` to ``target``: every setting naming one of them follows."""
+        self.last_model = rebased(self.last_model, source, target)
+        self.speech_model = rebased(self.speech_model, source, target)
+        self.added_models = [rebased(p, source, target) for p in self.added_models]
+        self.model_load = {rebased(p, source, target): own for p, own in self.model_load.items()}
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -81,6 +81,22 @@ class LibraryController(QObject):
             self.settings.model_folders.append(folder)
         self.refresh()
 
+    def remove_folder(self, folder: str) -> None:
+        """Stop listing a folder's models in place (its files stay)."""
+        if folder in self.settings.model_folders:
+            self.settings.model_folders.remove(folder)
+        self.refresh()
+
+    def set_other_apps(self, hf_cache: bool, lm_studio: bool) -> None:
+        """Whether the Hugging Face cache's and LM Studio's models are listed."""
+        self.settings.list_hf_cache, self.settings.list_lm_studio = hf_cache, lm_studio
+        self.refresh()
+
+    def set_models_dir(self, folder: str) -> None:
+        """The models folder moved (Preferences): list, import into and delete from the new one."""
+        self.models_dir = Path(folder)
+        self.refresh()
+
     def import_file(self, path: str, mode: str) -> None:
         """Copy, move or link a GGUF file into the models folder (off the GUI thread: copies take a while)."""
         def work() -> None:
