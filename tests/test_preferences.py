@@ -73,7 +73,7 @@ def test_preferences_have_their_own_key_and_every_page(qtbot, make_hearth):
     edit = next(a.menu() for a in window.menuBar().actions() if plain_label(a.text()) == "Edit")
     assert window.preferences_action in edit.actions()
     preferences = open_preferences(qtbot, hearth)
-    assert preferences.titles() == ["Models", "Folders", "Appearance", "Voice", "Downloads"]
+    assert preferences.titles() == ["Load defaults", "Models", "Folders", "Appearance", "Voice", "Downloads"]
     assert preferences.pages["Models"].folder.text() == str(hearth.paths.models)
     window.show_shortcuts()
     assert (key_text(window.preferences_action.shortcuts()), "Preferences") in window.shortcuts_window.rows()
