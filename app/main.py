@@ -37,8 +37,8 @@ class Hearth:
         from app.gui.main_window import MainWindow
         from app.settings import Settings
 
-        self.paths = paths.ensure()
         self.settings = Settings.load(paths.settings_file)
+        self.paths = paths = paths.with_models(self.settings.models_folder).ensure()
         self._saved_settings = asdict(self.settings)
         self.store = Store(paths.database)
         recovered = self.store.recover_interrupted()
@@ -71,6 +71,15 @@ class Hearth:
                                             stall_seconds=self.settings.download_stall_seconds,
                                             retry_base=retry_base)
         self.downloads.download_finished.connect(lambda _download, _path: self.library.refresh())
+        from app.gui.models_folder_controller import ModelsFolderController
+
+        self.models_folder = ModelsFolderController(paths.models, self.settings, self.chat, self.library,
+                                                    self.downloads)
+        for follow in (self.library.set_models_dir, self.downloads.set_models_dir, self.window.set_models_dir,
+                       self._use_models_folder):
+            self.models_folder.folder_changed.connect(follow)
+        self.preferences = None
+        self.window.preferences_requested.connect(self.open_preferences)
         self.manager = None
         self.window.manager_requested.connect(self.open_manager)
         self.dictation = None
@@ -150,6 +159,41 @@ class Hearth:
         self.connect_dialog = dialog
         dialog.open()
 
+    def open_preferences(self) -> None:
+        """Edit ▸ Preferences, built the first time it is asked for."""
+        if self.preferences is None:
+            from app.gui.preferences.appearance_page import AppearancePage
+            from app.gui.preferences.downloads_page import DownloadsPage
+            from app.gui.preferences.folders_page import FoldersPage
+            from app.gui.preferences.models_page import ModelsPage
+            from app.gui.preferences.preferences_window import PreferencesWindow
+            from app.gui.preferences.voice_page import VoicePage
+
+            from PySide6.QtWidgets import QScrollArea
+
+            from app.gui.preferences.load_defaults_page import TITLE as LOAD_DEFAULTS, LoadDefaultsPage
+
+            window = self.preferences = PreferencesWindow(self.window)
+            defaults = QScrollArea()  # the form is taller than the window on a small screen
+            defaults.setWidgetResizable(True)
+            defaults.setWidget(LoadDefaultsPage(self.models))
+            window.add_page(LOAD_DEFAULTS, defaults, 0)
+            window.add_page("Models", ModelsPage(self.models_folder))
+            window.add_page("Folders", FoldersPage(self.library))
+            window.add_page("Appearance", AppearancePage(lambda: self.settings.theme, self.window.set_theme))
+            window.add_page("Voice", VoicePage(self.voice, self.window.send_dictated_action,
+                                               find_models=self.open_manager))
+            window.add_page("Downloads", DownloadsPage(self.downloads, self.settings))
+            window.changed.connect(self.save_settings)
+        self.preferences.show()
+        self.preferences.raise_()
+        self.preferences.activateWindow()
+
+    def _use_models_folder(self, folder: str) -> None:
+        self.paths = self.paths.with_models(folder)
+        self.voice.models_dir = self.paths.models  # speech models downloaded there are offered
+        self.save_settings()
+
     def open_dictation(self) -> None:
         if self.dictation is None:
             from app.gui.voice.dictation_window import DictationWindow
@@ -208,6 +252,9 @@ class Hearth:
         if self.dictation is not None:
             self.dictation.close()
         self.downloads.close()
+        self.models_folder.cancel()  # a move in progress rolls back: the models stay in the old folder
+        if self.preferences is not None:
+            self.preferences.close()
         if self.manager is not None:
             self.manager.close()
         self.chat.close()

@@ -7,7 +7,7 @@ installs use it so nothing touches the user's real folders.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import platformdirs
@@ -26,6 +26,7 @@ class Paths:
     # Where other apps keep models (LM Studio's ~/.lmstudio). Under HEARTH_HOME it is that folder, so
     # tests and portable installs never list, or delete from, the real user's files.
     user_home: Path = Path.home()
+    models_folder: Path | None = None  # chosen in Preferences; None: ``data/models``
 
     @classmethod
     def from_environment(cls, environ: os._Environ | dict | None = None) -> "Paths":
@@ -44,7 +45,11 @@ class Paths:
 
     @property
     def models(self) -> Path:
-        return self.data / "models"
+        return self.models_folder or self.data / "models"
+
+    def with_models(self, folder: str | Path | None) -> "Paths":
+        """These locations with the models folder the user chose (empty: the default one)."""
+        return replace(self, models_folder=Path(folder).expanduser() if folder else None)
 
     @property
     def downloads(self) -> Path:
@@ -64,8 +69,13 @@ class Paths:
         return self.logs / "hearth.log"
 
     def ensure(self) -> "Paths":
-        for folder in (self.data, self.config, self.cache, self.logs, self.models):
+        for folder in (self.data, self.config, self.cache, self.logs):
             folder.mkdir(parents=True, exist_ok=True)
+        try:
+            # A chosen folder on a disk that is not plugged in must not be made anew on the system disk.
+            self.models.mkdir(parents=self.models_folder is None, exist_ok=True)
+        except OSError:
+            pass  # the library lists nothing from it until it is back
         return self
 
 

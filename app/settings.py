@@ -14,6 +14,7 @@ from pathlib import Path
 
 from app.api import DEFAULT_PORT
 from app.core.load_options import LoadOptions
+from app.core.models_folder import rebased
 from app.core.net_limits import DEFAULT_LIMITS
 
 log = logging.getLogger("hearth.settings")
@@ -29,6 +30,7 @@ PRESETS = {
 
 @dataclass
 class Settings:
+    models_folder: str = ""  # the models folder chosen in Preferences; empty: the default (paths.py)
     added_models: list[str] = field(default_factory=list)  # GGUF files opened from elsewhere
     model_folders: list[str] = field(default_factory=list)  # folders of GGUF files the library lists in place
     list_hf_cache: bool = True  # list GGUF files already in the Hugging Face cache
@@ -124,6 +126,13 @@ class Settings:
 
     def remove_server(self, base_url: str) -> None:
         self.remote_servers = [s for s in self.servers if s["base_url"] != base_url]
+
+    def rebase_models(self, source: Path, target: Path) -> None:
+        """The models moved from ``source`` to ``target``: every setting naming one of them follows."""
+        self.last_model = rebased(self.last_model, source, target)
+        self.speech_model = rebased(self.speech_model, source, target)
+        self.added_models = [rebased(p, source, target) for p in self.added_models]
+        self.model_load = {rebased(p, source, target): own for p, own in self.model_load.items()}
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

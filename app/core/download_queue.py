@@ -97,6 +97,23 @@ class Download:
         return cls(files=files, **known)
 
 
+def _place(source: Path, target: Path) -> None:
+    """Rename a verified file into the models folder. When that folder was moved to another disk a
+    rename cannot cross, copy beside the target under a hidden name first: it still appears whole or not."""
+    try:
+        os.replace(source, target)
+    except OSError as error:
+        if error.errno != errno.EXDEV:
+            raise
+        temporary = target.with_name(f".{target.name}.installing")
+        try:
+            shutil.copyfile(source, temporary)
+            os.replace(temporary, target)
+        finally:
+            temporary.unlink(missing_ok=True)
+        source.unlink()
+
+
 class DownloadQueue:
     def __init__(self, client, models_dir: Path, work_dir: Path, on_change: Callable[[Download], None] | None = None,
                  on_removed: Callable[[str], None] | None = None, on_finished: Callable[[Download, Path], None] | None = None,
@@ -318,7 +335,7 @@ class DownloadQueue:
             targets.append((folder / relative.name, target))
         for source, target in reversed(targets):
             target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(source, target)
+            _place(source, target)
         shutil.rmtree(folder, ignore_errors=True)
         return targets[0][1]
 

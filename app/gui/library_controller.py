@@ -37,6 +37,9 @@ class LibraryController(QObject):
         self._accepted.connect(self._on_accepted)
         self.models_changed.connect(self._remember)
         self._scan_lock = threading.Lock()
+        self._generation_lock = threading.Lock()
+        self._generation = 0  # refreshes asked for; only the newest one's listing is told
+        self._select = ""  # a file to select once the newest listing is told
 
     def sources(self) -> library.Sources:
         settings = self.settings
@@ -46,15 +49,33 @@ class LibraryController(QObject):
             lm_studio=self.lm_studio if settings.list_lm_studio else (), include_starter=self.include_starter)
 
     def refresh(self, select: str = "") -> None:
+        generation = self._next_scan(select)
         sources = self.sources()
-        threading.Thread(target=self._scan, args=(sources, select), daemon=True, name="library-scan").start()
+        threading.Thread(target=self._scan, args=(sources, generation), daemon=True, name="library-scan").start()
 
-    def _scan(self, sources: library.Sources, select: str) -> None:
+    def _next_scan(self, select: str = "") -> int:
+        """Number a scan about to start (and the file to select after it); only the newest one is told."""
+        with self._generation_lock:  # never the scan's lock: the GUI thread must not wait for a scan
+            self._generation += 1
+            if select:
+                self._select = select
+            return self._generation
+
+    def _scan(self, sources: library.Sources, generation: int) -> None:
+        """List the library; only the newest scan is told. Scans started close together (a folder removed
+        just after a switch was turned off) may finish in any order, and an older one must not bring back
+        what a newer one dropped."""
         with self._scan_lock:
+            if generation != self._generation:
+                return  # a newer scan is waiting for the lock and will tell
             entries = library.scan(sources)
-        self.models_changed.emit(entries)
-        if select:
-            self.file_added.emit(select)
+            with self._generation_lock:
+                if generation != self._generation:
+                    return
+                select, self._select = self._select, ""
+            self.models_changed.emit(entries)
+            if select:
+                self.file_added.emit(select)
 
     def _remember(self, entries: list) -> None:
         self.entries = entries
@@ -81,6 +102,22 @@ class LibraryController(QObject):
             self.settings.model_folders.append(folder)
         self.refresh()
 
+    def remove_folder(self, folder: str) -> None:
+        """Stop listing a folder's models in place (its files stay)."""
+        if folder in self.settings.model_folders:
+            self.settings.model_folders.remove(folder)
+        self.refresh()
+
+    def set_other_apps(self, hf_cache: bool, lm_studio: bool) -> None:
+        """Whether the Hugging Face cache's and LM Studio's models are listed."""
+        self.settings.list_hf_cache, self.settings.list_lm_studio = hf_cache, lm_studio
+        self.refresh()
+
+    def set_models_dir(self, folder: str) -> None:
+        """The models folder moved (Preferences): list, import into and delete from the new one."""
+        self.models_dir = Path(folder)
+        self.refresh()
+
     def import_file(self, path: str, mode: str) -> None:
         """Copy, move or link a GGUF file into the models folder (off the GUI thread: copies take a while)."""
         def work() -> None:
@@ -90,7 +127,7 @@ class LibraryController(QObject):
             except HearthError as error:
                 self.operation_failed.emit(error.message)
                 return
-            self._scan(self.sources(), str(target))
+            self._scan(self.sources(), self._next_scan(str(target)))
             self.imported.emit(path, str(target))
         threading.Thread(target=work, daemon=True, name="library-import").start()
 

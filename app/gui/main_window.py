@@ -54,6 +54,7 @@ class MainWindow(QMainWindow):
     server_requested = Signal()  # the local API server's panel
     template_requested = Signal(str)  # a model's path: choose its chat template (the load settings' "Change…")
     connect_requested = Signal()  # Models ▸ Connect to a server…
+    preferences_requested = Signal()
 
     def __init__(self, chat: ChatController, library: LibraryController, models_dir: Path, voice,
                  parent=None) -> None:
@@ -191,6 +192,12 @@ class MainWindow(QMainWindow):
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        # Ctrl+, stays the conversation's settings (Chat menu); Hearth-wide preferences get their own key.
+        self.preferences_action = QAction("&Preferences…", self, shortcut=QKeySequence("Ctrl+Shift+P"),
+                                          triggered=lambda: self.preferences_requested.emit())
+        self.preferences_action.setMenuRole(QAction.PreferencesRole)
+        edit_menu.addAction(self.preferences_action)
         models_menu = self.menuBar().addMenu("&Models")
         self.manager_action = QAction("&Model manager…", self, shortcut=QKeySequence("Ctrl+Shift+M"),
                                       triggered=lambda: self.manager_requested.emit())
@@ -639,6 +646,11 @@ class MainWindow(QMainWindow):
                                               "GGUF models (*.gguf);;All files (*)")
         if path:
             self.library.add_file(path)
+
+    def set_models_dir(self, folder: str) -> None:
+        """The models folder moved (Preferences): the help text names the new one."""
+        self.models_dir = Path(folder)
+        self._update_placeholder()
 
     def _about(self) -> None:
         QMessageBox.about(self, f"About {APP_NAME}",

@@ -1,6 +1,7 @@
 """The download queue seen from the window: its worker thread's news as queued signals."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -24,6 +25,14 @@ class DownloadController(QObject):
                                    on_finished=lambda download, path: self.download_finished.emit(download, str(path)),
                                    stall_seconds=stall_seconds, retry_base=retry_base,
                                    limits=getattr(client, "limits", DEFAULT_LIMITS))
+
+    def set_models_dir(self, folder: str) -> None:
+        """Finished downloads go to the new models folder (the move waits until none is running)."""
+        self.queue.models_dir = Path(folder)
+
+    def set_stall_seconds(self, seconds: float) -> None:
+        """How long a download may crawl below the minimum pace before it reconnects, from its next try."""
+        self.queue.limits = replace(self.queue.limits, stall_seconds=float(seconds))
 
     def downloads(self) -> list[Download]:
         return self.queue.downloads()
