@@ -2,10 +2,10 @@
 
 A backend is kept while it is used (its HTTP connection and its chosen model
 carry over from one request to the next) and shut down when Hearth closes.
-When the user edits the servers (a new key, an address removed), each backend
-is marked stale: an idle one is dropped at once, a busy one when it is next
-asked for and idle, so a reply under way is never cut by a key being saved
-and the next request uses the new key.
+When the user edits the servers (a new key, an address removed), every backend
+is replaced: the next request gets a new one (with the new key), an idle old
+one is shut down at once and a busy one once its requests have ended, so a
+reply under way is never cut by a key being saved.
 
 Which model each backend was asked to choose is kept here too, so that a
 request naming another model of the same server chooses it first (in the
@@ -31,22 +31,20 @@ class RemotePool:
         self._lock = threading.Lock()
         self._backends: dict[str, RemoteBackend] = {}
         self._chosen: dict[str, str] = {}  # base URL -> the model id last asked of its backend
-        self._stale: set[str] = set()
+        self._retiring: list[RemoteBackend] = []  # replaced while busy: shut down once idle
 
     def get(self, url: str) -> RemoteBackend:
         with self._lock:
+            self._reap()
             backend = self._backends.get(url)
-            if backend is not None and url in self._stale and backend.idle:
-                self._drop(url)
-                backend = None
             if backend is None:
                 backend = self._backends[url] = self.factory(url)
-                self._stale.discard(url)
             return backend
 
     def backends(self) -> list[RemoteBackend]:
+        """Every backend that may still have a request (for cancel), the retiring ones too."""
         with self._lock:
-            return list(self._backends.values())
+            return list(self._backends.values()) + self._retiring
 
     def needs_choice(self, url: str, model_id: str) -> bool:
         """Whether ``url``'s backend must choose ``model_id`` before a request for it; if so, it is noted as
@@ -65,22 +63,29 @@ class RemotePool:
 
     def servers_changed(self) -> None:
         with self._lock:
-            for url in list(self._backends):
-                if self._backends[url].idle:
-                    self._drop(url)
-                else:
-                    self._stale.add(url)
+            self._retiring.extend(self._backends.values())
+            self._backends.clear()
+            self._chosen.clear()
+            self._reap()
 
     def shutdown(self) -> None:
         with self._lock:
-            for url in list(self._backends):
-                self._drop(url)
+            backends = list(self._backends.values()) + self._retiring
+            self._backends.clear()
+            self._chosen.clear()
+            self._retiring = []
+        for backend in backends:
+            _close(backend)
 
-    def _drop(self, url: str) -> None:
-        backend = self._backends.pop(url)
-        self._chosen.pop(url, None)
-        self._stale.discard(url)
-        try:
-            backend.shutdown()
-        except Exception:  # closing one server's connection must not stop the others closing
-            log.exception("closing %r", backend)
+    def _reap(self) -> None:
+        idle = [b for b in self._retiring if b.idle]
+        self._retiring = [b for b in self._retiring if not b.idle]
+        for backend in idle:
+            _close(backend)
+
+
+def _close(backend: RemoteBackend) -> None:
+    try:
+        backend.shutdown()
+    except Exception:  # closing one server's connection must not stop the others closing
+        log.exception("closing %r", backend)
