@@ -339,5 +339,6 @@ class ModelController(QObject):
 
     def _on_crashed(self, _message: str, _request_ids: list) -> None:
         self._cancelling = False
-        if self.path and not self.remote and self.state not in (IDLE_UNLOADED, CANCELLED):  # not replayed: it stays unloaded
+        # Not replayed: an idle or cancelled model stays unloaded; a server's model did not crash.
+        if self.path and not self.remote and self.state not in (IDLE_UNLOADED, CANCELLED):
             self._set_state(STOPPED_ENGINE)
