@@ -96,6 +96,12 @@ class Hearth:
         from app.gui.remote_servers import RemoteServers
 
         self.remote_servers = RemoteServers(self.settings, self.keys, self.save_settings)
+        self.engine.remotes.factory = self.remote_servers.backend_for  # the window chats through them too
+        from app.gui.notice_bar import MODEL
+        from app.gui.remote_listing import RemoteListing
+
+        self.remote_listing = RemoteListing(self.remote_servers, self.window.picker, self.chat,
+                                            lambda text: self.window.notice.show_notice(text, about=MODEL))
         self.window.connect_requested.connect(self.open_connect)
         # Save preferences when they may have changed, not only at a clean exit.
         self.library.file_added.connect(self.save_settings)
@@ -233,6 +239,8 @@ class Hearth:
         self.window.show()
         self.chat.refresh_conversations()
         self.chat.open_latest_or_new()
+        self.remote_listing.restore_last()  # before the library's files, which would choose one of theirs
+        self.remote_listing.refresh()
         self.library.refresh()
         self.engine.start()
         self.downloads.start()  # downloads left from the last run carry on
@@ -243,7 +251,7 @@ class Hearth:
     def close(self) -> None:
         # Results still on their way from worker threads must not reach a closing window.
         for emitter in (self.library, self.engine, self.hub, self.downloads, self.voice, self.voice.speech,
-                        self.api):
+                        self.api, self.remote_servers):
             emitter.blockSignals(True)
         self.api.close()  # no request reaches an engine that is going away
         if self.server_panel is not None:

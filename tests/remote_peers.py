@@ -140,8 +140,10 @@ class RoughServer:
             return  # holds the connection open and never says a word
         if head.startswith(b"GET /v1/models"):
             payload = json.dumps({"object": "list", "data": [{"id": MODEL, "object": "model"}]}).encode()
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-                         % (len(payload), payload))
+            # One request a connection, and it says so: a client must not send the next on this one.
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                         b"Connection: close\r\n\r\n%s" % (len(payload), payload))
+            conn.close()
             return
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n")
         if self.mode == HEADERS_ONLY:

@@ -11,17 +11,38 @@ from dataclasses import dataclass, field
 from app.core.load_options import LoadOptions
 
 
+REMOTE_PREFIX = "remote:"
+
+
+def is_remote_key(key: str) -> bool:
+    return str(key).startswith(REMOTE_PREFIX)
+
+
 @dataclass(frozen=True)
 class ModelRef:
     path: str = ""  # a GGUF file (for the local engine)
     options: LoadOptions = field(default_factory=LoadOptions)
     gpu_layers: int | None = None  # what Auto offload came to, where the GPU's memory is known
-    server: str = ""  # a remote server's name; "" for a local file
+    server: str = ""  # a remote server's base URL (as RemoteServers keeps it, ending in /v1); "" for a local file
     model_id: str = ""  # the model's id on that server
 
     @property
     def remote(self) -> bool:
         return bool(self.server)
+
+    @property
+    def key(self) -> str:
+        """One string naming the model, kept in the settings and the store: a file's path, or for a remote
+        model ``remote:<base URL>#<model id>`` (a base URL has no "#", model ids may)."""
+        return f"{REMOTE_PREFIX}{self.server}#{self.model_id}" if self.remote else self.path
+
+    @classmethod
+    def from_key(cls, key: str) -> "ModelRef | None":
+        """The remote model ``key`` names; None for a file's path (or a key that names no server)."""
+        if not is_remote_key(key):
+            return None
+        server, sep, model_id = key[len(REMOTE_PREFIX):].partition("#")
+        return cls(server=server, model_id=model_id) if sep and server and model_id else None
 
     def same_load(self, other: "ModelRef | None") -> bool:
         """Whether a backend holding ``other`` already holds this (options the engine does not see aside)."""

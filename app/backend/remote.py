@@ -89,15 +89,17 @@ class RemoteBackend:
         return [m for m in data if isinstance(m, dict) and isinstance(m.get("id") or m.get("name"), str)]
 
     def load(self, model_id: str, options=None, listener: Listener | None = None, gpu_layers: int | None = None,
-             priority: Priority = Priority.USER) -> int:
+             priority: Priority = Priority.USER, ticket: int | None = None) -> int:
         """Choose ``model_id`` among the server's models (``options`` and ``gpu_layers`` are the server's own
-        business and are not sent)."""
-        return self.scheduler.submit({"op": protocol.LOAD, "model": str(model_id)}, listener or _nobody, priority)
+        business and are not sent). ``ticket``: one given by the caller (the window's bridge numbers the
+        requests of every backend with one counter, so a ticket names one request wherever it went)."""
+        return self.scheduler.submit({"op": protocol.LOAD, "model": str(model_id)}, listener or _nobody, priority,
+                                     ticket=ticket)
 
     def chat(self, messages: list[dict], params: dict, listener: Listener, priority: Priority = Priority.USER,
-             bounded: bool = False) -> int:
+             bounded: bool = False, ticket: int | None = None) -> int:
         return self.scheduler.submit({"op": protocol.CHAT, "messages": messages, "params": params}, listener,
-                                     priority, bounded)
+                                     priority, bounded, ticket)
 
     def complete(self, prompt: str, params: dict, listener: Listener, priority: Priority = Priority.API,
                  bounded: bool = False) -> int:
@@ -108,8 +110,15 @@ class RemoteBackend:
               bounded: bool = False) -> int:
         return self.scheduler.submit({"op": protocol.EMBED, "texts": texts}, listener, priority, bounded)
 
-    def count(self, messages: list[dict], listener: Listener, priority: Priority = Priority.BACKGROUND) -> int:
-        return self.scheduler.submit({"op": protocol.COUNT, "messages": messages}, listener, priority)
+    def count(self, messages: list[dict], listener: Listener, priority: Priority = Priority.BACKGROUND,
+              ticket: int | None = None) -> int:
+        return self.scheduler.submit({"op": protocol.COUNT, "messages": messages}, listener, priority,
+                                     ticket=ticket)
+
+    @property
+    def idle(self) -> bool:
+        """Nothing in flight and nothing waiting."""
+        return self.scheduler.current is None and not self.scheduler.waiting
 
     def unload(self, listener: Listener | None = None) -> int:
         return self.scheduler.submit({"op": protocol.UNLOAD}, listener or _nobody, Priority.USER)

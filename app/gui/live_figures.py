@@ -76,7 +76,7 @@ class LiveFigures(QObject):
         if elapsed > 0 and self._tokens > self._first_tokens:
             self.speed_changed.emit((self._tokens - self._first_tokens) / elapsed)
         n_ctx = self.models.n_ctx
-        if n_ctx:
+        if n_ctx and self._prompt_tokens:  # a server's reply starts without its prompt's size
             self.context_changed.emit(self._prompt_tokens + self._tokens, n_ctx)
 
     def _on_finished(self, request_id: int, _reason: str, _stats: dict) -> None:
@@ -86,7 +86,7 @@ class LiveFigures(QObject):
 
     # -- the engine's memory ----------------------------------------------------------------
     def _on_model_state(self, state: str, _name: str) -> None:
-        if state in (LOADING, READY, GENERATING):
+        if state in (LOADING, READY, GENERATING) and not self.models.remote:  # a server's memory is its own
             if not self.memory_timer.isActive():
                 self.memory_timer.start()
             if state != LOADING:

@@ -45,6 +45,8 @@ NO_MODEL_HELP = (
     " estimate of what fits this computer.</p>"
 )
 CHOOSE_MODEL_HELP = "<h3>Choose a model above to start chatting</h3>"
+NOT_FOR_REMOTE = ("{name} runs on its server, which chooses its {what}; Hearth has nothing to set for it here. "
+                  "Choose a model file above to change these.")
 EMPTY_CHAT_HELP = "<h3>Say hello</h3><p>Your messages and the replies are kept on this computer.</p>"
 
 
@@ -461,11 +463,13 @@ class MainWindow(QMainWindow):
             QWidget.setTabOrder(first, second)
 
     def _on_context(self, used: int, size: int) -> None:
-        self.context_gauge.setRange(0, size)
+        mark = "≈" if self.chat.context_estimated and self.models.remote else ""  # not the model's own count
+        self.context_gauge.setRange(0, max(size, 1))
         self.context_gauge.setValue(min(used, size))
-        self.context_gauge.setFormat(f"Context {used:,} / {size:,}")
+        # A server may not say its context window: then the count alone.
+        self.context_gauge.setFormat(f"Context {mark}{used:,} / {size:,}" if size else f"Context {mark}{used:,} tokens")
         self._describe_gauge()
-        full = used >= size * 0.9
+        full = bool(size) and used >= size * 0.9
         if self.context_gauge.property("full") != full:  # restyling costs a few ms: only on a change
             self.context_gauge.setProperty("full", full)
             self.context_gauge.style().unpolish(self.context_gauge)
@@ -473,6 +477,11 @@ class MainWindow(QMainWindow):
 
     def _describe_gauge(self) -> None:
         policy = self.chat.settings_of_conversation()[overflow.KEY]
+        if self.models.remote:
+            how = ("an estimate (≈, about four characters a token): the server has no route to count with the "
+                   "model's tokenizer" if self.chat.context_estimated else "counted by the server's tokenizer")
+            self.context_gauge.setToolTip(f"How much of the model's context window the conversation uses, {how}.")
+            return
         self.context_gauge.setToolTip(f"How much of the model's context window the conversation uses, counted with "
                                       f"the model's own tokenizer. When it is full: {overflow.LABELS[policy].lower()} "
                                       "(Conversation settings, Ctrl+,).")
@@ -501,6 +510,9 @@ class MainWindow(QMainWindow):
         if not path:
             self.notice.show_error("Choose a model first: its chat template is kept with it.")
             return
+        if path == self.models.path and self.models.remote:
+            self.notice.show_notice(NOT_FOR_REMOTE.format(name=self.models.name, what="chat template"), about=MODEL)
+            return
         name = self.models.name if path == self.models.path else Path(path).name
         self.template_dialog = TemplateDialog(self.models, path, name, self)  # tests drive it
         self.template_dialog.open()
@@ -523,6 +535,10 @@ class MainWindow(QMainWindow):
         path = str(entry.path) if entry is not None and entry.usable else self.models.path
         if not path:
             self.notice.show_error("Choose a model first: load settings belong to a model.", about=MODEL)
+            return
+        if path == self.models.path and self.models.remote:
+            self.notice.show_notice(NOT_FOR_REMOTE.format(name=self.models.name, what="load settings (context, "
+                                                          "GPU, threads, cache)"), about=MODEL)
             return
         name = entry.display_name if entry is not None and str(entry.path) == path else self.models.name
         info = entry.info if entry is not None and str(entry.path) == path else self.models.info
@@ -609,7 +625,7 @@ class MainWindow(QMainWindow):
 
     def _on_models(self, entries: list) -> None:
         models = self.models
-        if models.path and not any(str(e.path) == models.path and e.usable for e in entries):
+        if models.path and not models.remote and not any(str(e.path) == models.path and e.usable for e in entries):
             self.chat.forget_model()  # deleted, or taken off the list
         current = models.path or self.chat.settings.last_model
         self.picker.set_entries(entries, current)
@@ -628,7 +644,7 @@ class MainWindow(QMainWindow):
             lambda: self.chat.choose_model(path, name, force=True), about=MODEL)
 
     def _update_placeholder(self) -> None:
-        if not self.picker.entries:
+        if not self.picker.entries and not self.models.path:  # a server's model answers without a file
             self.view.set_placeholder(NO_MODEL_HELP.format(models=self.models_dir))
         elif not self.models.path:
             self.view.set_placeholder(CHOOSE_MODEL_HELP)

@@ -6,6 +6,10 @@ it is ready, and listen to its signals. Options are resolved here (the defaults,
 then what the user chose for the model), compared whole with what the engine
 loaded to decide on a reload, and read by the fit estimate, so the numbers the
 user sees describe the load the engine will do.
+
+A model on a remote server is chosen the same way, by its key (``ModelRef.key``):
+it has no GGUF header, no fit estimate, no GPU offload and no load options (the
+server owns all that); "loading" it is the server confirming it has the model.
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app.core import fit
 from app.core.errors import HearthError
 from app.core.gguf_info import GGUFInfo, read_gguf_info
-from app.backend.model_ref import ModelRef
+from app.backend.model_ref import ModelRef, is_remote_key
 from app.core.load_options import GPU_AUTO, LABELS, LoadOptions
 from app.gui.engine_bridge import EngineBridge
 from app.settings import Settings
@@ -83,6 +87,11 @@ class ModelController(QObject):
         return int(self.report.get("n_ctx") or 0) if self.state in (READY, GENERATING) else 0
 
     @property
+    def remote(self) -> bool:
+        """The chosen model is on a remote server (its load settings, template and fit do not apply)."""
+        return is_remote_key(self.path)
+
+    @property
     def ready(self) -> bool:
         return self.state in (READY, GENERATING)
 
@@ -104,6 +113,8 @@ class ModelController(QObject):
     def choose(self, path: str, name: str = "", info: GGUFInfo | None = None, force: bool = False) -> bool:
         """Load a model. With its header at hand, refuse one that would not fit unless ``force``.
         True when the model is (being) loaded."""
+        if is_remote_key(path):
+            return self._choose_remote(path, name)
         options = self.options_for(path)
         if path == self.path and self.state in LIVE and not options.needs_reload(self._requested_options(path)):
             return True  # already there, with these options
@@ -123,13 +134,31 @@ class ModelController(QObject):
         self.load()
         return True
 
+    def _choose_remote(self, key: str, name: str) -> bool:
+        if ModelRef.from_key(key) is None:
+            self.error_raised.emit("Hearth cannot tell which server this model is on; choose it again.")
+            return False
+        if key == self.path and self.state in LIVE:
+            return True
+        self.path, self.name, self.info = key, name or ModelRef.from_key(key).model_id, None
+        self.settings.last_model = key
+        self.load()
+        return True
+
     def _requested_options(self, path: str) -> LoadOptions | None:
         if self._requested is None or self._requested[0] != path:
             return None
         return self._requested[1]
 
     def load(self) -> None:
-        """Ask the engine for the chosen model with its options as they are now."""
+        """Ask the engine for the chosen model with its options as they are now (a remote model: ask its
+        server to confirm it has it)."""
+        if self.remote:
+            self.load_starting.emit(self.path)
+            self.report, self._requested, self._cancelling, self._gpu_layers = {}, None, False, None
+            self._set_state(LOADING)
+            self._load_id = self.engine.select(self.ref())
+            return
         options = self.options
         self.load_starting.emit(self.path)  # a reply being written stops first
         self.report = {}
@@ -144,6 +173,8 @@ class ModelController(QObject):
         engine for another in between; None when no model is chosen."""
         if not self.path:
             return None
+        if self.remote:
+            return ModelRef.from_key(self.path)
         return ModelRef(self.path, self.options, self._gpu_layers)
 
     def cancel_load(self) -> bool:
@@ -234,7 +265,7 @@ class ModelController(QObject):
 
     def _restart_idle(self, *_event) -> None:
         """Count the idle minutes again from now, when the model's options ask to unload after some."""
-        minutes = self.options.idle_unload_minutes if self.path else 0
+        minutes = self.options.idle_unload_minutes if self.path and not self.remote else 0
         if minutes > 0 and self.state == READY and not self._busy:
             self._idle_timer.start(int(minutes * self.idle_minute_seconds * 1000))
         else:
@@ -272,8 +303,8 @@ class ModelController(QObject):
         """An API client asked the engine for another model and it is loaded now: the window shares the one
         model the engine holds, so it follows, and says so."""
         path = str(model.get("path", ""))
-        if not path or path == self.path:
-            return
+        if not path or path == self.path or self.remote:
+            return  # a window chatting through a server keeps its server; the API's model stays the API's
         self.path, self.name, self.info = path, str(model.get("name") or Path(path).name), None
         options = LoadOptions.from_dict(model.get("options"))
         self._requested = (path, options)
@@ -308,5 +339,6 @@ class ModelController(QObject):
 
     def _on_crashed(self, _message: str, _request_ids: list) -> None:
         self._cancelling = False
-        if self.path and self.state not in (IDLE_UNLOADED, CANCELLED):  # not replayed: it stays unloaded
+        # Not replayed: an idle or cancelled model stays unloaded; a server's model did not crash.
+        if self.path and not self.remote and self.state not in (IDLE_UNLOADED, CANCELLED):
             self._set_state(STOPPED_ENGINE)

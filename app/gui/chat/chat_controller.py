@@ -41,7 +41,7 @@ class ChatController(QObject):
     model_needed = Signal(str)  # a reply was asked for with no model chosen: what to tell the user
     conversation_deleted = Signal(int, str)  # id, title: deleted, still undoable
     message_focused = Signal(int)  # a message to scroll to and mark (a search hit)
-    context_measured = Signal(int, int)  # tokens the conversation takes, the context window
+    context_measured = Signal(int, int)  # tokens the conversation takes, the context window (0: not known)
 
     def __init__(self, store: Store, engine: EngineBridge, models: ModelController, settings: Settings,
                  parent: QObject | None = None) -> None:
@@ -56,6 +56,7 @@ class ChatController(QObject):
         self._last_notice = ""
         self._params: dict = {}
         self._prompt_tokens = 0
+        self.context_estimated = False  # the last count was an estimate (a server without a tokenizer route)
         models.loaded.connect(self._on_loaded)
         models.load_failed.connect(self._on_load_failed)
         models.load_starting.connect(self.stop)
@@ -251,6 +252,7 @@ class ChatController(QObject):
         self.models.forget()
 
     def _on_loaded(self, _model: dict) -> None:
+        self.context_estimated = False
         self.measure_context()  # the new window's size (nothing while a reply brings its own figures)
 
     def _notice_once(self, text: str) -> None:
@@ -362,10 +364,13 @@ class ChatController(QObject):
         """Ask the engine how much of its window the conversation on screen takes (answered by
         ``context_measured``); only while a model is ready, so nothing starts an engine for it."""
         if self.conversation is not None and self.models.state == READY and not self.busy:
-            self._count_request = self.engine.count(engine_turns(self.store, self.conversation.id))
+            self._count_request = self.engine.count(engine_turns(self.store, self.conversation.id),
+                                                    model=self.models.ref())
 
-    def _on_counted(self, request_id: int, tokens: int, n_ctx: int) -> None:
-        if request_id == self._count_request and n_ctx:
+    def _on_counted(self, request_id: int, tokens: int, n_ctx: int, estimated: bool = False) -> None:
+        # A server may not say its context window: its count is shown without one.
+        if request_id == self._count_request and (n_ctx or self.models.remote):
+            self.context_estimated = estimated
             self.context_measured.emit(tokens, n_ctx)
 
     def _can_start(self) -> bool:
@@ -427,7 +432,7 @@ class ChatController(QObject):
         if request_id != self._request:
             return
         self._prompt_tokens = prompt_tokens
-        if self.n_ctx:
+        if self.n_ctx and prompt_tokens:  # a server says its prompt's size only at the end, if at all
             self.context_measured.emit(prompt_tokens, self.n_ctx)
         if notice:
             self._notice_once(notice)
@@ -460,7 +465,7 @@ class ChatController(QObject):
 
     def _on_crashed(self, message: str, request_ids: list) -> None:
         text = f"{message} Your conversation is safe; the next message restarts the engine."
-        if self.busy:
+        if self.busy and not self.models.remote:  # a reply from a server goes on
             self._finish(states.ERROR, error=message)
         self.error_raised.emit(text)
 
@@ -498,10 +503,11 @@ class ChatController(QObject):
         if stats.get("tokens_per_second"):
             rate = float(stats["tokens_per_second"])
             QTimer.singleShot(0, self, lambda: self.speed_measured.emit(rate))
-        if stats and self.n_ctx:
+        remote = self.models.remote  # its prompt's size is not known here: the server counts the conversation
+        if stats and self.n_ctx and not remote:
             used, size = self._prompt_tokens + int(stats.get("tokens", 0)), self.n_ctx
             QTimer.singleShot(0, self, lambda: self.context_measured.emit(used, size))
         self.busy_changed.emit(False)
         self.models.end_generating()
-        if reply is not None and not stats:
+        if reply is not None and (not stats or remote):
             self.measure_context()  # stopped here, with no figures from the engine: it counts the reply
