@@ -124,7 +124,7 @@ def test_second_architecture_with_its_own_template(engine, gemma_path):
 
 
 def test_exit_descriptions():
-    from app.engine.client import describe_exit
+    from app.engine.process import describe_exit
 
     assert "killed (SIGKILL)" in describe_exit(-9)
     assert describe_exit(-6) == "The engine crashed inside llama.cpp (SIGABRT)."

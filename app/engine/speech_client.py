@@ -1,54 +1,81 @@
-"""The GUI's handle on the speech engine process: the LLM engine's client, speaking speech requests.
+"""The GUI's handle on the speech engine process: speech requests over an engine process.
 
 Starting, crash detection, restart with the last model, and the log all come
-from ``EngineClient``; this adds the speech requests.
+from ``EngineProcess`` (the same transport the LLM engine's client composes);
+this adds the speech requests.
 """
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import numpy as np
 
 from app.engine import protocol
-from app.engine.client import EngineClient, engine_command
+from app.engine.process import EngineProcess, EventHandler, engine_command
 
 
-class SpeechClient(EngineClient):
-    def __init__(self, on_event, **options) -> None:
-        options.setdefault("command", engine_command("app.engine.speech_worker", "--speech-worker"))
-        super().__init__(on_event, **options)
-        self.describes = ("speech engine", "the speech recogniser")
+class SpeechClient:
+    def __init__(self, on_event: EventHandler, *, command: list[str] | None = None, log_path: Path | None = None,
+                 env: dict | None = None) -> None:
+        self.process = EngineProcess(on_event, command or engine_command("app.engine.speech_worker",
+                                                                          "--speech-worker"),
+                                     log_path=log_path, env=env, describes=("speech engine",
+                                                                            "the speech recogniser"))
         self.settings: dict = {}
 
-    def load(self, path: str, *, device: str = "auto", threads: int = 0) -> int:  # type: ignore[override]
+    # -- the process ----------------------------------------------------------------------
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    @property
+    def running(self) -> bool:
+        return self.process.running
+
+    @property
+    def ready_info(self) -> dict:
+        return self.process.ready_info
+
+    def start(self) -> None:
+        self.process.start()
+
+    def cancel(self, request_id: int) -> None:
+        self.process.cancel(request_id)
+
+    def shutdown(self, timeout: float = 2.0) -> None:
+        self.process.shutdown(timeout)
+
+    # -- speech requests --------------------------------------------------------------------
+    def load(self, path: str, *, device: str = "auto", threads: int = 0) -> int:
         request = {"op": protocol.LOAD, "path": str(path), "device": device, "threads": threads}
-        self.last_load = request
-        return self._request(request)
+        self.process.last_load = request
+        return self.process.request(request)
 
     def configure(self, language: str | None, initial_prompt: str | None) -> None:
         self.settings = {"language": language or None, "initial_prompt": initial_prompt or None}
-        self._request({"op": protocol.CONFIGURE, **self.settings})
+        self.process.request({"op": protocol.CONFIGURE, **self.settings})
 
     def listen(self, continuous: bool) -> int:
         """Start a microphone stream; returns its id for ``audio`` and ``end``."""
         if self.settings and not self.running:
-            self._request({"op": protocol.CONFIGURE, **self.settings})  # a restarted engine forgot them
-        return self._request({"op": protocol.LISTEN, "continuous": continuous})
+            self.process.request({"op": protocol.CONFIGURE, **self.settings})  # a restarted engine forgot them
+        return self.process.request({"op": protocol.LISTEN, "continuous": continuous})
 
     def audio(self, stream_id: int, samples: np.ndarray) -> None:
         pcm = base64.b64encode(samples.astype("<f4", copy=False).tobytes()).decode("ascii")
         try:
-            self._send({"op": protocol.AUDIO, "id": stream_id, "pcm": pcm})
+            self.process.send({"op": protocol.AUDIO, "id": stream_id, "pcm": pcm})
         except (BrokenPipeError, OSError):
             pass  # the engine died; the reader reports it
 
     def end(self, stream_id: int) -> None:
         try:
-            self._send({"op": protocol.END, "id": stream_id})
+            self.process.send({"op": protocol.END, "id": stream_id})
         except (BrokenPipeError, OSError):
             pass
 
     def transcribe_file(self, path: str, language: str | None = None, prompt: str | None = None) -> int:
         """Transcribe a file; ``language`` and ``prompt`` apply to it alone (None: the configured ones)."""
-        return self._request({"op": protocol.FILE, "path": str(path), "language": language or None,
+        return self.process.request({"op": protocol.FILE, "path": str(path), "language": language or None,
                               "initial_prompt": prompt or None})
