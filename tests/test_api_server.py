@@ -16,7 +16,8 @@ import openai
 import pytest
 
 from app.api.host import LibraryHost, model_id
-from app.api.server import ApiServer, ServerError, ServerLimits, ServerSettings
+from app.api.server import ApiServer, ServerError, ServerSettings
+from app.core.net_limits import ServerLimits
 from app.backend.events import Failed, Loaded
 from app.backend.local import LocalBackend
 from app.core.load_options import LoadOptions

@@ -41,20 +41,13 @@ from app.api.errors import ApiError
 from app.api.transcription import transcript_response
 from app.api.host import ModelHost
 from app.backend.events import Done, Embedded, Event, Failed, Piece, Segment, Started
+from app.core.net_limits import ServerLimits
 from app.core.subtitles import Line
 from app.engine import protocol
 
 log = logging.getLogger("hearth.api")
 
 LOOPBACK = "127.0.0.1"
-
-
-@dataclass(frozen=True)
-class ServerLimits:
-    json_bytes: int = 4_000_000  # a chat request's body
-    audio_bytes: int = 100_000_000  # an uploaded audio or video file for transcription
-    body_seconds: float = 30.0  # the whole body must arrive within this
-    disconnect_poll_seconds: float = 0.25  # how often a waiting request checks that its client is still there
 
 
 @dataclass(frozen=True)

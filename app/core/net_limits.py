@@ -75,3 +75,12 @@ class RemoteLimits:
 
 
 DEFAULT_REMOTE_LIMITS = RemoteLimits()
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    """What Hearth's own API server accepts (app/api/server.py)."""
+    json_bytes: int = 4_000_000  # a chat request's body
+    audio_bytes: int = 100_000_000  # an uploaded audio or video file for transcription
+    body_seconds: float = 30.0  # the whole body must arrive within this
+    disconnect_poll_seconds: float = 0.25  # how often a waiting request checks that its client is still there
