@@ -124,8 +124,12 @@ class MainWindow(QMainWindow):
         self._system_timer.setInterval(400)
 
         self.load_settings_button = QToolButton()
-        self.load_settings_button.setText("Load settings…")
-        self.load_settings_button.setToolTip("How the chosen model is loaded: context, GPU, threads, cache (Ctrl+Shift+L)")
+        self.load_settings_button.setObjectName("loadSettingsButton")
+        self.load_settings_button.setText("Load settings…")  # read by screen readers; the row shows the icon
+        self.load_settings_button.setIcon(QIcon(str(resource("load-settings.svg"))))
+        self.load_settings_button.setToolButtonStyle(Qt.ToolButtonIconOnly)  # the picker's row stays narrow
+        self.load_settings_button.setToolTip("Load settings: how the chosen model is loaded (context, GPU, threads, "
+                                             "cache) (Ctrl+Shift+L)")
         self.load_settings_button.setAutoRaise(True)
         top = QHBoxLayout()
         top.addWidget(self.picker, 1)
