@@ -13,10 +13,11 @@ compute buffers really used), then decodes a few tokens against that full contex
 notes its resident memory again. Printed for each: the measured memory of the full-context
 load, the KV cache's bytes as llama.cpp itself reports them (its "KV buffer size" lines),
 prompt and decode tokens per second, and Hearth's fit estimate with its relative error.
-Configurations alternate round by round so that machine noise hits them alike; a
-configuration's speed is its best round (the least disturbed one).
+The decode is timed ``--repeats`` times from the same full context, and with ``--rounds``
+above 1 configurations alternate round by round so that machine noise hits them alike; a
+configuration's speed is its best timing (the least disturbed one).
 
-    python bench/runtime_options.py [--context 8192] [--rounds 2] [--threads 2] [--decode 32]
+    python bench/runtime_options.py [--context 8192] [--rounds 1] [--repeats 3] [--threads 2] [--decode 32]
 
 Last line, one JSON object: kv_q8_0_bytes_ratio (q8_0 cache bytes over f16, target at most
 0.55), fa_tok_s_ratio (flash attention's decode speed over plain attention's, target at
@@ -46,7 +47,7 @@ CONFIGS = {  # name: (flash attention, K and V cache type)
 CHILD = r"""
 import json, sys, time, psutil
 import llama_cpp
-path, n_ctx, flash, cache, threads, decode = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "on", int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+path, n_ctx, flash, cache, threads, decode, repeats = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "on", int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
 process = psutil.Process()
 before = process.memory_info().rss
 llm = llama_cpp.Llama(path, n_ctx=n_ctx, n_batch=512, n_ubatch=512, n_threads=threads, n_threads_batch=threads,
@@ -56,13 +57,17 @@ tokens = (sentence * (n_ctx // len(sentence) + 1))[: n_ctx - decode - 8]
 started = time.perf_counter()
 llm.eval(tokens)
 prompt_seconds = time.perf_counter() - started
-started = time.perf_counter()
-for token in (sentence * (decode // len(sentence) + 1))[:decode]:
-    llm.eval([token])  # one token at a time against the full context: the speed of a long chat's reply
-decode_seconds = time.perf_counter() - started
+speeds = []
+for _ in range(repeats):
+    llm.n_tokens = len(tokens)  # back to the filled context: eval() drops the cells past it
+    started = time.perf_counter()
+    for token in (sentence * (decode // len(sentence) + 1))[:decode]:
+        llm.eval([token])  # one token at a time against the full context: the speed of a long chat's reply
+    speeds.append(decode / (time.perf_counter() - started))
 after = process.memory_info().rss
 print(json.dumps({"before": before, "after": after, "prompt_tok_s": len(tokens) / prompt_seconds,
-                  "decode_tok_s": decode / decode_seconds, "state_bytes": llama_cpp.llama_state_get_size(llm.ctx)}))
+                  "decode_tok_s": max(speeds), "decode_all": speeds,
+                  "state_bytes": llama_cpp.llama_state_get_size(llm.ctx)}))
 """
 
 KV_LINE = re.compile(r"KV buffer size\s*=\s*([\d.]+)\s*MiB")
@@ -85,11 +90,11 @@ def models() -> list[tuple[str, Path]]:
     return found
 
 
-def measure(path: Path, n_ctx: int, flash: str, cache: str, threads: int, decode: int) -> dict:
+def measure(path: Path, n_ctx: int, flash: str, cache: str, threads: int, decode: int, repeats: int) -> dict:
     from app.core.load_options import GGML_TYPES
 
     result = subprocess.run([sys.executable, "-c", CHILD, str(path), str(n_ctx), flash, str(GGML_TYPES[cache]),
-                             str(threads), str(decode)], capture_output=True, text=True, check=False)
+                             str(threads), str(decode), str(repeats)], capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise SystemExit(f"measuring {path.name} ({flash}, {cache}) failed:\n{result.stderr[-2000:]}")
     numbers = json.loads(result.stdout.strip().splitlines()[-1])
@@ -101,7 +106,8 @@ def measure(path: Path, n_ctx: int, flash: str, cache: str, threads: int, decode
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--context", type=int, default=8192)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=1, help="fresh loads of each configuration, alternating")
+    parser.add_argument("--repeats", type=int, default=3, help="timed decodes per load (the best counts)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--decode", type=int, default=32, help="tokens decoded against the full context")
     args = parser.parse_args()
@@ -116,7 +122,7 @@ def main() -> None:
             for name, (flash, cache) in CONFIGS.items():
                 print(f"round {round_number + 1}/{args.rounds}: {label}, {name} …", flush=True)
                 runs.setdefault((label, name), []).append(
-                    measure(path, args.context, flash, cache, args.threads, args.decode))
+                    measure(path, args.context, flash, cache, args.threads, args.decode, args.repeats))
 
     cases = []
     print()
