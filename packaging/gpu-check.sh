@@ -7,7 +7,7 @@
 # against GPU tokens per second. Last line: one JSON object with the figures.
 # Environment: HEARTH_CUDA_VENV (where the CUDA build goes), HEARTH_LLAMA_SOURCE (what pip builds:
 # a version spec, or a local sdist for machines without a network), HEARTH_PYTHON (the Python that
-# has Hearth's test extra, to find the starter model).
+# has Hearth's test extra, to find the starter model), HEARTH_NVCC (the CUDA compiler, when not on PATH).
 # Exit status: 0 checks passed, 1 a check failed, 2 this machine cannot run the check (no GPU, no CUDA).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -33,8 +33,12 @@ has_cuda() {
         >/dev/null 2>&1
 }
 if ! has_cuda; then
-    nvcc="$(command -v nvcc || true)"
-    [ -z "$nvcc" ] && [ -x /usr/local/cuda/bin/nvcc ] && nvcc=/usr/local/cuda/bin/nvcc
+    if [ -n "${HEARTH_NVCC+set}" ]; then
+        nvcc="$HEARTH_NVCC"  # where the CUDA compiler is ("": none)
+    else
+        nvcc="$(command -v nvcc || true)"
+        if [ -z "$nvcc" ] && [ -x /usr/local/cuda/bin/nvcc ]; then nvcc=/usr/local/cuda/bin/nvcc; fi
+    fi
     [ -n "$nvcc" ] || fail "the CUDA toolkit (nvcc) is needed to build llama.cpp with CUDA; install it (e.g. apt install nvidia-cuda-toolkit)."
     export PATH="$(dirname "$nvcc"):$PATH"
     command -v cmake >/dev/null || fail "cmake is needed to build llama.cpp (apt install cmake build-essential)."

@@ -65,3 +65,17 @@ def test_the_status_bar_says_where_the_model_runs(qtbot, make_hearth):
     assert label.text() == "28/32 layers on the GPU (NVIDIA H200, 151 GB)" and label.isVisibleTo(hearth.window)
     hearth.models.forget()
     assert label.text() == ""
+
+
+def test_auto_offload_on_metal_puts_every_layer_on_the_gpu(qtbot, engine, smollm_path):
+    # Metal has no memory of its own to ask about (it shares RAM): Auto is every layer, as llama.cpp does there.
+    settings = Settings()
+    settings.set_default_load_options(LoadOptions(n_threads=2, n_ctx=1024, n_gpu_layers=GPU_AUTO))
+    models = ModelController(engine, settings, gpu_probe=lambda: None)
+    models.choose(str(smollm_path), "SmolLM2")
+    qtbot.waitUntil(lambda: models.state in (READY, FAILED), timeout=60_000)
+    assert models.report["n_gpu_layers"] == 0  # this CPU build
+    engine.client.backend = "Metal"  # what a Metal build's engine says when it starts
+    models.set_options(str(smollm_path), LoadOptions(n_threads=2, n_ctx=2048, n_gpu_layers=GPU_AUTO))
+    qtbot.waitUntil(lambda: models.state == READY and models.report.get("n_ctx") == 2048, timeout=60_000)
+    assert models.report["n_gpu_layers"] >= 31  # llama.cpp reads "all" (-1) as its largest int
