@@ -120,9 +120,11 @@ def main() -> None:
     for round_number in range(args.rounds):
         for label, path in found:
             for name, (flash, cache) in CONFIGS.items():
-                print(f"round {round_number + 1}/{args.rounds}: {label}, {name} …", flush=True)
-                runs.setdefault((label, name), []).append(
-                    measure(path, args.context, flash, cache, args.threads, args.decode, args.repeats))
+                done = measure(path, args.context, flash, cache, args.threads, args.decode, args.repeats)
+                runs.setdefault((label, name), []).append(done)
+                print(f"round {round_number + 1}/{args.rounds}: {label}, {name}: grew {done['after'] - done['before']:,} "
+                      f"bytes, KV {done['kv_bytes']:,} bytes, prompt {done['prompt_tok_s']:.0f} tok/s, decode "
+                      f"{', '.join(f'{speed:.1f}' for speed in done['decode_all'])} tok/s", flush=True)
 
     cases = []
     print()

@@ -2,10 +2,11 @@
 
 needed = weights + KV cache for the chosen context + compute buffers + runtime.
 The compute term is fitted to the resident memory llama.cpp really uses with
-the whole context filled (SmolLM2 and Gemma 3 at 1k, 4k and 8k context): a part
+the whole context filled (SmolLM2 and Gemma 3 at 1k to 8k context): a part
 that scales with the vocabulary (logits, output buffers) and, with plain
 attention, a part that scales with heads × context × micro-batch (the attention
-scores of one micro-batch, which flash attention never builds).
+scores of one micro-batch). Flash attention never builds those scores: its part
+is a fixed share and one f16 row per cached token and head, far less at a long context.
 ``bench/fit_accuracy.py`` and ``bench/runtime_options.py`` check it against real loads.
 
 With layers on a GPU the same parts are split the way llama.cpp splits them
@@ -23,9 +24,13 @@ FITS, TIGHT, WONT_FIT = "fits", "tight", "won't fit"
 VERDICTS = (FITS, TIGHT, WONT_FIT)
 MICRO_BATCH = 512
 RUNTIME_BYTES = 50_000_000  # the engine process before a model: Python and llama.cpp
-VOCAB_BYTES = 345  # compute bytes per vocabulary entry (fitted by bench/fit_accuracy.py)
-ATTENTION_BYTES = 3_650  # plain attention: compute bytes per head per context token, 512-token micro-batch
-FLASH_ATTENTION_BYTES = 0  # flash attention: the same, fitted by bench/runtime_options.py
+# Plain attention (fitted by bench/fit_accuracy.py):
+VOCAB_BYTES = 345  # compute bytes per vocabulary entry
+ATTENTION_BYTES = 3_650  # compute bytes per head per context token, 512-token micro-batch
+# Flash attention (fitted by bench/runtime_options.py, SmolLM2 and Gemma 3 at 1k, 2k and 8k, within 2%):
+FLASH_BASE_BYTES = 28_700_000
+FLASH_VOCAB_BYTES = 220
+FLASH_CONTEXT_BYTES = 2  # per context token per head per key value: an f16 row
 GPU_MARGIN = 0.9  # Auto offload fills at most this share of the GPU's free memory
 COMFORT = 0.8  # above this share of free memory the system starts to swap or evict caches
 
@@ -117,21 +122,26 @@ def vocab_size(info: GGUFInfo) -> int:
 
 
 def attention_compute(info: GGUFInfo, n_ctx: int, flash_attn: bool, n_batch: int = MICRO_BATCH) -> int:
-    """Resident compute bytes for attention over a full context (one micro-batch's scores)."""
+    """Resident compute bytes for the blocks' attention over a full context."""
     heads = metadata_int(info, "attention.head_count") or 1
-    per = FLASH_ATTENTION_BYTES if flash_attn else ATTENTION_BYTES * n_batch / MICRO_BATCH
-    return int(heads * context_of(info, n_ctx) * per)
+    context = context_of(info, n_ctx)
+    if flash_attn:  # no scores matrix: a fixed share and one f16 row per cached token and head
+        key_size = metadata_int(info, "attention.key_length") or \
+            ((metadata_int(info, "embedding_length") or 0) // heads)
+        return FLASH_BASE_BYTES + int(context * heads * key_size * FLASH_CONTEXT_BYTES)
+    return int(heads * context * ATTENTION_BYTES * n_batch / MICRO_BATCH)
 
 
-def output_compute(info: GGUFInfo) -> int:
-    return vocab_size(info) * VOCAB_BYTES
+def output_compute(info: GGUFInfo, flash_attn: bool = False) -> int:
+    """Resident compute bytes for the output layer (logits and what feeds them)."""
+    return vocab_size(info) * (FLASH_VOCAB_BYTES if flash_attn else VOCAB_BYTES)
 
 
 def estimate(info: GGUFInfo, n_ctx: int, type_k: str = "f16", type_v: str = "f16", flash_attn: bool = False,
              n_batch: int = MICRO_BATCH) -> MemoryEstimate:
     """Everything on the CPU: what the process's resident memory grows by with the whole context used."""
     kv_cache = block_count(info) * kv_bytes_per_layer(info, n_ctx, type_k, type_v)
-    compute = output_compute(info) + attention_compute(info, n_ctx, flash_attn, n_batch)
+    compute = output_compute(info, flash_attn) + attention_compute(info, n_ctx, flash_attn, n_batch)
     return MemoryEstimate(weights=model_weights(info), kv_cache=kv_cache, compute=compute)
 
 

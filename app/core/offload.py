@@ -84,7 +84,7 @@ def place(info: GGUFInfo, options: LoadOptions, gpu_layers: int) -> Split:
     ram_kv = kv_layer * (count - on_gpu)
     flash = options.flash_attn != FLASH_OFF
     ram_compute = (fit.attention_compute(info, options.n_ctx, flash, options.n_batch) if on_gpu < count else 0) \
-        + (0 if output_on_gpu else fit.output_compute(info))
+        + (0 if output_on_gpu else fit.output_compute(info, flash))
     return Split(ram=max(0, ram_weights) + ram_kv + ram_compute + whole.runtime,
                  gpu=GPU_RUNTIME_BYTES + gpu_weights + gpu_kv + compute,
                  gpu_layers=layers, gpu_weights=gpu_weights, gpu_kv_cache=gpu_kv, gpu_compute=compute)
