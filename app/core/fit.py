@@ -194,11 +194,16 @@ def auto_gpu_layers(info: GGUFInfo, options: LoadOptions, gpu: GpuMemory | None)
     if gpu is None or gpu.free <= 0:
         return 0
     budget = gpu.free * GPU_MARGIN
+    # Each layer more only adds to the GPU's share, so a bisection finds the most that fit
+    # (the fit is asked again as the user moves a control: this stays well under a millisecond).
+    low, high = 1, layer_count(info)
     best = 0
-    for layers in range(1, layer_count(info) + 1):
-        if place(info, options, layers).gpu > budget:
-            break  # each layer more only adds to the GPU's share
-        best = layers
+    while low <= high:
+        middle = (low + high) // 2
+        if place(info, options, middle).gpu <= budget:
+            best, low = middle, middle + 1
+        else:
+            high = middle - 1
     return best
 
 
