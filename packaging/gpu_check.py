@@ -11,6 +11,7 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -62,11 +63,15 @@ def gpu_used() -> int:
 
 def run_load(model: Path, n_ctx: int, layers: int, decode: int) -> dict:
     before = gpu_used()
+    # llama.cpp's log goes to a file: through a pipe, its length would block the child before it answers.
+    log_file = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed once the child has gone)
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(model), str(n_ctx), str(layers), str(decode)],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file, text=True)
     line = child.stdout.readline()
     if not line:
-        raise SystemExit(f"gpu-check: the load with {layers} GPU layers failed:\n{child.stderr.read()[-3000:]}")
+        child.wait()
+        log_file.seek(0)
+        raise SystemExit(f"gpu-check: the load with {layers} GPU layers failed:\n{log_file.read()[-3000:]}")
     figures = json.loads(line)
     time.sleep(0.5)  # nvidia-smi's figures lag allocations a little
     apps = subprocess.run(["nvidia-smi", "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"],
@@ -77,8 +82,10 @@ def run_load(model: Path, n_ctx: int, layers: int, decode: int) -> dict:
     figures["gpu_memory_source"] = "process" if own is not None else "device growth"
     child.stdin.write("\n")
     child.stdin.flush()
-    _out, log = child.communicate(timeout=120)
-    figures["offloaded"] = offloaded(log)
+    child.communicate(timeout=120)
+    log_file.seek(0)
+    figures["offloaded"] = offloaded(log_file.read())
+    log_file.close()
     return figures
 
 
@@ -111,22 +118,25 @@ def main() -> int:
     on_gpu = run_load(args.model, args.context, layers, args.decode)
     on_cpu = run_load(args.model, args.context, 0, args.decode)
     placed = on_gpu["offloaded"]
-    error = (split.gpu - on_gpu["gpu_memory"]) / on_gpu["gpu_memory"] if on_gpu["gpu_memory"] else float("inf")
+    measured = on_gpu["gpu_memory"]
+    error = (split.gpu - measured) / measured if measured > 0 else None
     print(f"llama.cpp offloaded {placed[0]}/{placed[1]} layers" if placed else "llama.cpp did not say what it offloaded")
-    print(f"GPU memory: estimated {format_bytes(split.gpu)}, used {format_bytes(on_gpu['gpu_memory'])} "
-          f"({on_gpu['gpu_memory_source']}), error {error:+.1%}")
+    print(f"GPU memory: estimated {format_bytes(split.gpu)}, used {format_bytes(max(0, measured))} "
+          f"({on_gpu['gpu_memory_source']})" + (f", error {error:+.1%}" if error is not None else ", not measured"))
     print(f"decode: CPU {on_cpu['decode_tok_s']:.1f} tok/s, GPU {on_gpu['decode_tok_s']:.1f} tok/s, "
           f"{on_gpu['decode_tok_s'] / on_cpu['decode_tok_s']:.1f}x")
     problems = []
     if placed is None or placed[0] != layers:
         problems.append(f"llama.cpp placed {placed} layers where Auto asked for {layers}")
-    if abs(error) > TOLERANCE:
+    if error is None:
+        problems.append("nvidia-smi showed no GPU memory used by the load")
+    elif abs(error) > TOLERANCE:
         problems.append(f"the GPU memory estimate is off by {error:+.1%} (allowed: {TOLERANCE:.0%})")
     for problem in problems:
         print(f"gpu-check: FAILED: {problem}")
     print(json.dumps({"gpu": gpu.name, "gpu_total": gpu.total, "auto_layers": layers, "layer_count":
                       fit.layer_count(info), "placed": placed[0] if placed else None,
-                      "gpu_estimate": split.gpu, "gpu_measured": on_gpu["gpu_memory"], "gpu_error": round(error, 4),
+                      "gpu_estimate": split.gpu, "gpu_measured": on_gpu["gpu_memory"], "gpu_error": None if error is None else round(error, 4),
                       "cpu_tok_s": round(on_cpu["decode_tok_s"], 1), "gpu_tok_s": round(on_gpu["decode_tok_s"], 1),
                       "ok": not problems}))
     return 1 if problems else 0

@@ -18,7 +18,13 @@ from dataclasses import dataclass
 
 from app.core.gguf_info import ArrayInfo, GGUFInfo, format_bytes
 from app.core.gpu import GpuMemory
-from app.core.load_options import CACHE_BYTES_PER_VALUE, FLASH_OFF, GPU_ALL, GPU_AUTO, LoadOptions
+from app.core.load_options import (
+    CACHE_BYTES_PER_VALUE,
+    FLASH_OFF,
+    GPU_ALL,
+    GPU_AUTO,
+    LoadOptions,
+)
 
 FITS, TIGHT, WONT_FIT = "fits", "tight", "won't fit"
 VERDICTS = (FITS, TIGHT, WONT_FIT)
