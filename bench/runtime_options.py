@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -93,8 +94,12 @@ def models() -> list[tuple[str, Path]]:
 def measure(path: Path, n_ctx: int, flash: str, cache: str, threads: int, decode: int, repeats: int) -> dict:
     from app.core.load_options import GGML_TYPES
 
+    # As Hearth's engine runs llama.cpp (app/engine/client.py): OpenMP threads wait passively at barriers,
+    # so a busy machine slows every configuration alike instead of collapsing the ones with more barriers.
+    env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
     result = subprocess.run([sys.executable, "-c", CHILD, str(path), str(n_ctx), flash, str(GGML_TYPES[cache]),
-                             str(threads), str(decode), str(repeats)], capture_output=True, text=True, check=False)
+                             str(threads), str(decode), str(repeats)], capture_output=True, text=True, check=False,
+                            env=env)
     if result.returncode != 0:
         raise SystemExit(f"measuring {path.name} ({flash}, {cache}) failed:\n{result.stderr[-2000:]}")
     numbers = json.loads(result.stdout.strip().splitlines()[-1])
