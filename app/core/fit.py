@@ -2,10 +2,15 @@
 
 needed = weights + KV cache for the chosen context + compute buffers + runtime.
 The compute term is fitted to the resident memory llama.cpp really uses with
-the whole context filled (SmolLM2 and Gemma 3 at 1k, 4k and 8k context; within
-about 6%): a part that scales with the vocabulary (logits, output buffers)
-and a part that scales with heads × context (the attention scores of one
-micro-batch). ``bench/fit_accuracy.py`` checks it against real loads.
+the whole context filled (SmolLM2 and Gemma 3 at 1k to 8k context): a part
+that scales with the vocabulary (logits, output buffers) and, with plain
+attention, a part that scales with heads × context × micro-batch (the attention
+scores of one micro-batch). Flash attention never builds those scores: its part
+is a fixed share and one f16 row per cached token and head, far less at a long context.
+``bench/fit_accuracy.py`` and ``bench/runtime_options.py`` check it against real loads.
+
+With layers on a GPU the same parts are split the way llama.cpp splits them
+(``app/core/offload.py``): RAM and GPU memory are judged apart.
 """
 from __future__ import annotations
 
@@ -13,13 +18,25 @@ from dataclasses import dataclass
 
 from app.core.gguf_info import ArrayInfo, GGUFInfo, format_bytes
 from app.core.gpu import GpuMemory
-from app.core.load_options import CACHE_BYTES_PER_VALUE, GPU_ALL, GPU_AUTO, LoadOptions
+from app.core.load_options import (
+    CACHE_BYTES_PER_VALUE,
+    FLASH_OFF,
+    GPU_ALL,
+    GPU_AUTO,
+    LoadOptions,
+)
 
 FITS, TIGHT, WONT_FIT = "fits", "tight", "won't fit"
+VERDICTS = (FITS, TIGHT, WONT_FIT)
 MICRO_BATCH = 512
 RUNTIME_BYTES = 50_000_000  # the engine process before a model: Python and llama.cpp
-VOCAB_BYTES = 345  # compute bytes per vocabulary entry (fitted by bench/fit_accuracy.py)
-ATTENTION_BYTES = 3_650  # compute bytes per head per context token (same fit)
+# Plain attention (fitted by bench/fit_accuracy.py):
+VOCAB_BYTES = 345  # compute bytes per vocabulary entry
+ATTENTION_BYTES = 3_650  # compute bytes per head per context token, 512-token micro-batch
+# Flash attention (fitted by bench/runtime_options.py, SmolLM2 and Gemma 3 at 1k, 2k and 8k, within 2%):
+FLASH_BASE_BYTES = 28_700_000
+FLASH_VOCAB_BYTES = 220
+FLASH_CONTEXT_BYTES = 2  # per context token per head per key value: an f16 row
 GPU_MARGIN = 0.9  # Auto offload fills at most this share of the GPU's free memory
 COMFORT = 0.8  # above this share of free memory the system starts to swap or evict caches
 
@@ -39,54 +56,108 @@ class MemoryEstimate:
 @dataclass(frozen=True)
 class Fit:
     verdict: str
-    needed: int
+    needed: int  # RAM and GPU memory together
     available: int
     total: int
     gpu: GpuMemory | None = None
     gpu_needed: int = 0  # the share of ``needed`` that goes to the GPU's memory
+    gpu_layers: int = 0  # layers on the GPU, of ``layers``
+    layers: int = 0
+    ram_verdict: str = ""
+    gpu_verdict: str = ""
+
+    @property
+    def ram_needed(self) -> int:
+        return self.needed - self.gpu_needed
 
     @property
     def message(self) -> str:
         if self.gpu is not None and self.gpu_needed:
-            numbers = (f"needs about {format_bytes(self.gpu_needed)} of GPU memory "
-                       f"({format_bytes(self.gpu.free)} of {format_bytes(self.gpu.total)} free on {self.gpu.name}) "
-                       f"and {format_bytes(self.needed - self.gpu_needed)} of RAM "
-                       f"({format_bytes(self.available)} of {format_bytes(self.total)} free)")
+            numbers = (f"needs about {format_bytes(self.ram_needed)} of RAM "
+                       f"({format_bytes(self.available)} of {format_bytes(self.total)} free) "
+                       f"and {format_bytes(self.gpu_needed)} of GPU memory for {self.gpu_layers}/{self.layers} "
+                       f"layers ({format_bytes(self.gpu.free)} of {format_bytes(self.gpu.total)} free on "
+                       f"{self.gpu.name})")
         else:
             numbers = f"needs about {format_bytes(self.needed)}; {format_bytes(self.available)} of " \
                       f"{format_bytes(self.total)} RAM is free"
+            if self.gpu is not None:
+                numbers += f"; no layers on the GPU ({self.gpu.name})"
         if self.verdict == FITS:
             return f"Fits: {numbers}."
         if self.verdict == TIGHT:
+            if self.gpu_verdict == TIGHT and self.ram_verdict == FITS:
+                return f"Tight: {numbers}. The GPU's memory is nearly full."
             return f"Tight: {numbers}. Other programs may slow down."
+        if self.gpu_verdict == WONT_FIT and self.ram_verdict != WONT_FIT:
+            return f"Won't fit: {numbers}. Put fewer layers on the GPU, or loading it may fail."
         return f"Won't fit: {numbers}. Loading it may freeze this computer or be stopped by the system."
 
 
-def _int(info: GGUFInfo, key: str) -> int | None:
+def metadata_int(info: GGUFInfo, key: str) -> int | None:
     value = info.metadata.get(f"{info.architecture}.{key}")
     if isinstance(value, ArrayInfo):  # per-layer lists (some hybrid models): no single number
         return None
     return int(value) if isinstance(value, (int, float)) else None
 
 
-def estimate(info: GGUFInfo, n_ctx: int, type_k: str = "f16", type_v: str = "f16") -> MemoryEstimate:
-    layers = _int(info, "block_count") or 0
-    heads = _int(info, "attention.head_count") or 1
-    kv_heads = _int(info, "attention.head_count_kv") or heads
-    embedding = _int(info, "embedding_length") or 0
-    key_size = _int(info, "attention.key_length") or (embedding // heads if heads else 0)
-    value_size = _int(info, "attention.value_length") or key_size
-    context = min(n_ctx, info.context_length or n_ctx)
-    kv_per_token_layer = kv_heads * (key_size * CACHE_BYTES_PER_VALUE[type_k]
-                                     + value_size * CACHE_BYTES_PER_VALUE[type_v])
+def block_count(info: GGUFInfo) -> int:
+    return metadata_int(info, "block_count") or 0
+
+
+def context_of(info: GGUFInfo, n_ctx: int) -> int:
+    return min(n_ctx, info.context_length or n_ctx)
+
+
+def kv_bytes_per_layer(info: GGUFInfo, n_ctx: int, type_k: str = "f16", type_v: str = "f16") -> int:
+    """One layer's K and V cache for ``n_ctx`` tokens."""
+    heads = metadata_int(info, "attention.head_count") or 1
+    kv_heads = metadata_int(info, "attention.head_count_kv") or heads
+    embedding = metadata_int(info, "embedding_length") or 0
+    key_size = metadata_int(info, "attention.key_length") or (embedding // heads if heads else 0)
+    value_size = metadata_int(info, "attention.value_length") or key_size
+    per_token = kv_heads * (key_size * CACHE_BYTES_PER_VALUE[type_k] + value_size * CACHE_BYTES_PER_VALUE[type_v])
     # Sliding-window layers get a full-size cache too: llama.cpp's default (swa_full), which Hearth
     # keeps so a conversation's cached prefix stays reusable from one turn to the next.
-    kv_cache = int(layers * context * kv_per_token_layer)
+    return int(context_of(info, n_ctx) * per_token)
+
+
+def vocab_size(info: GGUFInfo) -> int:
     vocab = info.metadata.get("tokenizer.ggml.tokens")
-    vocab_size = vocab.length if isinstance(vocab, ArrayInfo) else (_int(info, "vocab_size") or 32_000)
-    compute = vocab_size * VOCAB_BYTES + heads * context * ATTENTION_BYTES
-    weights = info.model_size - info.data_offset
-    return MemoryEstimate(weights=weights, kv_cache=kv_cache, compute=compute)
+    return vocab.length if isinstance(vocab, ArrayInfo) else (metadata_int(info, "vocab_size") or 32_000)
+
+
+def attention_compute(info: GGUFInfo, n_ctx: int, flash_attn: bool, n_batch: int = MICRO_BATCH) -> int:
+    """Resident compute bytes for the blocks' attention over a full context."""
+    heads = metadata_int(info, "attention.head_count") or 1
+    context = context_of(info, n_ctx)
+    if flash_attn:  # no scores matrix: a fixed share and one f16 row per cached token and head
+        key_size = metadata_int(info, "attention.key_length") or \
+            ((metadata_int(info, "embedding_length") or 0) // heads)
+        return FLASH_BASE_BYTES + int(context * heads * key_size * FLASH_CONTEXT_BYTES)
+    return int(heads * context * ATTENTION_BYTES * n_batch / MICRO_BATCH)
+
+
+def output_compute(info: GGUFInfo, flash_attn: bool = False) -> int:
+    """Resident compute bytes for the output layer (logits and what feeds them)."""
+    return vocab_size(info) * (FLASH_VOCAB_BYTES if flash_attn else VOCAB_BYTES)
+
+
+def estimate(info: GGUFInfo, n_ctx: int, type_k: str = "f16", type_v: str = "f16", flash_attn: bool = False,
+             n_batch: int = MICRO_BATCH) -> MemoryEstimate:
+    """Everything on the CPU: what the process's resident memory grows by with the whole context used."""
+    kv_cache = block_count(info) * kv_bytes_per_layer(info, n_ctx, type_k, type_v)
+    compute = output_compute(info, flash_attn) + attention_compute(info, n_ctx, flash_attn, n_batch)
+    return MemoryEstimate(weights=model_weights(info), kv_cache=kv_cache, compute=compute)
+
+
+def model_weights(info: GGUFInfo) -> int:
+    return info.model_size - info.data_offset
+
+
+def estimate_for(info: GGUFInfo, options: LoadOptions) -> MemoryEstimate:
+    return estimate(info, options.n_ctx, options.type_k, options.type_v, options.flash_attn != FLASH_OFF,
+                    options.n_batch)
 
 
 def system_memory() -> tuple[int, int]:
@@ -103,44 +174,43 @@ def _verdict(needed: int, available: int) -> str:
     return TIGHT if needed <= available else WONT_FIT
 
 
-def offload_share(n_gpu_layers: int, info: GGUFInfo) -> float:
-    """The share of the model llama.cpp puts on the GPU for ``n_gpu_layers`` (-1: all of it)."""
-    if n_gpu_layers == 0:
-        return 0.0
-    layers = (_int(info, "block_count") or 0) + 1  # the output layer counts as one more
-    return 1.0 if n_gpu_layers < 0 else min(1.0, n_gpu_layers / layers)
+def _gpu_verdict(needed: int, free: int) -> str:
+    # A GPU's memory serves the model alone: full up to Auto's margin is fine, past its free memory the load fails.
+    if needed <= free * GPU_MARGIN:
+        return FITS
+    return TIGHT if needed <= free else WONT_FIT
 
 
-def judge(needed: int, available: int, total: int, gpu: GpuMemory | None = None, gpu_share: float = 0.0) -> Fit:
-    """Fits, tight or won't fit: RAM alone, or RAM and GPU memory when layers are offloaded."""
-    if gpu is None or gpu_share <= 0:
-        return Fit(_verdict(needed, available), needed, available, total)
-    on_gpu = int((needed - RUNTIME_BYTES) * gpu_share)
-    verdicts = (_verdict(needed - on_gpu, available), _verdict(on_gpu, gpu.free))
-    worst = max(verdicts, key=(FITS, TIGHT, WONT_FIT).index)
-    return Fit(worst, needed, available, total, gpu, on_gpu)
-
-
-def estimate_for(info: GGUFInfo, options: LoadOptions) -> MemoryEstimate:
-    return estimate(info, options.n_ctx, options.type_k, options.type_v)
+def judge(needed: int, available: int, total: int) -> Fit:
+    """Fits, tight or won't fit in RAM alone."""
+    verdict = _verdict(needed, available)
+    return Fit(verdict, needed, available, total, ram_verdict=verdict)
 
 
 def layer_count(info: GGUFInfo) -> int:
     """Layers llama.cpp can offload: the blocks and the output layer."""
-    return (_int(info, "block_count") or 0) + 1
+    return block_count(info) + 1
 
 
 def auto_gpu_layers(info: GGUFInfo, options: LoadOptions, gpu: GpuMemory | None) -> int:
-    """As many layers as fit in the GPU's free memory with a margin (0 without a GPU)."""
+    """As many layers as fit in the GPU's free memory with a margin (0 without a GPU), from the
+    blocks' real tensor sizes, their share of the KV cache and the GPU's compute buffers."""
+    from app.core.offload import place
+
     if gpu is None or gpu.free <= 0:
         return 0
-    needed = estimate_for(info, options)
-    on_gpu_all = needed.total - RUNTIME_BYTES
-    layers = layer_count(info)
     budget = gpu.free * GPU_MARGIN
-    if on_gpu_all <= budget:
-        return layers
-    return max(0, min(layers, int(layers * budget / on_gpu_all)))
+    # Each layer more only adds to the GPU's share, so a bisection finds the most that fit
+    # (the fit is asked again as the user moves a control: this stays well under a millisecond).
+    low, high = 1, layer_count(info)
+    best = 0
+    while low <= high:
+        middle = (low + high) // 2
+        if place(info, options, middle).gpu <= budget:
+            best, low = middle, middle + 1
+        else:
+            high = middle - 1
+    return best
 
 
 def gpu_layers_for(info: GGUFInfo, options: LoadOptions, gpu: GpuMemory | None) -> int:
@@ -156,7 +226,13 @@ def gpu_layers_for(info: GGUFInfo, options: LoadOptions, gpu: GpuMemory | None) 
 
 def judge_options(info: GGUFInfo, options: LoadOptions, available: int, total: int,
                   gpu: GpuMemory | None = None) -> Fit:
-    """Fits, tight or won't fit for ``info`` loaded with ``options`` on this machine."""
-    needed = estimate_for(info, options).total
-    share = gpu_layers_for(info, options, gpu) / layer_count(info) if gpu is not None else 0.0
-    return judge(needed, available, total, gpu=gpu if share else None, gpu_share=share)
+    """Fits, tight or won't fit for ``info`` loaded with ``options`` on this machine: RAM and GPU memory apart."""
+    from app.core.offload import place
+
+    layers = gpu_layers_for(info, options, gpu)
+    split = place(info, options, layers)
+    ram_verdict = _verdict(split.ram, available)
+    gpu_verdict = _gpu_verdict(split.gpu, gpu.free) if gpu is not None and layers else FITS
+    worst = max((ram_verdict, gpu_verdict), key=VERDICTS.index)
+    return Fit(worst, split.ram + split.gpu, available, total, gpu, split.gpu, layers, layer_count(info),
+               ram_verdict, gpu_verdict)

@@ -63,6 +63,12 @@ class GGUFInfo:
     expected_size: int
     tensor_types: dict[str, int] = field(default_factory=dict)
     all_parts_size: int = 0  # a split model's size over all its files; 0 for a single file
+    # Where the weights' bytes sit, as llama.cpp places them when it offloads layers to a GPU:
+    block_bytes: dict[int, int] = field(default_factory=dict)  # each repeating block ``blk.N.``
+    input_bytes: int = 0  # token (and position) embeddings: llama.cpp keeps them on the CPU
+    output_bytes: int = 0  # the output layer (output norm, output matrix) and any other tensor
+    embedding_matrix_bytes: int = 0  # ``token_embd.weight``: the output reuses it when there is no ``output.weight``
+    has_output_matrix: bool = False
 
     @property
     def model_size(self) -> int:
@@ -240,6 +246,33 @@ def _tensor_bytes(path: Path, name: str, type_id: int, dims: list[int]) -> tuple
     return elements // block_size * type_size, qtype.name
 
 
+_INPUT_TENSORS = ("token_embd.", "token_embd_norm.", "position_embd.", "token_types.")
+
+
+class _Placement:
+    """Tensor bytes by where llama.cpp puts them: per block, the input layer, the output layer."""
+
+    def __init__(self) -> None:
+        self.blocks: dict[int, int] = {}
+        self.input = self.output = self.embedding_matrix = 0
+        self.output_matrix = False
+
+    def add(self, name: str, nbytes: int) -> None:
+        if name.startswith("blk."):
+            index = name.split(".", 2)[1]
+            if index.isdigit():
+                self.blocks[int(index)] = self.blocks.get(int(index), 0) + nbytes
+                return
+        if name.startswith(_INPUT_TENSORS):
+            self.input += nbytes
+            if name == "token_embd.weight":
+                self.embedding_matrix = nbytes
+            return
+        if name == "output.weight":
+            self.output_matrix = True
+        self.output += nbytes
+
+
 def read_gguf_info(path: str | os.PathLike) -> GGUFInfo:
     """Read and sanity-check a GGUF header. Raises ModelFileError with a message for the user."""
     path = Path(path)
@@ -295,6 +328,7 @@ def _parse(path: Path, view, size: int) -> GGUFInfo:
     parameters = 0
     extent = 0
     tensor_types: dict[str, int] = {}
+    placement = _Placement()
     for _ in range(tensor_count):
         name = cur.string("a tensor name")
         n_dims = cur.u32(f"the shape of {name}")
@@ -311,6 +345,7 @@ def _parse(path: Path, view, size: int) -> GGUFInfo:
             elements *= dim
         parameters += elements
         tensor_types[type_name] = tensor_types.get(type_name, 0) + nbytes
+        placement.add(name, nbytes)
         extent = max(extent, offset + nbytes)
 
     alignment = metadata.get("general.alignment", GGUF_DEFAULT_ALIGNMENT)
@@ -336,4 +371,9 @@ def _parse(path: Path, view, size: int) -> GGUFInfo:
         data_offset=data_offset,
         expected_size=expected,
         tensor_types=tensor_types,
+        block_bytes=placement.blocks,
+        input_bytes=placement.input,
+        output_bytes=placement.output,
+        embedding_matrix_bytes=placement.embedding_matrix,
+        has_output_matrix=placement.output_matrix,
     )

@@ -24,13 +24,35 @@ class GpuMemory:
 _cache: tuple[float, GpuMemory | None] = (-CACHE_SECONDS, None)
 
 
-def parse_nvidia_smi(output: str) -> GpuMemory | None:
-    """The first GPU of ``nvidia-smi --query-gpu=name,memory.free,memory.total --format=csv,noheader,nounits``."""
+QUERY = ["--query-gpu=name,memory.free,memory.total", "--format=csv,noheader,nounits"]
+
+
+def parse_nvidia_smi_all(output: str) -> list[GpuMemory]:
+    """Every GPU of ``nvidia-smi --query-gpu=name,memory.free,memory.total --format=csv,noheader,nounits``."""
+    found = []
     for line in output.strip().splitlines():
-        parts = [part.strip() for part in line.rsplit(",", 2)]
+        parts = [part.strip() for part in line.rsplit(",", 2)]  # a name may hold commas; the numbers do not
         if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
-            return GpuMemory(parts[0], int(parts[1]) << 20, int(parts[2]) << 20)
-    return None
+            found.append(GpuMemory(parts[0], int(parts[1]) << 20, int(parts[2]) << 20))
+    return found
+
+
+def parse_nvidia_smi(output: str) -> GpuMemory | None:
+    """The first GPU of that query: the one llama.cpp's CUDA backend fills first."""
+    found = parse_nvidia_smi_all(output)
+    return found[0] if found else None
+
+
+def nvidia_gpus(which=shutil.which, run=subprocess.run) -> list[GpuMemory]:
+    """Every NVIDIA GPU with its memory, from ``nvidia-smi``; empty without the driver's tool."""
+    tool = which("nvidia-smi")
+    if not tool:
+        return []
+    try:
+        result = run([tool, *QUERY], capture_output=True, text=True, timeout=5, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return parse_nvidia_smi_all(result.stdout) if result.returncode == 0 else []
 
 
 def gpu_memory(backend: str) -> GpuMemory | None:
@@ -41,15 +63,8 @@ def gpu_memory(backend: str) -> GpuMemory | None:
     now = time.monotonic()
     if now - _cache[0] < CACHE_SECONDS:
         return _cache[1]
-    found = None
-    tool = shutil.which("nvidia-smi")
-    if tool:
-        try:
-            result = subprocess.run([tool, "--query-gpu=name,memory.free,memory.total", "--format=csv,noheader,nounits"],
-                                    capture_output=True, text=True, timeout=5, check=False)
-            found = parse_nvidia_smi(result.stdout) if result.returncode == 0 else None
-        except (OSError, subprocess.TimeoutExpired):
-            found = None
+    gpus = nvidia_gpus()
+    found = gpus[0] if gpus else None
     _cache = (now, found)
     return found
 

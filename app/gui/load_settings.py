@@ -17,29 +17,20 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QP
 from app.core import fit
 from app.core.errors import HearthError
 from app.core.gguf_info import GGUFInfo, read_gguf_info
+from app.core.fit_advice import suggest
+from app.core.gpu_advice import build_advice
 from app.core.load_options import LoadOptions
 from app.gui.load_options_form import LoadOptionsForm
 
 log = logging.getLogger("hearth.load_settings")
 
-NO_GPU_BACKEND = "This build of llama.cpp has no GPU backend: every layer runs on the CPU."
-
-
 def gpu_note(backend: str) -> str:
-    """Why the GPU controls are off, and how to get a GPU build; empty when the build has a GPU backend."""
-    try:
-        from app.core.gpu_advice import build_advice  # part B of issue 13: the command for the GPU found
-    except ImportError:
-        return NO_GPU_BACKEND if backend.upper() == "CPU" else ""
+    """Why the GPU controls are off, and the command for a GPU build; empty when the build has a GPU backend."""
     return build_advice(backend)
 
 
 def advice_for(models, info: GGUFInfo):
-    """``advise(options) -> [Suggestion]`` for ``info`` on this machine (none until fit_advice exists)."""
-    try:
-        from app.core.fit_advice import suggest  # part B of issue 13
-    except ImportError:
-        return lambda _options: []
+    """``advise(options) -> [Suggestion]``: settings that would fit ``info`` on this machine."""
     return lambda options: suggest(info, options, *models.memory_probe(), models.gpu_probe())
 
 

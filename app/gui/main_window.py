@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QAbstractButton, QFileDialog, QHBoxLayout, QLabel
                                QWidget)
 
 from app import APP_NAME, __version__
-from app.core import overflow
+from app.core import offload_status, overflow
 from app.core.store import Conversation, Message
 from app.core.system_report import size_text
 from app.gui import theme
@@ -170,6 +170,7 @@ class MainWindow(QMainWindow):
         self.status_model = QLabel("No model")
         self.status_state = QLabel("")
         self.status_speed = QLabel("")
+        self.status_offload = QLabel("")  # where the model runs: "28/32 layers on the GPU (…)" or "CPU"
         self.context_gauge = QProgressBar()
         self.context_gauge.setObjectName("contextGauge")
         self.context_gauge.setMaximumWidth(180)
@@ -177,7 +178,7 @@ class MainWindow(QMainWindow):
         self.context_gauge.setValue(0)
         self.context_gauge.setProperty("full", False)
         for label, name in ((self.status_model, "statusModel"), (self.status_state, "statusState"),
-                            (self.status_speed, "statusSpeed")):
+                            (self.status_offload, "statusOffload"), (self.status_speed, "statusSpeed")):
             label.setObjectName(name)
             self.statusBar().addPermanentWidget(label)
         self.statusBar().addPermanentWidget(self.context_gauge)
@@ -322,6 +323,8 @@ class MainWindow(QMainWindow):
         chat.busy_changed.connect(self._on_busy)
         self.models.state_changed.connect(self._on_model_state)
         self.template_requested.connect(self.open_template_dialog)
+        self.models.loaded.connect(
+            lambda report: self.status_offload.setText(offload_status.describe(report, self.models.gpu_probe())))
         chat.speed_measured.connect(lambda rate: self.status_speed.setText(f"{rate:.1f} tok/s"))
         self.figures = LiveFigures(self.models.engine, self.models, lambda: chat.request_id, parent=self)
         self.figures.speed_changed.connect(lambda rate: self.status_speed.setText(f"{rate:.1f} tok/s"))
@@ -622,6 +625,8 @@ class MainWindow(QMainWindow):
         self.status_model.setText(name or "No model")
         self.status_state.setText(state.capitalize())
         self.status_state.setProperty("state", state)
+        if not self.models.ready:
+            self.status_offload.setText("")  # said again by the next load's report
         self.picker.show_model(self.models.path)  # the picker names the model the status bar names
         if state == "ready":
             self.notice.withdraw(MODEL)

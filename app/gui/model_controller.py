@@ -22,7 +22,7 @@ from app.core import fit
 from app.core.errors import HearthError
 from app.core.gguf_info import GGUFInfo, read_gguf_info
 from app.backend.model_ref import ModelRef, is_remote_key
-from app.core.load_options import GPU_AUTO, LABELS, LoadOptions
+from app.core.load_options import GPU_ALL, GPU_AUTO, LABELS, LoadOptions
 from app.gui.engine_bridge import EngineBridge
 from app.settings import Settings
 
@@ -191,7 +191,8 @@ class ModelController(QObject):
             return None
         gpu = self.gpu_probe()
         if gpu is None:
-            return 0
+            # Metal shares the system's RAM, which the fit's RAM check covers: every layer goes on it.
+            return GPU_ALL if getattr(self.engine.client, "backend", "CPU") == "Metal" else 0
         info = self.info
         if info is None:
             try:
