@@ -75,7 +75,7 @@ def test_auto_offload_on_metal_puts_every_layer_on_the_gpu(qtbot, engine, smollm
     models.choose(str(smollm_path), "SmolLM2")
     qtbot.waitUntil(lambda: models.state in (READY, FAILED), timeout=60_000)
     assert models.report["n_gpu_layers"] == 0  # this CPU build
-    engine.client.backend = "Metal"  # what a Metal build's engine says when it starts
+    engine.client.process.backend = "Metal"  # what a Metal build's engine says when it starts
     models.set_options(str(smollm_path), LoadOptions(n_threads=2, n_ctx=2048, n_gpu_layers=GPU_AUTO))
     qtbot.waitUntil(lambda: models.state == READY and models.report.get("n_ctx") == 2048, timeout=60_000)
     assert models.report["n_gpu_layers"] >= 31  # llama.cpp reads "all" (-1) as its largest int

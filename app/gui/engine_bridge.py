@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from app.backend.events import Counted, Done, Event, Failed, Loaded, Piece, Progress, Started
 from app.backend.local import LocalBackend
@@ -47,6 +47,18 @@ class EngineBridge(QObject):
         self._remote_loads: dict[int, object] = {}  # a remote choice's ticket -> its backend (for cancel_load)
 
     # -- each request's events -----------------------------------------------------------
+    def _later_on_this_thread(self, listen):
+        """``listen`` as the backends call it: from their reader threads (Qt queues the signals), or from the GUI
+        thread itself when a request still waiting is cancelled (the scheduler ends it at once). There it runs
+        after the caller is done, as a queued signal would: a slot that cancels must not meet the request's end
+        inside its own call."""
+        def deliver(event: Event) -> None:
+            if QThread.currentThread() is self.thread():
+                QTimer.singleShot(0, self, lambda: listen(event))
+            else:
+                listen(event)
+        return deliver
+
     def _reply_listener(self, ticket: int):
         def listen(event: Event) -> None:
             if isinstance(event, Piece):
@@ -59,7 +71,7 @@ class EngineBridge(QObject):
                 self.tokens_counted.emit(ticket, event.tokens, event.n_ctx, event.estimated)
             elif isinstance(event, Failed) and not event.crashed:  # a crash comes as ``crashed``
                 self.request_failed.emit(ticket, event.message, event.detail)
-        return listen
+        return self._later_on_this_thread(listen)
 
     def _load_listener(self, ticket: int, path: str):
         def listen(event: Event) -> None:
@@ -71,7 +83,7 @@ class EngineBridge(QObject):
                 self.load_cancelled.emit(ticket, path)
             elif isinstance(event, Failed) and not event.crashed:
                 self.load_failed.emit(path, event.message, event.detail)
-        return listen
+        return self._later_on_this_thread(listen)
 
     def _choice_listener(self, ticket: int, ref: ModelRef):
         """A remote model being chosen: told as a load of the model's key, so ``ModelController`` follows it
@@ -90,7 +102,7 @@ class EngineBridge(QObject):
                 self._remote_loads.pop(ticket, None)
                 self.remotes.choice_failed(ref.server, ref.model_id)
                 self.load_cancelled.emit(ticket, key)
-        return listen
+        return self._later_on_this_thread(listen)
 
     def _remote(self, ref: ModelRef, ticket: int = 0):
         """The backend of ``ref``'s server, with ``ref``'s model chosen ahead of what comes next (``ticket``:
