@@ -94,9 +94,11 @@ def models() -> list[tuple[str, Path]]:
 def measure(path: Path, n_ctx: int, flash: str, cache: str, threads: int, decode: int, repeats: int) -> dict:
     from app.core.load_options import GGML_TYPES
 
-    # As Hearth's engine runs llama.cpp (app/engine/client.py): OpenMP threads wait passively at barriers,
+    # As Hearth's engine runs llama.cpp (app/engine/process.py): OpenMP threads spin briefly at barriers,
     # so a busy machine slows every configuration alike instead of collapsing the ones with more barriers.
-    env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
+    env = dict(os.environ)
+    if "OMP_WAIT_POLICY" not in env:
+        env.setdefault("GOMP_SPINCOUNT", "1000")
     result = subprocess.run([sys.executable, "-c", CHILD, str(path), str(n_ctx), flash, str(GGML_TYPES[cache]),
                              str(threads), str(decode), str(repeats)], capture_output=True, text=True, check=False,
                             env=env)

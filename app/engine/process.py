@@ -91,11 +91,14 @@ class EngineProcess:
             self._closing = False
             env = dict(os.environ if self._env is None else self._env)
             env.setdefault("PYTHONUNBUFFERED", "1")
-            # llama.cpp's CPU backend (and CTranslate2) run on OpenMP, whose idle threads spin at every
-            # barrier. Beside two busy processes SmolLM2 then wrote 0.2-2.5 tokens/s instead of 15-40: a
-            # spinning thread burns its peer's time slice. Waiting passively keeps a busy desktop usable;
-            # bench/engine_throughput.py measures what it costs on an idle one. A user's own setting wins.
-            env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+            # llama.cpp's CPU backend (and CTranslate2) run on OpenMP (GCC's libgomp in these builds), whose
+            # threads spin at each of the many barriers of a token before they sleep. How long they spin
+            # decides everything (SmolLM2, 2 threads, 2 cores, tokens/s): alone, libgomp's default spin 115,
+            # no spin at all (OMP_WAIT_POLICY=PASSIVE) 33; with two busy programs and a second llama.cpp beside
+            # it, the default 5.9, passive 65, a 1,000-turn spin 37. A short spin keeps an idle machine's
+            # speed (114) and a busy one usable. A user's own OpenMP settings win.
+            if "OMP_WAIT_POLICY" not in env:
+                env.setdefault("GOMP_SPINCOUNT", "1000")
             stderr = self._open_log() if self._log_path else subprocess.DEVNULL
             try:
                 self._process = subprocess.Popen(
