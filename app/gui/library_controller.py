@@ -35,7 +35,6 @@ class LibraryController(QObject):
         self.lm_studio = library.lm_studio_folders() if lm_studio is None else lm_studio
         self.entries: list[library.LibraryEntry] = []
         self._accepted.connect(self._on_accepted)
-        self.models_changed.connect(self._remember)
         self._scan_lock = threading.Lock()
         self._generation_lock = threading.Lock()
         self._generation = 0  # refreshes asked for; only the newest one's listing is told
@@ -73,12 +72,11 @@ class LibraryController(QObject):
                 if generation != self._generation:
                     return
                 select, self._select = self._select, ""
+            # Known before it is told: a window built after the signal left (and so not told) still reads it.
+            self.entries = entries
             self.models_changed.emit(entries)
             if select:
                 self.file_added.emit(select)
-
-    def _remember(self, entries: list) -> None:
-        self.entries = entries
 
     def add_file(self, path: str) -> None:
         """Check a file the user opened or dropped; add it to the library if it is a usable GGUF."""
