@@ -98,7 +98,7 @@ def measure(path: Path, n_ctx: int, flash: str, cache: str, threads: int, decode
     # so a busy machine slows every configuration alike instead of collapsing the ones with more barriers.
     env = dict(os.environ)
     if "OMP_WAIT_POLICY" not in env:
-        env.setdefault("GOMP_SPINCOUNT", "1000")
+        env.setdefault("GOMP_SPINCOUNT", "3000")
     result = subprocess.run([sys.executable, "-c", CHILD, str(path), str(n_ctx), flash, str(GGML_TYPES[cache]),
                              str(threads), str(decode), str(repeats)], capture_output=True, text=True, check=False,
                             env=env)

@@ -93,12 +93,13 @@ class EngineProcess:
             env.setdefault("PYTHONUNBUFFERED", "1")
             # llama.cpp's CPU backend (and CTranslate2) run on OpenMP (GCC's libgomp in these builds), whose
             # threads spin at each of the many barriers of a token before they sleep. How long they spin
-            # decides everything (SmolLM2, 2 threads, 2 cores, tokens/s): alone, libgomp's default spin 115,
-            # no spin at all (OMP_WAIT_POLICY=PASSIVE) 33; with two busy programs and a second llama.cpp beside
-            # it, the default 5.9, passive 65, a 1,000-turn spin 37. A short spin keeps an idle machine's
-            # speed (114) and a busy one usable. A user's own OpenMP settings win.
+            # decides a lot (SmolLM2, 2 threads, 2 cores, tokens/s). Alone: libgomp's default spin 95, 5,000
+            # turns 85, 3,000 turns 83, 1,000 turns 77, no spin (OMP_WAIT_POLICY=PASSIVE) 33. With two busy
+            # programs and a second llama.cpp beside it: the default 5.9, 5,000 turns 17, 3,000 turns 23,
+            # passive 65. 3,000 turns keeps most of an idle machine's speed and a busy one usable
+            # (bench/api_throughput.py shows what it costs against a plain loop). A user's own settings win.
             if "OMP_WAIT_POLICY" not in env:
-                env.setdefault("GOMP_SPINCOUNT", "1000")
+                env.setdefault("GOMP_SPINCOUNT", "3000")
             stderr = self._open_log() if self._log_path else subprocess.DEVNULL
             try:
                 self._process = subprocess.Popen(
