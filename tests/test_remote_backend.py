@@ -14,7 +14,7 @@ from app.backend.scheduler import Priority
 from app.core.net_limits import RemoteLimits
 from app.engine import protocol
 from tests import remote_peers
-from tests.remote_peers import RoughServer
+from tests.remote_peers import RoughServer, hearth_peer, llama_server  # noqa: F401 - fixtures (shared)
 
 QUESTION = [{"role": "system", "content": "You are a helpful assistant."},
             {"role": "user", "content": "What is the capital of France?"}]
@@ -54,18 +54,6 @@ def loaded(backend: RemoteBackend, model: str) -> dict:
     final = heard.wait()
     assert isinstance(final, Loaded), final
     return final.model
-
-
-@pytest.fixture(scope="module")
-def llama_server(smollm_path, tmp_path_factory):
-    with remote_peers.llama_cpp_server(smollm_path, tmp_path_factory.mktemp("peer") / "server.log") as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def hearth_peer(smollm_path, tmp_path_factory):
-    with remote_peers.hearth_serve(smollm_path, tmp_path_factory.mktemp("peer-home"), api_key=KEY) as url:
-        yield url
 
 
 @pytest.fixture

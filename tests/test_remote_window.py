@@ -10,23 +10,11 @@ from PySide6.QtCore import Qt
 from app.backend.model_ref import ModelRef
 from app.core import store as states
 from tests import remote_peers
-from tests.remote_peers import RoughServer
+from tests.remote_peers import RoughServer, hearth_peer, llama_server  # noqa: F401 - fixtures (shared)
 from tests.test_main_window import last_reply, type_and_enter, wait_ready
 
 KEY = "hearth-window-key-41c2"
 STORY = "Write a very long story about a dragon who learns to bake bread."
-
-
-@pytest.fixture(scope="module")
-def llama_server(smollm_path, tmp_path_factory):
-    with remote_peers.llama_cpp_server(smollm_path, tmp_path_factory.mktemp("peer") / "server.log") as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def hearth_peer(smollm_path, tmp_path_factory):
-    with remote_peers.hearth_serve(smollm_path, tmp_path_factory.mktemp("peer-home"), api_key=KEY) as url:
-        yield url
 
 
 @pytest.fixture

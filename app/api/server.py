@@ -87,6 +87,12 @@ def create_app(host: ModelHost, settings: ServerSettings, on_request: RequestLog
                         "tokens": tokens, "tokens_per_second": round(rate, 2),
                         "seconds": round(time.monotonic() - started, 3)})
 
+    def hung_up(request: Request, started: float, cancel) -> Response:
+        """The client went away while its request waited: the engine is freed at once."""
+        cancel()
+        record(request, 499, started)
+        return Response(status_code=499)
+
     def error_response(request: Request, error: ApiError, started: float) -> JSONResponse:
         record(request, error.status, started)
         return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
@@ -170,9 +176,7 @@ def create_app(host: ModelHost, settings: ServerSettings, on_request: RequestLog
         try:
             first = await _next_event(events, request, limits)
         except _ClientGone:
-            host.cancel(ticket)
-            record(request, 499, started)
-            return Response(status_code=499)
+            return hung_up(request, started, lambda: host.cancel(ticket))
         if isinstance(first, Failed):
             return error_response(request, _failure(first), started)
         reply.take(first)
@@ -181,9 +185,7 @@ def create_app(host: ModelHost, settings: ServerSettings, on_request: RequestLog
                 while not reply.finished:
                     reply.take(await _next_event(events, request, limits))
             except _ClientGone:
-                host.cancel(ticket)
-                record(request, 499, started)
-                return Response(status_code=499)
+                return hung_up(request, started, lambda: host.cancel(ticket))
             if reply.failure is not None:
                 return error_response(request, _failure(reply.failure), started)
             record(request, 200, started, reply.completion_tokens, reply.rate)
@@ -233,9 +235,7 @@ def create_app(host: ModelHost, settings: ServerSettings, on_request: RequestLog
         try:
             answer = await _next_event(events, request, limits)
         except _ClientGone:
-            host.cancel(ticket)
-            record(request, 499, started)
-            return Response(status_code=499)
+            return hung_up(request, started, lambda: host.cancel(ticket))
         if isinstance(answer, Failed):
             return error_response(request, _failure(answer), started)
         if not isinstance(answer, Embedded):
@@ -267,9 +267,7 @@ def create_app(host: ModelHost, settings: ServerSettings, on_request: RequestLog
                 try:
                     event = await _next_event(events, request, limits)
                 except _ClientGone:
-                    host.cancel_transcription(ticket)
-                    record(request, 499, started)
-                    return Response(status_code=499)
+                    return hung_up(request, started, lambda: host.cancel_transcription(ticket))
                 if isinstance(event, Segment):
                     lines.append(Line(event.text, event.start, event.end))
                     duration = event.end / event.progress if event.progress else event.end

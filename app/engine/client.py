@@ -19,24 +19,16 @@ from pathlib import Path
 
 from app.core.load_options import LoadOptions
 from app.engine import protocol
-from app.engine.process import EngineProcess, EventHandler, engine_command
+from app.engine.process import EngineProcess, EventHandler, ProcessClient, engine_command
 
 
-class EngineClient:
+class EngineClient(ProcessClient):
     def __init__(self, on_event: EventHandler, *, command: list[str] | None = None, log_path: Path | None = None,
                  batch_seconds: float = protocol.PIECE_SECONDS, env: dict | None = None) -> None:
         self.process = EngineProcess(on_event, command or engine_command(), log_path=log_path, env=env)
         self._batch_seconds = batch_seconds
 
     # -- the process ----------------------------------------------------------------------
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid
-
-    @property
-    def running(self) -> bool:
-        return self.process.running
-
     @property
     def last_load(self) -> dict | None:
         return self.process.last_load
@@ -52,19 +44,6 @@ class EngineClient:
     @property
     def backend(self) -> str:
         return self.process.backend
-
-    @property
-    def ready_info(self) -> dict:
-        return self.process.ready_info
-
-    def start(self) -> None:
-        self.process.start()
-
-    def cancel(self, request_id: int) -> None:
-        self.process.cancel(request_id)
-
-    def shutdown(self, timeout: float = 2.0) -> None:
-        self.process.shutdown(timeout)
 
     # -- the LLM's requests -----------------------------------------------------------------
     def load(self, path: str, options: LoadOptions | None = None, gpu_layers: int | None = None) -> int:

@@ -232,3 +232,30 @@ class EngineProcess:
             self._on_event(event)
         except Exception:  # a faulty handler must not kill the reader
             log.exception("engine event handler failed for %s", event.get("event"))
+
+
+class ProcessClient:
+    """What every engine's client says about its process: the LLM and speech clients add their requests."""
+
+    process: EngineProcess
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    @property
+    def running(self) -> bool:
+        return self.process.running
+
+    @property
+    def ready_info(self) -> dict:
+        return self.process.ready_info
+
+    def start(self) -> None:
+        self.process.start()
+
+    def cancel(self, request_id: int) -> None:
+        self.process.cancel(request_id)
+
+    def shutdown(self, timeout: float = 2.0) -> None:
+        self.process.shutdown(timeout)

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from app.engine import protocol
-from app.engine.process import EngineProcess, EventHandler, engine_command
+from app.engine.process import EngineProcess, EventHandler, ProcessClient, engine_command
 
 
-class SpeechClient:
+class SpeechClient(ProcessClient):
     def __init__(self, on_event: EventHandler, *, command: list[str] | None = None, log_path: Path | None = None,
                  env: dict | None = None) -> None:
         self.process = EngineProcess(on_event, command or engine_command("app.engine.speech_worker",
@@ -25,27 +25,6 @@ class SpeechClient:
         self.settings: dict = {}
 
     # -- the process ----------------------------------------------------------------------
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid
-
-    @property
-    def running(self) -> bool:
-        return self.process.running
-
-    @property
-    def ready_info(self) -> dict:
-        return self.process.ready_info
-
-    def start(self) -> None:
-        self.process.start()
-
-    def cancel(self, request_id: int) -> None:
-        self.process.cancel(request_id)
-
-    def shutdown(self, timeout: float = 2.0) -> None:
-        self.process.shutdown(timeout)
-
     # -- speech requests --------------------------------------------------------------------
     def load(self, path: str, *, device: str = "auto", threads: int = 0) -> int:
         request = {"op": protocol.LOAD, "path": str(path), "device": device, "threads": threads}
