@@ -70,7 +70,7 @@ def test_system_information_names_this_computer_and_both_engines(qtbot, make_hea
     assert lines["CTranslate2"] == metadata.version("ctranslate2")
 
     # The GPUs the driver lists (none on a machine without nvidia-smi).
-    listed = gpu.all_gpus()
+    listed = gpu.nvidia_gpus()
     if listed:
         assert all(f"{card.name}: " in text for card in listed)
     else:

@@ -44,7 +44,8 @@ def parse_nvidia_smi(output: str) -> GpuMemory | None:
 
 
 def nvidia_gpus(which=shutil.which, run=subprocess.run) -> list[GpuMemory]:
-    """Every NVIDIA GPU with its memory, from ``nvidia-smi``; empty without the driver's tool."""
+    """Every NVIDIA GPU with its memory, from ``nvidia-smi``, whatever backend llama.cpp was built with; empty
+    without the driver's tool. nvidia-smi can take seconds: call it off the GUI thread (``gpu_memory`` caches)."""
     tool = which("nvidia-smi")
     if not tool:
         return []
@@ -67,27 +68,3 @@ def gpu_memory(backend: str) -> GpuMemory | None:
     found = gpus[0] if gpus else None
     _cache = (now, found)
     return found
-
-
-def parse_all_nvidia_smi(output: str) -> list[GpuMemory]:
-    """Every GPU in ``nvidia-smi --query-gpu=name,memory.free,memory.total --format=csv,noheader,nounits``."""
-    found = []
-    for line in output.strip().splitlines():
-        parts = [part.strip() for part in line.rsplit(",", 2)]
-        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
-            found.append(GpuMemory(parts[0], int(parts[1]) << 20, int(parts[2]) << 20))
-    return found
-
-
-def all_gpus(timeout: float = 5.0) -> list[GpuMemory]:
-    """Every NVIDIA GPU the driver sees, whatever backend llama.cpp was built with (for System information).
-    Slow (nvidia-smi takes up to seconds): call it off the GUI thread."""
-    tool = shutil.which("nvidia-smi")
-    if not tool:
-        return []
-    try:
-        result = subprocess.run([tool, "--query-gpu=name,memory.free,memory.total", "--format=csv,noheader,nounits"],
-                                capture_output=True, text=True, timeout=timeout, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return []
-    return parse_all_nvidia_smi(result.stdout) if result.returncode == 0 else []

@@ -22,7 +22,7 @@ log = logging.getLogger("hearth.sysinfo")
 class SystemInfo(QObject):
     collected = Signal(list)  # [system_report.Section]
 
-    def __init__(self, engine: EngineBridge, models: ModelController, speech=None, list_gpus=gpu.all_gpus,
+    def __init__(self, engine: EngineBridge, models: ModelController, speech=None, list_gpus=gpu.nvidia_gpus,
                  parent: QObject | None = None) -> None:
         """``speech``: the SpeechBridge, or None where there is no voice input."""
         super().__init__(parent)
