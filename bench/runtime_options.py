@@ -21,7 +21,8 @@ configuration's speed is its best timing (the least disturbed one).
 
 Last line, one JSON object: kv_q8_0_bytes_ratio (q8_0 cache bytes over f16, target at most
 0.55), fa_tok_s_ratio (flash attention's decode speed over plain attention's, target at
-least 0.95; the worse of the two models), fit_max_error (over every option and model,
+least 0.95; the worse of the two models), fa_auto_tok_s_ratio (the same for what flash attention
+"Auto" picks on this CPU, app/core/flash_policy.py: plain attention for narrow heads), fit_max_error (over every option and model,
 target at most 0.15), and the cases.
 """
 from __future__ import annotations
@@ -103,6 +104,7 @@ def main() -> None:
     parser.add_argument("--decode", type=int, default=32, help="tokens decoded against the full context")
     args = parser.parse_args()
     from app.core import fit
+    from app.core.flash_policy import uses_flash_attention
     from app.core.gguf_info import format_bytes, read_gguf_info
     from app.core.load_options import LoadOptions
 
@@ -147,12 +149,19 @@ def main() -> None:
     labels = [label for label, _ in found]
     kv_ratio = max(by(label, "q8_0")["kv_bytes"] / by(label, "f16")["kv_bytes"] for label in labels)
     fa_ratio = min(by(label, "flash")["decode_tok_s"] / by(label, "f16")["decode_tok_s"] for label in labels)
+    # What flash attention Auto picks on this CPU (app/core/flash_policy.py), at its measured speed.
+    auto = {label: "flash" if uses_flash_attention(LoadOptions(n_ctx=args.context), read_gguf_info(path), False)
+            else "f16" for label, path in found}
+    auto_ratio = min(by(label, auto[label])["decode_tok_s"] / by(label, "f16")["decode_tok_s"] for label in labels)
     fit_max_error = max(abs(c["error"]) for c in cases)
     print()
     print(f"q8_0 cache bytes over f16: {kv_ratio:.3f} (target: at most 0.55)")
     print(f"flash attention decode speed over plain: {fa_ratio:.3f} (target: at least 0.95)")
+    print(f"flash attention Auto ({', '.join(f'{label}: {name}' for label, name in auto.items())}) "
+          f"decode speed over plain: {auto_ratio:.3f}")
     print(f"largest fit estimate error: {fit_max_error:.1%} (target: at most 15%)")
     print(json.dumps({"kv_q8_0_bytes_ratio": round(kv_ratio, 4), "fa_tok_s_ratio": round(fa_ratio, 4),
+                      "fa_auto_tok_s_ratio": round(auto_ratio, 4),
                       "fit_max_error": round(fit_max_error, 4), "cases": cases}))
 
 

@@ -35,15 +35,17 @@ def test_each_option_reloads_the_model_with_it(qtbot, models, smollm_path):
     path = str(smollm_path)
     models.choose(path, "SmolLM2")
     report = wait_loaded(qtbot, models)
-    assert (report["n_ctx"], report["n_threads"], report["type_k"], report["flash_attn"]) == (1024, 2, "f16", True)
+    assert (report["n_ctx"], report["n_threads"], report["type_k"], report["flash_attn"]) == (1024, 2, "f16", False)
     assert report["use_mmap"] is True and report["use_mlock"] is False and report["n_gpu_layers"] == 0
     changes = [
         ({"n_ctx": 2048}, {"n_ctx": 2048}),
         ({"n_threads": 1}, {"n_threads": 1}),
         ({"n_batch": 256}, {"n_batch": 256}),
+        ({"flash_attn": "on"}, {"flash_attn": True}),
         ({"flash_attn": "off"}, {"flash_attn": False}),
         ({"type_k": "q8_0"}, {"type_k": "q8_0"}),
-        ({"flash_attn": "on", "type_v": "q4_0"}, {"flash_attn": True, "type_v": "q4_0"}),
+        # Auto turns flash attention on for a quantized V cache, which needs it
+        ({"flash_attn": "auto", "type_v": "q4_0"}, {"flash_attn": True, "type_v": "q4_0"}),
         ({"use_mmap": False}, {"use_mmap": False}),
     ]
     for change, expected in changes:
@@ -70,6 +72,14 @@ def test_an_option_the_engine_does_not_see_does_not_reload(qtbot, models, smollm
     assert starts == [] and models.options.idle_unload_minutes == 10
     models.reset_options(path)  # back to the defaults: nothing the engine sees changed either
     assert starts == [] and path not in models.settings.model_load
+
+
+def test_flash_attention_auto_follows_the_heads_on_the_cpu(qtbot, models, gemma_path):
+    """Gemma 3's 256-wide heads run faster with flash attention on the CPU; SmolLM2's 64-wide ones
+    (the test above: Auto loads it without) do not (app/core/flash_policy.py)."""
+    models.choose(str(gemma_path), "Gemma 3")
+    report = wait_loaded(qtbot, models)
+    assert report["options"]["flash_attn"] == "auto" and report["flash_attn"] is True
 
 
 def test_a_quantized_v_cache_without_flash_attention_is_refused(qtbot, models, smollm_path):

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.core.flash_policy import key_width, uses_flash_attention
 from app.core.gguf_info import ArrayInfo, GGUFInfo, format_bytes
 from app.core.gpu import GpuMemory
 from app.core.load_options import (
     CACHE_BYTES_PER_VALUE,
-    FLASH_OFF,
     GPU_ALL,
     GPU_AUTO,
     LoadOptions,
@@ -113,8 +113,7 @@ def kv_bytes_per_layer(info: GGUFInfo, n_ctx: int, type_k: str = "f16", type_v: 
     """One layer's K and V cache for ``n_ctx`` tokens."""
     heads = metadata_int(info, "attention.head_count") or 1
     kv_heads = metadata_int(info, "attention.head_count_kv") or heads
-    embedding = metadata_int(info, "embedding_length") or 0
-    key_size = metadata_int(info, "attention.key_length") or (embedding // heads if heads else 0)
+    key_size = key_width(info)
     value_size = metadata_int(info, "attention.value_length") or key_size
     per_token = kv_heads * (key_size * CACHE_BYTES_PER_VALUE[type_k] + value_size * CACHE_BYTES_PER_VALUE[type_v])
     # Sliding-window layers get a full-size cache too: llama.cpp's default (swa_full), which Hearth
@@ -132,9 +131,7 @@ def attention_compute(info: GGUFInfo, n_ctx: int, flash_attn: bool, n_batch: int
     heads = metadata_int(info, "attention.head_count") or 1
     context = context_of(info, n_ctx)
     if flash_attn:  # no scores matrix: a fixed share and one f16 row per cached token and head
-        key_size = metadata_int(info, "attention.key_length") or \
-            ((metadata_int(info, "embedding_length") or 0) // heads)
-        return FLASH_BASE_BYTES + int(context * heads * key_size * FLASH_CONTEXT_BYTES)
+        return FLASH_BASE_BYTES + int(context * heads * key_width(info) * FLASH_CONTEXT_BYTES)
     return int(heads * context * ATTENTION_BYTES * n_batch / MICRO_BATCH)
 
 
@@ -156,8 +153,9 @@ def model_weights(info: GGUFInfo) -> int:
 
 
 def estimate_for(info: GGUFInfo, options: LoadOptions) -> MemoryEstimate:
-    return estimate(info, options.n_ctx, options.type_k, options.type_v, options.flash_attn != FLASH_OFF,
-                    options.n_batch)
+    """Everything on the CPU, with what flash attention Auto comes to there."""
+    return estimate(info, options.n_ctx, options.type_k, options.type_v,
+                    uses_flash_attention(options, info, on_gpu=False), options.n_batch)
 
 
 def system_memory() -> tuple[int, int]:

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from app.core import fit
 from app.core.gguf_info import GGUFInfo
-from app.core.load_options import FLASH_OFF, LoadOptions
+from app.core.flash_policy import uses_flash_attention
+from app.core.load_options import LoadOptions
 
 GPU_RUNTIME_BYTES = 400_000_000  # the CUDA context and cuBLAS workspace of the engine process
 FLOAT_BYTES = 4  # ggml computes in f32
@@ -59,7 +60,7 @@ def gpu_compute(info: GGUFInfo, options: LoadOptions, blocks_on_gpu: bool, outpu
     heads = fit.metadata_int(info, "attention.head_count") or 1
     rows = options.n_batch * FLOAT_BYTES
     largest = fit.vocab_size(info) * rows if output_on_gpu else 0
-    if blocks_on_gpu and options.flash_attn == FLASH_OFF:
+    if blocks_on_gpu and not uses_flash_attention(options, info, on_gpu=True):
         largest = max(largest, (heads + 1) * context * rows)
     activations = (fit.metadata_int(info, "embedding_length") or 0) * rows * ACTIVATION_ROWS
     return largest + activations if (blocks_on_gpu or output_on_gpu) else 0
@@ -83,7 +84,7 @@ def place(info: GGUFInfo, options: LoadOptions, gpu_layers: int) -> Split:
     # CPU's compute buffers for them (attention while any block stays, logits while the output does).
     ram_weights = whole.weights - sum(blocks[count - on_gpu:]) - (info.output_bytes if output_on_gpu else 0)
     ram_kv = kv_layer * (count - on_gpu)
-    flash = options.flash_attn != FLASH_OFF
+    flash = uses_flash_attention(options, info, on_gpu=True)
     ram_compute = (fit.attention_compute(info, options.n_ctx, flash, options.n_batch) if on_gpu < count else 0) \
         + (0 if output_on_gpu else fit.output_compute(info, flash))
     return Split(ram=max(0, ram_weights) + ram_kv + ram_compute + whole.runtime,

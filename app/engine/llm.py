@@ -16,7 +16,8 @@ from app.core import overflow, sampling
 from app.core.chat_template import build_prompt
 from app.core.errors import EngineError, RequestError
 from app.core.gguf_info import read_gguf_info
-from app.core.load_options import FLASH_OFF, GGML_TYPES, GPU_AUTO, LoadOptions
+from app.core.flash_policy import uses_flash_attention
+from app.core.load_options import GGML_TYPES, GPU_AUTO, LoadOptions
 from app.core.template_choice import TemplateChoice, resolve_for
 from app.core.text_stream import TextStream
 from app.engine import protocol
@@ -119,6 +120,7 @@ class LlmSession:
         """Load ``path`` with ``options`` (checked), ``threads`` CPU threads and, for Auto offload,
         ``gpu_layers`` layers on the GPU as the caller worked out; report what llama.cpp really uses.
         ``progress`` hears the share loaded and stops the load by returning False (``LoadCancelled``)."""
+        import llama_cpp
         from llama_cpp import Llama
 
         options.checked()
@@ -145,9 +147,8 @@ class LlmSession:
                 n_threads=threads,
                 n_threads_batch=threads,
                 n_gpu_layers=n_gpu_layers,
-                # llama-cpp-python takes flash attention as on or off; Auto is on, which every backend
-                # Hearth runs on (CPU, CUDA, Metal, Vulkan) supports for the architectures it loads.
-                flash_attn=options.flash_attn != FLASH_OFF,
+                # llama-cpp-python takes flash attention as on or off: Hearth resolves Auto itself.
+                flash_attn=uses_flash_attention(options, info, on_gpu=n_gpu_layers != 0 and llama_cpp.llama_supports_gpu_offload()),
                 type_k=GGML_TYPES[options.type_k],
                 type_v=GGML_TYPES[options.type_v],
                 use_mmap=options.use_mmap,
