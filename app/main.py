@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import logging
 import logging.handlers
+import os
 import signal
 import sys
 import threading
@@ -322,6 +323,10 @@ def main(argv: list[str] | None = None) -> int:
                              "Hearth has not changed the file. Move it aside to start with an empty history.")
         return 1
     hearth.start()
+    from app.gui.startup_trace import TRACE_ENV, StartupTrace
+
+    if os.environ.get(TRACE_ENV):
+        hearth.startup_trace = StartupTrace(os.environ[TRACE_ENV], hearth.window, hearth.models)
     # Ctrl+C in a terminal or a logout's SIGTERM: quit cleanly. Python runs signal handlers
     # only when it holds control, so a light timer hands it control a few times a second.
     for number in (signal.SIGINT, signal.SIGTERM):

