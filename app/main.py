@@ -218,6 +218,19 @@ class Hearth:
             return
         self.dictation.status.setText(f"Saved {path}")
 
+    def open_files(self, files: list[str]) -> None:
+        """Files a start was given (``hearth a.gguf``, or a second start's): opened as File ▸ Open GGUF file
+        opens them, and the window comes to the front."""
+        for path in files:
+            self.library.add_file(path)
+        from PySide6.QtCore import Qt
+
+        window = self.window
+        window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)
+        window.show()
+        window.raise_()
+        window.activateWindow()
+
     def _chat_with(self, path: str) -> None:
         self.window.picker.select(path)
         self.window.raise_()
@@ -298,9 +311,17 @@ def main(argv: list[str] | None = None) -> int:
         from app.api.serve import main as serve_main
 
         return serve_main(arguments[1:])
+    if arguments[:1] == ["--selftest"]:  # load, ask, transcribe, print one JSON line: no window
+        from app.selftest import main as selftest_main
+
+        return selftest_main(arguments[1:])
     parser = argparse.ArgumentParser(prog="hearth", description=f"{APP_NAME}: chat with local GGUF models.")
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     parser.add_argument("--no-starter", action="store_true", help="do not offer the starter model")
+    parser.add_argument("--selftest", metavar="SPEECH.WAV", nargs="?",
+                        help="load the starter models, ask a question, transcribe SPEECH.WAV, print JSON, exit")
+    parser.add_argument("files", nargs="*", metavar="FILE.gguf", help="model files to open (in the running "
+                                                                      "Hearth, if there is one)")
     args = parser.parse_args(arguments)
 
     from PySide6.QtWidgets import QApplication
@@ -309,6 +330,17 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging(paths)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     dress(app)
+    from app.gui.single_instance import absolute_files, claim
+
+    files = absolute_files(args.files)
+    instance = claim(paths.data, files)  # before the database opens: one Hearth per data folder
+    if instance is True:
+        log.info("Hearth was already running; handed it %d file(s)", len(files))
+        return 0
+    if instance is False:
+        print("Hearth is already running but does not answer; close it, or end it, and start again.",
+              file=sys.stderr)
+        return 1
     from app.core.errors import StoreError
 
     try:
@@ -322,6 +354,9 @@ def main(argv: list[str] | None = None) -> int:
                              "Hearth has not changed the file. Move it aside to start with an empty history.")
         return 1
     hearth.start()
+    instance.files_received.connect(hearth.open_files)
+    if files:
+        hearth.open_files(files)
     # Ctrl+C in a terminal or a logout's SIGTERM: quit cleanly. Python runs signal handlers
     # only when it holds control, so a light timer hands it control a few times a second.
     for number in (signal.SIGINT, signal.SIGTERM):
@@ -335,3 +370,4 @@ def main(argv: list[str] | None = None) -> int:
         return app.exec()
     finally:
         hearth.close()
+        instance.close()
