@@ -299,6 +299,9 @@ def dress(app) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else argv
+    from app.core.offline import quiet_environment
+
+    quiet_environment()  # before anything imports huggingface_hub
     if arguments[:1] == ["--engine-worker"]:  # a frozen bundle starts its engine through itself
         from app.engine.worker import main as engine_main
 
