@@ -16,13 +16,15 @@ from conftest import REPO, copy_model
 from app.gui.single_instance import InstanceServer, claim, instance_name
 
 
-def _start(args: list[str], cwd, **popen) -> subprocess.Popen:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO))
+def _start(args: list[str], cwd, extra_env: dict | None = None, **popen) -> subprocess.Popen:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO), **(extra_env or {}))
     return subprocess.Popen([sys.executable, "-m", "app", *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, **popen)
 
 
-def test_a_second_start_hands_its_file_to_the_running_window(make_hearth, home, smollm_path, qtbot, tmp_path):
+def test_a_second_start_hands_its_file_to_the_running_window(make_hearth, home, smollm_path, qtbot, tmp_path,
+                                                            monkeypatch):
+    monkeypatch.delenv("XDG_ACTIVATION_TOKEN", raising=False)  # restored after: the running app sets it
     hearth = make_hearth()
     server = claim(home.data, [])
     assert isinstance(server, InstanceServer)
@@ -35,7 +37,8 @@ def test_a_second_start_hands_its_file_to_the_running_window(make_hearth, home, 
         qtbot.waitUntil(other.isActiveWindow)
         model = copy_model(smollm_path, tmp_path / "elsewhere", "handed-over.gguf")
         # A relative name, resolved against the second start's own working folder.
-        second = _start(["handed-over.gguf"], cwd=model.parent)
+        # The launcher's activation token (Wayland) comes along, for the running window to take the focus with.
+        second = _start(["handed-over.gguf"], cwd=model.parent, extra_env={"XDG_ACTIVATION_TOKEN": "from-the-dock"})
         qtbot.waitUntil(lambda: second.poll() is not None, timeout=60_000)
         output = second.stdout.read()
         assert second.returncode == 0, output
@@ -43,6 +46,7 @@ def test_a_second_start_hands_its_file_to_the_running_window(make_hearth, home, 
                                  and hearth.window.picker.current_entry().path == model), timeout=30_000)
         assert str(model) in hearth.settings.added_models
         qtbot.waitUntil(hearth.window.isActiveWindow)  # brought forward
+        assert os.environ.get("XDG_ACTIVATION_TOKEN") == "from-the-dock"  # offscreen Qt leaves it; Wayland uses it
     finally:
         server.close()
 

@@ -3,7 +3,7 @@
 Two Hearths on one data folder would share one conversation database, one download queue and its
 partial files. So the first start claims the folder and listens on a local socket; a later start
 (a second double-click, ``hearth file.gguf`` from a terminal or the file manager) connects, sends
-one JSON line, ``{"files": ["/abs/a.gguf", …]}``, waits for ``{"ok": true}`` and exits; the
+one JSON line, ``{"files": ["/abs/a.gguf", …], "activation_token": "…"}``, waits for ``{"ok": true}`` and exits; the
 running app opens the files as File ▸ Open GGUF file does and comes to the front.
 
 Qt's QLocalServer and QLocalSocket do the talking (a Unix socket, a named pipe on Windows), and
@@ -38,7 +38,8 @@ LOCK_NAME = "hearth.lock"
 CONNECT_MS = 500  # a listening server accepts at once; longer means there is none
 ANSWER_SECONDS = 30.0  # a first instance still building its window answers after that
 CLAIM_SECONDS = 30.0  # how long a start knocks at a lock holder that does not listen yet
-MAX_MESSAGE = 1 << 20  # a list of file names; anything longer is not from Hearth
+MAX_MESSAGE = 1 << 20
+ACTIVATION_TOKEN = "XDG_ACTIVATION_TOKEN"  # a list of file names; anything longer is not from Hearth
 
 
 def instance_name(data: Path) -> str:
@@ -64,7 +65,10 @@ def hand_over(name: str, files: list[str], answer_seconds: float = ANSWER_SECOND
     socket.connectToServer(name)
     if not socket.waitForConnected(CONNECT_MS):
         return None
-    socket.write(json.dumps({"files": files}).encode() + b"\n")
+    # On Wayland the compositor lets a window take the focus only with a token from the launch that asked
+    # for it: this start's, handed over with the files (Qt uses XDG_ACTIVATION_TOKEN when it activates).
+    message = {"files": files, "activation_token": os.environ.get(ACTIVATION_TOKEN, "")}
+    socket.write(json.dumps(message).encode() + b"\n")
     socket.flush()
     deadline = time.monotonic() + answer_seconds
     answer = b""
@@ -124,8 +128,10 @@ class InstanceServer(QObject):
             return
         line = data.split(b"\n", 1)[0]
         try:
-            files = [str(f) for f in json.loads(line)["files"] if isinstance(f, str)]
-        except (ValueError, KeyError, TypeError):
+            message = json.loads(line)
+            files = [str(f) for f in message["files"] if isinstance(f, str)]
+            token = message.get("activation_token") or ""
+        except (ValueError, KeyError, TypeError, AttributeError):
             log.warning("a second start sent something unreadable: %r", line[:200])
             socket.write(b'{"ok": false}\n')
             socket.disconnectFromServer()
@@ -135,6 +141,8 @@ class InstanceServer(QObject):
         socket.flush()
         socket.disconnectFromServer()
         log.info("a second start handed over %d file(s)", len(files))
+        if isinstance(token, str) and token:
+            os.environ[ACTIVATION_TOKEN] = token  # read (and cleared) by Qt's next activateWindow
         self.files_received.emit(files)
 
     def _forget(self, socket: QLocalSocket) -> None:
