@@ -219,6 +219,19 @@ class Hearth:
             return
         self.dictation.status.setText(f"Saved {path}")
 
+    def open_files(self, files: list[str]) -> None:
+        """Files a start was given (``hearth a.gguf``, or a second start's): opened as File ▸ Open GGUF file
+        opens them, and the window comes to the front."""
+        for path in files:
+            self.library.add_file(path)
+        from PySide6.QtCore import Qt
+
+        window = self.window
+        window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)
+        window.show()
+        window.raise_()
+        window.activateWindow()
+
     def _chat_with(self, path: str) -> None:
         self.window.picker.select(path)
         self.window.raise_()
@@ -287,6 +300,9 @@ def dress(app) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else argv
+    from app.core.offline import quiet_environment
+
+    quiet_environment()  # before anything imports huggingface_hub
     if arguments[:1] == ["--engine-worker"]:  # a frozen bundle starts its engine through itself
         from app.engine.worker import main as engine_main
 
@@ -299,9 +315,17 @@ def main(argv: list[str] | None = None) -> int:
         from app.api.serve import main as serve_main
 
         return serve_main(arguments[1:])
+    if arguments[:1] == ["--selftest"]:  # load, ask, transcribe, print one JSON line: no window
+        from app.selftest import main as selftest_main
+
+        return selftest_main(arguments[1:])
     parser = argparse.ArgumentParser(prog="hearth", description=f"{APP_NAME}: chat with local GGUF models.")
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     parser.add_argument("--no-starter", action="store_true", help="do not offer the starter model")
+    parser.add_argument("--selftest", metavar="SPEECH.WAV", nargs="?",
+                        help="load the starter models, ask a question, transcribe SPEECH.WAV, print JSON, exit")
+    parser.add_argument("files", nargs="*", metavar="FILE.gguf", help="model files to open (in the running "
+                                                                      "Hearth, if there is one)")
     args = parser.parse_args(arguments)
 
     from PySide6.QtWidgets import QApplication
@@ -310,6 +334,17 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging(paths)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     dress(app)
+    from app.gui.single_instance import absolute_files, claim
+
+    files = absolute_files(args.files)
+    instance = claim(paths.data, files)  # before the database opens: one Hearth per data folder
+    if instance is True:
+        log.info("Hearth was already running; handed it %d file(s)", len(files))
+        return 0
+    if instance is False:
+        print("Hearth is already running but does not answer; close it, or end it, and start again.",
+              file=sys.stderr)
+        return 1
     from app.core.errors import StoreError
 
     try:
@@ -323,6 +358,9 @@ def main(argv: list[str] | None = None) -> int:
                              "Hearth has not changed the file. Move it aside to start with an empty history.")
         return 1
     hearth.start()
+    instance.files_received.connect(hearth.open_files)
+    if files:
+        hearth.open_files(files)
     from app.gui.startup_trace import TRACE_ENV, StartupTrace
 
     if os.environ.get(TRACE_ENV):
@@ -340,3 +378,4 @@ def main(argv: list[str] | None = None) -> int:
         return app.exec()
     finally:
         hearth.close()
+        instance.close()

@@ -25,6 +25,7 @@ from app.core.errors import HearthError
 from app.core.gguf_info import GGUFInfo
 from app.core.hub_files import HubFile, check_relative_path, check_repo_id, is_speech_model_file
 from app.core.net_limits import DEFAULT_LIMITS, NetLimits, format_wait
+from app.core.offline import no_network, offline_message
 from app.core.request_guard import ConnectionLost, DeadlinePassed, HubBusy, RequestAborted, Stopped, guarded
 
 log = logging.getLogger("hearth.hub")
@@ -300,9 +301,11 @@ def translate(error: Exception, action: str, link: str = "") -> HubError:
     if isinstance(error, httpx2.TooManyRedirects):
         return HubError(f"The Hub sent Hearth round in circles (too many redirects), so it could not {action}.",
                         detail)
-    if isinstance(error, (httpx2.ConnectError, httpx2.TimeoutException, httpx2.NetworkError, ConnectionError)):
-        return HubError(f"Cannot reach the Hugging Face Hub to {action}: this computer seems to be offline. "
-                        "Your downloaded models still work.", detail, kind="offline")
+    if no_network(error):
+        return HubError(offline_message(action), detail, kind="offline")
+    if isinstance(error, (httpx2.TimeoutException, httpx2.NetworkError, ConnectionError)):
+        return HubError(f"The connection to the Hub was lost, so Hearth could not {action}. Try again in a moment; "
+                        "your downloaded models still work.", detail, kind="offline")
     status = getattr(getattr(error, "response", None), "status_code", None)
     if isinstance(error, GatedRepoError) or status in (401, 403):
         return HubError("This repo needs a Hugging Face token, or you must accept its license on its page "

@@ -26,6 +26,7 @@ from app.core import request_guard
 from app.core.errors import HearthError
 from app.core.gguf_info import format_bytes
 from app.core.net_limits import DEFAULT_LIMITS, NetLimits
+from app.core.offline import no_network, offline_download_message
 
 HASH_CHUNK = 8 << 20
 
@@ -207,6 +208,8 @@ def _as_transfer_error(error: Exception, job: FileTransfer, limits: NetLimits) -
     if isinstance(error, httpx2.TooManyRedirects):
         return TransferError(f"The Hub sent Hearth round in circles (too many redirects) for “{job.name}”.",
                              str(error), retry=False)
+    if no_network(error):  # the queue still tries again, in case the network comes back
+        return TransferError(offline_download_message(job.name), f"{type(error).__name__}: {error}")
     if isinstance(error, (httpx2.HTTPError, ConnectionError)):
         return TransferError("The connection to the Hub was lost.", f"{type(error).__name__}: {error}")
     if isinstance(error, OSError):  # closing the file flushes its buffer, and that (or the fsync) can meet a full disk
