@@ -39,6 +39,7 @@ class ConversationList(QWidget):
         self.setObjectName("conversationList")
         self.clock = clock  # now, as an aware datetime: which day is "Today" (tests pass a fixed one)
         self._conversations: list[Conversation] = []
+        self._current_id: int | None = None  # the open chat, still known while the filter hides its row
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 10, 10, 10)
         layout.setSpacing(8)
@@ -73,7 +74,6 @@ class ConversationList(QWidget):
         self._day_timer.timeout.connect(self._show)
         self._updating = False
         self._pin = QIcon(str(resource("pin.svg")))
-        self._pin.addFile(str(resource("pin-selected.svg")), mode=QIcon.Selected)  # on the highlight
         self._menu_target: int | None = None  # the row a context menu was opened on
         self.rename_dialog: QInputDialog | None = None
         self.rename_action = self._list_action("&Rename…", QKeySequence(Qt.Key_F2),
@@ -124,12 +124,12 @@ class ConversationList(QWidget):
 
     def set_conversations(self, conversations: list[Conversation], current_id: int | None) -> None:
         self._conversations = list(conversations)
-        self._show(current_id)
+        self._current_id = current_id
+        self._show()
 
-    def _show(self, current_id: int | None = None) -> None:
+    def _show(self) -> None:
         """The rows for the conversations kept, under their date headers, narrowed by the filter."""
-        if current_id is None:
-            current_id = self._target()
+        current_id = self._current_id
         now = self.clock()
         words = self.filter.text().strip().casefold()
         shown = [c for c in self._conversations if words in c.title.casefold()]
@@ -172,7 +172,8 @@ class ConversationList(QWidget):
                 self._updating = True
                 self.list.setCurrentItem(item)
                 self._updating = False
-                return
+                break
+        self._current_id = conversation_id
 
     def titles(self) -> list[str]:
         """The chats' titles as listed (the filter's matches), headers left out."""
@@ -188,6 +189,7 @@ class ConversationList(QWidget):
 
     def _on_current(self, current: QListWidgetItem | None, _previous) -> None:
         if current is not None and not is_header(current) and not self._updating:
+            self._current_id = current.data(ID_ROLE)
             self.selected.emit(current.data(ID_ROLE))
 
     def _menu(self, position) -> None:
