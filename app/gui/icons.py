@@ -35,7 +35,6 @@ NAMES = {
     "dictation": "ph.microphone",
     "export": "ph.export",
     "import": "ph.download-simple",
-    "system_prompt": "ph.text-align-left",
     "shortcuts": "ph.keyboard",
     "system_info": "ph.cpu",
     "download": "ph.download-simple",

@@ -6,8 +6,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (QAbstractButton, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
-                               QPlainTextEdit, QProgressBar, QPushButton, QSplitter, QToolButton, QVBoxLayout,
-                               QWidget)
+                               QPlainTextEdit, QProgressBar, QPushButton, QSizePolicy, QSplitter, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from app import APP_NAME, __version__
 from app.core import offload_status, overflow
@@ -122,8 +122,6 @@ class MainWindow(QMainWindow):
         self.system_toggle.setText("System prompt ▸")
         self.system_toggle.setCheckable(True)
         self.system_toggle.setAutoRaise(True)
-        self.system_toggle.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
-        self.icons.put(self.system_toggle, "system_prompt")
         self.system_prompt = QPlainTextEdit()
         self.system_prompt.setObjectName("systemPrompt")
         self.system_prompt.setPlaceholderText(
@@ -143,10 +141,9 @@ class MainWindow(QMainWindow):
         self.load_settings_button.setToolTip("Load settings: how the chosen model is loaded (context, GPU, threads, "
                                              "cache) (Ctrl+Shift+L)")
         self.load_settings_button.setAutoRaise(True)
-        self.model_pill = ModelPill()  # the model's state at a glance
+        self.model_pill = ModelPill()  # the model's state at a glance, at the toolbar's right end
         top = QHBoxLayout()
         top.addWidget(self.picker, 1)
-        top.addWidget(self.model_pill, 0, Qt.AlignTop)
         top.addWidget(self.load_settings_button, 0, Qt.AlignTop)
         top.addWidget(self.system_toggle, 0, Qt.AlignTop)
 
@@ -292,6 +289,13 @@ class MainWindow(QMainWindow):
         self.set_theme(self.chat.settings.theme)
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_system_scheme)
         toolbar.addAction(self.search_action)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
+        toolbar.addWidget(spacer)
+        toolbar.addWidget(self.model_pill)
+        end = QWidget()
+        end.setFixedWidth(8)
+        toolbar.addWidget(end)
         for action, icon in ((self.new_action, "new_chat"), (self.open_action, "open"), (self.manager_action, "manager"),
                              (self.server_action, "server"), (self.search_action, "search"),
                              (self.preferences_action, "preferences"), (self.load_settings_action, "load_settings"),

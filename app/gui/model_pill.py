@@ -8,7 +8,7 @@ when ready, red when it failed.
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy
 
 from app.gui import icons
 from app.gui import model_controller as states
@@ -32,6 +32,7 @@ class ModelPill(QFrame):
         super().__init__(parent)
         self.setObjectName("modelPill")
         self.setFocusPolicy(Qt.NoFocus)  # it says, it does nothing: not a Tab stop
+        self.setSizePolicy(QSizePolicy.Fixed, QSizePolicy.Fixed)  # a pill, not a bar: the toolbar must not stretch it
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 3, 12, 3)
         layout.setSpacing(6)
