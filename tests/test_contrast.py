@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QFontDatabase, QFontMetrics, QIcon, QImage
+from PySide6.QtGui import QFont, QFontDatabase, QFontMetrics, QImage
 from PySide6.QtWidgets import QCheckBox, QLabel, QStyle, QStyleOptionButton, QToolButton, QVBoxLayout, QWidget
 
 from app.core.store import Store

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QAbstractButton, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
                                QPlainTextEdit, QProgressBar, QPushButton, QSizePolicy, QSplitter, QToolButton,
                                QVBoxLayout, QWidget)
@@ -24,6 +24,7 @@ from app.gui.chat.empty_chat import EmptyChat
 from app.gui.chat.input_box import InputBox
 from app.gui.chat.search_dialog import SearchDialog
 from app.gui.chat.settings_dialog import ConversationSettingsDialog
+from app.gui import icons
 from app.gui.icons import Icons
 from app.gui.library_controller import LibraryController
 from app.gui.live_figures import LiveFigures
@@ -38,7 +39,6 @@ from app.gui.template_dialog import TemplateDialog
 from app.gui.window_state import WindowState
 from app.gui.voice.mic_button import MicButton
 from app.gui.voice.voice_menu import VoiceMenu
-from app.paths import resource
 
 NO_MODEL_HELP = (
     "<h3>No model yet</h3>"
@@ -109,8 +109,7 @@ class MainWindow(QMainWindow):
         self.stop_button = self.icons.put(QPushButton("Stop"), "stop", "on_accent")
         self.stop_button.setObjectName("stopButton")
         self.stop_button.hide()
-        self.mic_button = MicButton(QIcon(str(resource("microphone.svg"))))
-        self.icons.put(self.mic_button, "microphone")
+        self.mic_button = self.icons.put(MicButton(icons.icon("microphone")), "microphone")
         self.mic_level = QProgressBar()
         self.mic_level.setObjectName("levelMeter")
         self.mic_level.setRange(0, 100)
