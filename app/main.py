@@ -83,6 +83,7 @@ class Hearth:
         self.window.preferences_requested.connect(self.open_preferences)
         self.manager = None
         self.window.manager_requested.connect(self.open_manager)
+        self.window.discover_requested.connect(self.open_discover)
         self.dictation = None
         self.window.dictation_requested.connect(self.open_dictation)
         from app.core.server_keys import ServerKeys
@@ -127,6 +128,11 @@ class Hearth:
         self.manager.show()
         self.manager.raise_()
         self.manager.activateWindow()
+
+    def open_discover(self) -> None:
+        """The Model manager on its Discover tab (the welcome's "Get a better model for this computer")."""
+        self.open_manager()
+        self.manager.tabs.setCurrentWidget(self.manager.discover)
 
     def open_server_panel(self) -> None:
         """Show the local API server's panel, built the first time it is asked for."""

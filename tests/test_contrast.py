@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from PySide6.QtGui import QFont, QFontDatabase, QFontMetrics, QIcon, QImage
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontDatabase, QFontMetrics, QImage
 from PySide6.QtWidgets import QCheckBox, QLabel, QStyle, QStyleOptionButton, QToolButton, QVBoxLayout, QWidget
 
 from app.core.store import Store
@@ -116,19 +117,23 @@ def test_a_pinned_chat_shows_a_pin_icon_and_no_text_needs_a_missing_glyph(qtbot,
     sidebar.resize(260, 300)
     sidebar.show()
     sidebar.set_conversations(store.conversations(), None)  # none selected: both rows on the list's colour
-    item = sidebar.list.item(0)
-    assert item.text() == "Recipes" and not item.icon().isNull()
-    assert sidebar.list.item(1).icon().isNull()  # only pinned chats carry the pin
-    # On the selection's colour the pin is drawn light, not in an orange that could vanish into it.
-    normal, selected = (item.icon().pixmap(16, mode).toImage() for mode in (QIcon.Normal, QIcon.Selected))
-    assert normal != selected
+    other_id = next(c.id for c in store.conversations() if c.id != pinned.id)
+    item, other = sidebar.item_of(pinned.id), sidebar.item_of(other_id)
+    assert sidebar.rows()[:2] == [("header", "Pinned"), ("chat", "Recipes", item.data(Qt.UserRole + 2))]
+    assert not item.icon().isNull()
+    assert other.icon().isNull()  # only pinned chats carry the pin
+
+    def orange_in(row_item) -> int:
+        row = sidebar.list.viewport().grab(sidebar.list.visualItemRect(row_item)).toImage()
+        return sum(1 for x in range(row.width()) for y in range(row.height())
+                   if (lambda c: c.red() > 150 and 70 < c.green() < 140 and c.blue() < 90)(row.pixelColor(x, y)))
+
     # The icon is drawn: the row of the pinned chat has the pin's orange in it, the other row has not.
-    rows = [sidebar.list.viewport().grab(sidebar.list.visualItemRect(sidebar.list.item(row))).toImage()
-            for row in range(2)]
-    orange = [sum(1 for x in range(row.width()) for y in range(row.height())
-                  if (lambda c: c.red() > 150 and 70 < c.green() < 140 and c.blue() < 90)(row.pixelColor(x, y)))
-              for row in rows]
+    orange = [orange_in(item), orange_in(other)]
     assert orange[0] > 10 and orange[1] == 0, orange
+    # The open chat is a pale tint of the accent, not a bar of it: the pin keeps its orange there too.
+    sidebar.select(pinned.id)
+    assert sidebar.list.currentItem() is item and orange_in(item) > 10
     widgets = [MessageWidget(message) for message in store.messages(store.message(question).conversation_id)]
     texts = [sidebar.list.item(row).text() for row in range(sidebar.list.count())] + [
         control.text() for widget in widgets for control in widget.findChildren(QToolButton, "messageAction")]

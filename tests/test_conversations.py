@@ -103,7 +103,8 @@ def test_delete_a_message_and_a_conversation_with_undo_and_pin(qtbot, make_heart
 
     hearth.chat.set_pinned(kept, True)
     assert hearth.window.conversations.titles()[0] == hearth.store.conversation(kept).title
-    assert not hearth.window.conversations.list.item(0).icon().isNull()  # the pin (tests/test_contrast.py)
+    assert hearth.window.conversations.rows()[0] == ("header", "Pinned")  # in a group of its own, on top
+    assert not hearth.window.conversations.item_of(kept).icon().isNull()  # the pin (tests/test_contrast.py)
 
 
 def test_new_chats_keep_the_first_message_as_their_name_when_model_titles_are_off(qtbot, make_hearth):

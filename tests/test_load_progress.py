@@ -134,11 +134,11 @@ def test_the_status_bar_shows_the_load_with_a_cancel_button(qtbot, make_hearth, 
     seen = []  # the window's bar is updated before this slot runs: it shows each value as it comes
     models.load_progress.connect(lambda fraction: seen.append((fraction, bar.isVisible(), bar.bar.value())))
     qtbot.waitUntil(lambda: bool(seen), timeout=60_000)
-    assert seen[0] == (0.0, True, 0) and window.status_state.text() == "Loading"
+    assert seen[0] == (0.0, True, 0) and window.model_pill.text() == "Loading…"
     assert bar.bar.text().startswith(f"Loading {models.name}…")
     qtbot.mouseClick(bar.cancel_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: models.state == CANCELLED, timeout=60_000)
-    assert bar.isHidden() and window.status_state.text() == "Load cancelled"
+    assert bar.isHidden() and window.model_pill.text() == "Load cancelled"
     assert window.notice.isVisible() and window.notice.text.startswith(f"Loading {models.name} was cancelled; no model")
 
     seen.clear()

@@ -210,7 +210,7 @@ def test_an_idle_model_is_unloaded_and_the_next_message_loads_it_again(qtbot, ma
     assert starts == []  # unloading when idle is the app's business: no reload for it
     dialog.close()
     qtbot.waitUntil(lambda: hearth.models.state == IDLE_UNLOADED, timeout=10_000)
-    assert hearth.window.status_state.text() == "Unloaded (idle)"
+    assert hearth.window.model_pill.text() == "Unloaded (idle)"
     assert hearth.engine.client.last_load is None and hearth.models.n_ctx == 0  # the engine let go of it
     reply = ask(qtbot, hearth)
     assert "Paris" in reply.text and starts == [hearth.models.path]  # the message loaded it again

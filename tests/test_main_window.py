@@ -52,7 +52,7 @@ def test_asks_the_starter_model_and_reads_paris(qtbot, make_hearth, smollm_path)
     window.picker.select(str(smollm_path))  # what a user's click on the picker does
     assert "135M parameters" in window.picker.details.text()
     wait_ready(qtbot, hearth)
-    assert window.status_state.text() == "Ready"
+    assert window.model_pill.text() == "Ready"
 
     type_and_enter(qtbot, hearth, "What is the capital of France?")
     assert window.input.toPlainText() == ""
@@ -129,7 +129,7 @@ def test_engine_killed_mid_reply(qtbot, make_hearth, how, says):
     qtbot.waitUntil(lambda: says in window.notice.text, timeout=10_000)
     assert "Your conversation is safe" in window.notice.text
     assert window.isVisible() and not hearth.chat.busy
-    assert window.status_state.text() == "Engine stopped"
+    assert window.model_pill.text() == "Engine stopped"
     user, reply = window.view.message_widgets()
     assert user.text == LONG_ASK and reply.text  # the partial reply stays
     assert "Failed" in reply.status_text
@@ -137,7 +137,7 @@ def test_engine_killed_mid_reply(qtbot, make_hearth, how, says):
     assert [m.role for m in saved] == ["user", "assistant"] and saved[0].content == LONG_ASK
 
     assert "Paris" in ask(qtbot, hearth).text
-    assert window.status_state.text() == "Ready"
+    assert window.model_pill.text() == "Ready"
 
 
 @pytest.mark.parametrize("kind", ["text", "empty", "cut-header", "cut-tensors", "cut-weights"])
@@ -217,7 +217,8 @@ def test_conversations_new_rename_delete_and_survive_reopening(qtbot, make_heart
     hearth.chat.rename_conversation(first_id, "Geography")
     qtbot.waitUntil(lambda: not hearth.chat.titling, timeout=30_000)
     assert "Geography" in hearth.window.conversations.titles()
-    hearth.window.conversations.list.setCurrentRow(hearth.window.conversations.titles().index("Geography"))
+    sidebar = hearth.window.conversations
+    sidebar.list.setCurrentItem(sidebar._chat_items()[sidebar.titles().index("Geography")])
     assert hearth.chat.conversation.id == first_id
     assert last_reply(hearth).text == answer
     empty_id = [c.id for c in hearth.store.conversations() if c.id != first_id][0]
@@ -310,7 +311,7 @@ def test_a_model_llama_cpp_refuses_gets_a_message_and_another_model_works(qtbot,
     window.picker.select(str(odd))
     assert "llamb" in window.picker.details.text()
     qtbot.waitUntil(lambda: "could not load" in window.notice.text, timeout=20_000)
-    assert hearth.models.state == "failed" and window.status_state.text() == "Failed"
+    assert hearth.models.state == "failed" and window.model_pill.text() == "Failed"
     window.picker.select(str(smollm_path))
     wait_ready(qtbot, hearth)
     assert "Paris" in ask(qtbot, hearth).text
@@ -428,12 +429,12 @@ def test_a_model_that_fails_to_load_never_lets_another_answer_in_its_name(qtbot,
     assert "is not a GGUF model" in window.notice.text
     name = named_models(hearth)[0]
     assert named_models(hearth) == (name, name) and name.startswith("changing")
-    assert window.status_state.text() == "Failed"
+    assert window.model_pill.text() == "Failed"
     # Sending tries the chosen model again; SmolLM2, loaded before, must not answer in its name.
     reply = ask(qtbot, hearth, "What is the capital of France?")
     assert "Failed" in reply.status_text and "is not a GGUF model" in reply.status_text
     assert "Paris" not in reply.text
-    assert named_models(hearth) == (name, name) and window.status_state.text() == "Failed"
+    assert named_models(hearth) == (name, name) and window.model_pill.text() == "Failed"
 
     # A failed reply offers Retry; once the file is whole again, Retry writes the reply in its place.
     assert reply.retry_button.isVisible() and not reply.continue_button.isVisible()
@@ -447,7 +448,7 @@ def test_a_model_that_fails_to_load_never_lets_another_answer_in_its_name(qtbot,
     assert [(m.role, m.status) for m in saved] == [("user", states.DONE), ("assistant", states.DONE)]
     assert "Paris" in saved[-1].content and hearth.store.siblings(hearth.chat.conversation.id)[saved[-1].id] == [
         saved[-1].id]  # written in place: no failed version left behind
-    assert window.status_state.text() == "Ready" and named_models(hearth) == (name, name)
+    assert window.model_pill.text() == "Ready" and named_models(hearth) == (name, name)
 
 
 def test_stop_updates_the_context_gauge_and_continue_moves_no_button(qtbot, make_hearth):
@@ -517,7 +518,7 @@ def test_new_chat_reuses_an_empty_one_and_notices_end_with_what_they_were_about(
 
     titles = window.conversations.titles()
     assert titles.count("New chat") == 1 and len(titles) == 2
-    window.conversations.list.setCurrentRow(titles.index(hearth.store.conversation(talked).title))
+    window.conversations.list.setCurrentItem(window.conversations.item_of(talked))
     assert hearth.chat.conversation.id == talked
     qtbot.mouseClick(window.conversations.new_button, Qt.LeftButton)  # the empty chat is taken up again
     assert window.conversations.titles().count("New chat") == 1 and len(window.conversations.titles()) == 2

@@ -4,13 +4,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QAbstractButton, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
-                               QPlainTextEdit, QProgressBar, QPushButton, QSplitter, QToolButton, QVBoxLayout,
-                               QWidget)
+                               QPlainTextEdit, QProgressBar, QPushButton, QSizePolicy, QSplitter, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from app import APP_NAME, __version__
 from app.core import offload_status, overflow
+from app.core.library import STARTER
 from app.core.store import Conversation, Message
 from app.core.system_report import size_text
 from app.gui import theme
@@ -19,14 +20,18 @@ from app.gui.chat.chat_controller import ChatController
 from app.gui.chat.chat_view import ChatView
 from app.gui.chat.conversation_files import EXPORT_TYPES
 from app.gui.chat.conversation_list import ConversationList
+from app.gui.chat.empty_chat import EmptyChat
 from app.gui.chat.input_box import InputBox
 from app.gui.chat.search_dialog import SearchDialog
 from app.gui.chat.settings_dialog import ConversationSettingsDialog
+from app.gui import icons
+from app.gui.icons import Icons
 from app.gui.library_controller import LibraryController
 from app.gui.live_figures import LiveFigures
 from app.gui.load_progress_bar import LoadProgressBar
 from app.gui.load_settings import LoadSettingsDialog
 from app.gui.model_picker import ModelPicker
+from app.gui.model_pill import ModelPill
 from app.gui.notice_bar import CONVERSATION, MODEL, SAVING, NoticeBar
 from app.gui.save_dialog import ask_save_path
 from app.gui.shortcuts_window import ShortcutsWindow, action_keys, menu_groups
@@ -34,7 +39,6 @@ from app.gui.template_dialog import TemplateDialog
 from app.gui.window_state import WindowState
 from app.gui.voice.mic_button import MicButton
 from app.gui.voice.voice_menu import VoiceMenu
-from app.paths import resource
 
 NO_MODEL_HELP = (
     "<h3>No model yet</h3>"
@@ -47,11 +51,11 @@ NO_MODEL_HELP = (
 CHOOSE_MODEL_HELP = "<h3>Choose a model above to start chatting</h3>"
 NOT_FOR_REMOTE = ("{name} runs on its server, which chooses its {what}; Hearth has nothing to set for it here. "
                   "Choose a model file above to change these.")
-EMPTY_CHAT_HELP = "<h3>Say hello</h3><p>Your messages and the replies are kept on this computer.</p>"
 
 
 class MainWindow(QMainWindow):
     manager_requested = Signal()
+    discover_requested = Signal()  # the Model manager, on its Discover tab (the welcome's "better model")
     dictation_requested = Signal()
     server_requested = Signal()  # the local API server's panel
     template_requested = Signal(str)  # a model's path: choose its chat template (the load settings' "Change…")
@@ -88,19 +92,24 @@ class MainWindow(QMainWindow):
 
     # -- layout -----------------------------------------------------------------------
     def _build(self) -> None:
+        self.icons = Icons()  # every icon the window shows, redrawn when the theme changes
         self.conversations = ConversationList()
+        self.icons.put(self.conversations.new_button, "new_chat", "on_accent")
+        self.icons.put(self.conversations.filter_icon, "filter")
         self.picker = ModelPicker(describe_fit=lambda info: self.models.fit_of(info).message)
         self.notice = NoticeBar()
         self.view = ChatView()
         self.view.link_activated.connect(self._on_link)
+        self.empty_chat = EmptyChat()  # an empty chat's suggestions, and on the first run the welcome
+        self.view.set_start(self.empty_chat)
         self.input = InputBox()
-        self.send_button = QPushButton("Send")
+        self.send_button = self.icons.put(QPushButton("Send"), "send", "on_accent")
         self.send_button.setObjectName("sendButton")
         self.send_button.setDefault(True)
-        self.stop_button = QPushButton("Stop")
+        self.stop_button = self.icons.put(QPushButton("Stop"), "stop", "on_accent")
         self.stop_button.setObjectName("stopButton")
         self.stop_button.hide()
-        self.mic_button = MicButton(QIcon(str(resource("microphone.svg"))))
+        self.mic_button = self.icons.put(MicButton(icons.icon("microphone")), "microphone")
         self.mic_level = QProgressBar()
         self.mic_level.setObjectName("levelMeter")
         self.mic_level.setRange(0, 100)
@@ -126,11 +135,12 @@ class MainWindow(QMainWindow):
         self.load_settings_button = QToolButton()
         self.load_settings_button.setObjectName("loadSettingsButton")
         self.load_settings_button.setText("Load settings…")  # read by screen readers; the row shows the icon
-        self.load_settings_button.setIcon(QIcon(str(resource("load-settings.svg"))))
+        self.icons.put(self.load_settings_button, "load_settings")
         self.load_settings_button.setToolButtonStyle(Qt.ToolButtonIconOnly)  # the picker's row stays narrow
         self.load_settings_button.setToolTip("Load settings: how the chosen model is loaded (context, GPU, threads, "
                                              "cache) (Ctrl+Shift+L)")
         self.load_settings_button.setAutoRaise(True)
+        self.model_pill = ModelPill()  # the model's state at a glance, at the toolbar's right end
         top = QHBoxLayout()
         top.addWidget(self.picker, 1)
         top.addWidget(self.load_settings_button, 0, Qt.AlignTop)
@@ -168,7 +178,6 @@ class MainWindow(QMainWindow):
                              (self.system_prompt, "System prompt"), (self.notice, "Notice")):
             widget.setAccessibleName(name)
         self.status_model = QLabel("No model")
-        self.status_state = QLabel("")
         self.status_speed = QLabel("")
         self.status_offload = QLabel("")  # where the model runs: "28/32 layers on the GPU (…)" or "CPU"
         self.context_gauge = QProgressBar()
@@ -177,7 +186,7 @@ class MainWindow(QMainWindow):
         self.context_gauge.setFormat("Context: no reply yet")
         self.context_gauge.setValue(0)
         self.context_gauge.setProperty("full", False)
-        for label, name in ((self.status_model, "statusModel"), (self.status_state, "statusState"),
+        for label, name in ((self.status_model, "statusModel"),
                             (self.status_offload, "statusOffload"), (self.status_speed, "statusSpeed")):
             label.setObjectName(name)
             self.statusBar().addPermanentWidget(label)
@@ -230,6 +239,7 @@ class MainWindow(QMainWindow):
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
         toolbar.addAction(self.new_action)
         toolbar.addAction(self.manager_action)
         toolbar.addAction(self.server_action)
@@ -278,12 +288,26 @@ class MainWindow(QMainWindow):
         self.set_theme(self.chat.settings.theme)
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_system_scheme)
         toolbar.addAction(self.search_action)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
+        toolbar.addWidget(spacer)
+        toolbar.addWidget(self.model_pill)
+        end = QWidget()
+        end.setFixedWidth(8)
+        toolbar.addWidget(end)
+        for action, icon in ((self.new_action, "new_chat"), (self.open_action, "open"), (self.manager_action, "manager"),
+                             (self.server_action, "server"), (self.search_action, "search"),
+                             (self.preferences_action, "preferences"), (self.load_settings_action, "load_settings"),
+                             (self.connect_action, "connect"), (self.export_action, "export"),
+                             (self.import_action, "import")):
+            self.icons.put(action, icon)
         help_menu = self.menuBar().addMenu("&Help")
-        self.shortcuts_action = QAction("&Keyboard shortcuts", self, shortcut=QKeySequence(Qt.Key_F1),
-                                        triggered=self.show_shortcuts)
+        self.shortcuts_action = self.icons.put(QAction("&Keyboard shortcuts", self, shortcut=QKeySequence(Qt.Key_F1),
+                                                       triggered=self.show_shortcuts), "shortcuts")
         help_menu.addAction(self.shortcuts_action)
         help_menu.addAction(QAction("&About Hearth", self, triggered=self._about))
-        self.system_info_action = QAction("System &information…", self, triggered=self.show_system_info)
+        self.system_info_action = self.icons.put(QAction("System &information…", self, triggered=self.show_system_info),
+                                                 "system_info")
         self.system_info_action.setToolTip("This computer, the llama.cpp build and the speech engine, to copy "
                                            "into a bug report")
         help_menu.insertAction(help_menu.actions()[-1], self.system_info_action)
@@ -301,6 +325,8 @@ class MainWindow(QMainWindow):
         self.input.submitted.connect(self._send)
         self.send_button.clicked.connect(lambda: self._send(self.input.toPlainText()))
         self.stop_button.clicked.connect(chat.stop)
+        self.empty_chat.prompt_chosen.connect(self._use_suggestion)
+        self.empty_chat.better_model_requested.connect(self.discover_requested)
         self.system_toggle.toggled.connect(self._toggle_system_prompt)
         self.system_prompt.textChanged.connect(self._system_timer.start)
         self._system_timer.timeout.connect(lambda: chat.set_system_prompt(self.system_prompt.toPlainText()))
@@ -462,7 +488,7 @@ class MainWindow(QMainWindow):
     def _order_tabs(self) -> None:
         """Tab goes round the window as it reads, left to right and top to bottom, and the chat is one
         stop: its messages' buttons and links are reached with the mouse, the arrows scroll it."""
-        chain = [self.conversations.new_button, self.conversations.list, self.picker.combo,
+        chain = [self.conversations.new_button, self.conversations.filter, self.conversations.list, self.picker.combo,
                  self.load_settings_button, self.system_toggle,
                  self.system_prompt, *self.notice.findChildren(QAbstractButton), self.view, self.input,
                  self.send_button, self.stop_button, self.mic_button]
@@ -572,6 +598,9 @@ class MainWindow(QMainWindow):
     def set_theme(self, key: str) -> None:
         """Light, dark, or whatever the system uses (and follow it when it changes)."""
         self.chat.settings.theme = theme.apply(key)
+        if hasattr(self, "icons"):  # drawn in the palette's colours: again in the new ones
+            self.icons.refresh()
+            self.model_pill.refresh_icon()
         for name, action in self.theme_actions.items():
             action.setChecked(name == self.chat.settings.theme)
         if self.chat.conversation is not None:  # code colours are chosen when a message is drawn
@@ -593,6 +622,7 @@ class MainWindow(QMainWindow):
     def _on_conversations(self, conversations: list[Conversation]) -> None:
         current = self.chat.conversation.id if self.chat.conversation else None
         self.conversations.set_conversations(conversations, current)
+        self.empty_chat.set_first_run(len(conversations) <= 1)  # only the empty chat the first start made
         title = next((c.title for c in conversations if c.id == current), "")
         self.setWindowTitle(f"{title} — {APP_NAME}" if title else APP_NAME)
 
@@ -623,8 +653,7 @@ class MainWindow(QMainWindow):
 
     def _on_model_state(self, state: str, name: str) -> None:
         self.status_model.setText(name or "No model")
-        self.status_state.setText(state.capitalize())
-        self.status_state.setProperty("state", state)
+        self.model_pill.show_state(state, self.models.remote, name)
         if not self.models.ready:
             self.status_offload.setText("")  # said again by the next load's report
         self.picker.show_model(self.models.path)  # the picker names the model the status bar names
@@ -658,7 +687,17 @@ class MainWindow(QMainWindow):
         elif not self.models.path:
             self.view.set_placeholder(CHOOSE_MODEL_HELP)
         else:
-            self.view.set_placeholder(EMPTY_CHAT_HELP)
+            self.view.set_placeholder("")
+        self.view.show_start(bool(self.models.path))
+        entry = next((e for e in self.picker.entries if str(e.path) == self.models.path), None)
+        self.empty_chat.welcome.show_model(self.models.name, self.models.ready,
+                                           starter=entry is not None and entry.source == STARTER)
+
+    def _use_suggestion(self, prompt: str) -> None:
+        """A suggestion card: its words in the message box, ready to send or to change."""
+        self.input.setPlainText(prompt)
+        self.input.moveCursor(self.input.textCursor().MoveOperation.End)
+        self.input.setFocus()
 
     def _on_link(self, link: str) -> None:
         if link == "open":

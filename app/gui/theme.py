@@ -45,6 +45,13 @@ def light_palette(style) -> QPalette:
     palette = style.standardPalette()
     # The standard grey (#9f9f9f) is 2.6:1 on white: too faint for words.
     palette.setColor(QPalette.Dark, QColor("#5f6368"))
+    # Warm near-whites instead of Fusion's flat grey form, and the accent as the selection (as in the dark
+    # theme) instead of Fusion's blue; the placeholder is grey, not Fusion's black.
+    for role, colour in ((QPalette.Window, "#f6f5f3"), (QPalette.Button, "#f9f8f6"), (QPalette.AlternateBase, "#f1efec"),
+                         (QPalette.Midlight, "#e3e0db"), (QPalette.Mid, "#c4c0b9"), (QPalette.Highlight, "#b4541a"),
+                         (QPalette.PlaceholderText, "#70757a"), (QPalette.Link, "#a4460f")):
+        palette.setColor(QPalette.Active, role, QColor(colour))
+        palette.setColor(QPalette.Inactive, role, QColor(colour))
     return palette
 
 

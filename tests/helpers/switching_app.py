@@ -27,7 +27,8 @@ def main() -> None:
             QTimer.singleShot(20, switch)
             return
         sidebar = hearth.window.conversations.list
-        QTest.mouseClick(sidebar.viewport(), Qt.LeftButton, pos=sidebar.visualItemRect(sidebar.item(1)).center())
+        second = hearth.window.conversations.item_of(hearth.store.conversations()[1].id)  # under its date header
+        QTest.mouseClick(sidebar.viewport(), Qt.LeftButton, pos=sidebar.visualItemRect(second).center())
         print(f"opened {hearth.chat.conversation.id} after {first}", flush=True)
 
     QTimer.singleShot(0, switch)

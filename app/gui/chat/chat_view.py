@@ -52,6 +52,8 @@ class ChatView(QScrollArea):
         self._placeholder.setTextFormat(Qt.RichText)
         self._placeholder.linkActivated.connect(self.link_activated)
         self._layout.addWidget(self._placeholder)
+        self._start: QWidget | None = None  # what an empty chat offers (the window's welcome and suggestions)
+        self._start_wanted = False
         self._layout.addStretch(1)
         self.setWidget(self._column)
         self._messages: list[Message] = []  # the whole branch on screen
@@ -69,7 +71,26 @@ class ChatView(QScrollArea):
     # -- what the window calls --------------------------------------------------------
     def set_placeholder(self, html: str) -> None:
         self._placeholder.setText(html)
-        self._placeholder.setVisible(bool(html) and not self._widgets)
+        self._update_empty()
+
+    def set_start(self, panel: QWidget) -> None:
+        """The panel an empty chat shows under the placeholder (once; ``show_start`` says when)."""
+        self._start = panel
+        self._layout.insertWidget(self._layout.indexOf(self._placeholder) + 1, panel)
+        self._update_empty()
+
+    def show_start(self, shown: bool) -> None:
+        self._start_wanted = shown
+        self._update_empty()
+
+    def _update_empty(self) -> None:
+        empty = not self._widgets
+        self._placeholder.setVisible(empty and bool(self._placeholder.text()))
+        if self._start is not None:
+            self._start.setVisible(empty and self._start_wanted)
+            if empty and self._start_wanted:  # read from its top, not followed to its end like a reply
+                self._follow = False
+                QTimer.singleShot(0, lambda: self.verticalScrollBar().setValue(0))
 
     def show_messages(self, messages: list[Message], versions: dict[int, list[int]] | None = None) -> None:
         for widget in self._widgets.values():
@@ -83,9 +104,9 @@ class ChatView(QScrollArea):
         for message in self._messages[self._first_built:]:
             self._add(message)
         self._update_earlier()
-        self._placeholder.setVisible(bool(self._placeholder.text()) and not self._widgets)
         self._follow = True
         QTimer.singleShot(0, self._scroll_to_end)
+        self._update_empty()  # an empty chat's panel is read from the top: after the scroll to the end
 
     def add_message(self, message: Message) -> None:
         if message.id in self._widgets:  # a reply being continued: it is already on screen
@@ -93,7 +114,7 @@ class ChatView(QScrollArea):
             return
         self._messages.append(message)
         self._add(message)
-        self._placeholder.hide()
+        self._update_empty()
         self._follow = True
 
     def append_text(self, message_id: int, text: str) -> None:
