@@ -43,6 +43,14 @@ class CatalogueModel:
     shape: Shape
     licence: str = ""  # only when it restricts use
 
+    @property
+    def licence_name(self) -> str:
+        """The licence in a word or two: the restrictive ones by name, the open ones by SPDX id."""
+        if self.licence:
+            return "non-commercial" if "non-commercial" in self.licence else \
+                self.licence.split(":")[0].replace(" Community License", " licence").replace(" Terms of Use", " terms")
+        return OPEN_LICENCES[self.family]
+
     def file_name(self, quant: str) -> str:
         return self.file_pattern.format(quant=quant, quant_lower=quant.lower())
 
@@ -141,6 +149,7 @@ CATALOGUE: tuple[CatalogueModel, ...] = (
 )
 
 FAMILIES = ("Qwen", "Llama", "Gemma", "Mistral", "Phi", "SmolLM")
+OPEN_LICENCES = {"Qwen": "Apache-2.0", "Mistral": "Apache-2.0", "Phi": "MIT", "SmolLM": "Apache-2.0"}
 
 
 def by_repo(repo_id: str, catalogue: tuple[CatalogueModel, ...] = CATALOGUE) -> CatalogueModel | None:

@@ -120,7 +120,7 @@ class DiscoverPage(QWidget):
         splitter = QSplitter()
         splitter.addWidget(self.left)
         splitter.addWidget(right)
-        splitter.setSizes([620, 380])
+        splitter.setSizes([680, 380])
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.status)

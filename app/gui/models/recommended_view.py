@@ -8,7 +8,7 @@ from app.core import fit
 from app.core.gguf_info import format_bytes
 
 TITLE = "Recommended for this computer"
-COLUMNS = ("Model", "Family", "Good at", "Quant", "Size", "Fit")
+COLUMNS = ("Model and what it is good at", "Family", "Quant", "Size", "Fit", "Licence")
 VERDICT_TEXT = {fit.FITS: "fits", fit.TIGHT: "tight", fit.WONT_FIT: "too big"}
 ESTIMATE_MARK = "≈ "
 
@@ -33,11 +33,11 @@ class RecommendedView(QWidget):
         self.tree.setObjectName("recommendedModels")
         self.tree.setHeaderLabels(list(COLUMNS))
         self.tree.setRootIsDecorated(False)
-        self.tree.setUniformRowHeights(True)
+        self.tree.setUniformRowHeights(True)  # every row is two lines: the name, then what it is good at
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.Stretch)
+        header.setSectionResizeMode(0, QHeaderView.Stretch)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
@@ -54,21 +54,22 @@ class RecommendedView(QWidget):
         self.tree.clear()
         for pick in picks:
             size = format_bytes(pick.choice.size)
-            good_at = pick.model.good_at + (f" · {pick.model.licence.split(':')[0]}" if pick.model.licence else "")
-            item = QTreeWidgetItem([pick.model.name, pick.model.family, good_at, pick.choice.label,
+            item = QTreeWidgetItem([f"{pick.model.name}\n{pick.model.good_at}", pick.model.family, pick.choice.label,
                                     (ESTIMATE_MARK + size) if pick.estimated else size,
-                                    VERDICT_TEXT.get(pick.verdict, pick.verdict)])
+                                    VERDICT_TEXT.get(pick.verdict, pick.verdict), pick.model.licence_name])
             item.setData(0, Qt.UserRole, pick)
             tip = f"{pick.model.repo_id}\n{pick.model.good_at}"
             if pick.model.licence:
                 tip += f"\nLicence: {pick.model.licence}"
             item.setToolTip(0, _plain_tip(tip))
-            item.setToolTip(2, _plain_tip(tip))
-            item.setToolTip(4, _plain_tip("Estimated from the parameter count: the Hub has not listed the file."
+            item.setToolTip(3, _plain_tip("Estimated from the parameter count: the Hub has not listed the file."
                                           if pick.estimated else pick.choice.first.name))
-            item.setToolTip(5, _plain_tip(pick.fit.message))
-            item.setTextAlignment(4, Qt.AlignRight | Qt.AlignVCenter)
-            item.setForeground(5, _colour(pick.verdict))
+            item.setToolTip(4, _plain_tip(pick.fit.message))
+            item.setToolTip(5, _plain_tip(pick.model.licence or f"{pick.model.licence_name}: an open licence"))
+            if pick.model.licence:
+                item.setForeground(5, _colour(fit.TIGHT))  # a licence with conditions: read it first
+            item.setTextAlignment(3, Qt.AlignRight | Qt.AlignVCenter)
+            item.setForeground(4, _colour(pick.verdict))
             self.tree.addTopLevelItem(item)
             if pick.model.repo_id == current:
                 self.tree.setCurrentItem(item)
@@ -79,7 +80,9 @@ class RecommendedView(QWidget):
         return item.data(0, Qt.UserRole).model.repo_id if item is not None else ""
 
     def rows(self) -> list[tuple[str, ...]]:
-        return [tuple(self.tree.topLevelItem(i).text(c) for c in range(len(COLUMNS)))
+        """(name, good at, family, quant, size, fit, licence) of each row, as shown."""
+        return [tuple(self.tree.topLevelItem(i).text(0).split("\n", 1))
+                + tuple(self.tree.topLevelItem(i).text(c) for c in range(1, len(COLUMNS)))
                 for i in range(self.tree.topLevelItemCount())]
 
     def choose(self, repo_id: str) -> None:
