@@ -116,3 +116,16 @@ def test_a_hub_that_limits_requests_is_not_asked_for_every_repo(hub, smollm_path
     found, problem = recommended_fit.list_catalogue(HubClient(hub.url))
     assert problem.kind == "rate limited" and found == {}
     assert hub.state.routes.count(INFO) == 1  # the first refusal ended the round
+
+
+def test_the_file_list_recommends_a_preferred_quant_over_a_larger_one_that_also_fits():
+    model = by_repo("bartowski/Llama-3.2-1B-Instruct-GGUF")
+    offered = choices([HubFile(model.file_name(q), size, "a" * 64) for q, size in
+                       (("Q4_K_M", 807_694_464), ("Q6_K", 1_021_800_512), ("Q8_0", 1_321_083_008),
+                        ("F16", 2_479_595_456))])
+    header = recommended_fit.header_for(model, offered[0].size)
+    plenty = quant_advice.advise(offered, header, judge_for(32 * GB))
+    assert {a.choice.label for a in plenty if a.fit.verdict == fit.FITS} == {"Q4_K_M", "Q6_K", "Q8_0", "F16"}
+    assert quant_advice.recommended(plenty).label == "Q8_0"  # F16 costs twice the memory for no difference
+    only_odd = [a for a in plenty if a.choice.label in ("Q6_K", "F16")]
+    assert quant_advice.recommended(only_odd).label == "F16"  # no preferred quant on offer: the largest that fits
