@@ -117,10 +117,10 @@ class DiscoverPage(QWidget):
         column.addWidget(self.files, 1)
         column.addWidget(self.fit_line)
         column.addWidget(self.download_button, 0, Qt.AlignRight)
-        splitter = QSplitter()
+        self.splitter = splitter = QSplitter()
         splitter.addWidget(self.left)
         splitter.addWidget(right)
-        splitter.setSizes([680, 380])
+        splitter.setSizes([520, 480])
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.status)
@@ -143,18 +143,26 @@ class DiscoverPage(QWidget):
     def search_now(self) -> None:
         self._debounce.stop()
         if self.showing_recommended():
-            self.left.setCurrentWidget(self.recommended)
+            self._show_left(self.recommended)
             self.sort.setEnabled(False)  # the list is ranked by fit, not by the Hub's sort
             self.status.setText("")
             self.status.setProperty("problem", False)
             self.status.style().polish(self.status)
             self.recommended_requested.emit()
             return
-        self.left.setCurrentWidget(self.results)
+        self._show_left(self.results)
         self.sort.setEnabled(True)
         self.status.setText("Searching the Hugging Face Hub…")
         self.status.setProperty("problem", False)
         self.search_requested.emit(self.query.text(), self.sort.currentData(), self.kind.currentData())
+
+    def _show_left(self, widget: QWidget) -> None:
+        """Results or the Recommended list; the list's wider rows get more of the width when it comes."""
+        if self.left.currentWidget() is not widget:
+            self.left.setCurrentWidget(widget)
+            total = sum(self.splitter.sizes()) or 1000
+            share = 0.64 if widget is self.recommended else 0.52
+            self.splitter.setSizes([int(total * share), total - int(total * share)])
 
     def showing_recommended(self) -> bool:
         """An empty search box for chat models shows the Recommended list."""
