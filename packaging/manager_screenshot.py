@@ -1,8 +1,10 @@
 """Take the README's screenshot of the Model manager against the test Hub server (no internet needed).
 
     xvfb-run -s "-screen 0 1280x800x24" python packaging/manager_screenshot.py resources/manager.png
+    xvfb-run -s "-screen 0 1280x800x24" python packaging/manager_screenshot.py /tmp/recommended.png recommended
 
-The repos shown are the project's own test models, served locally the way the Hub serves them.
+The repos shown are the project's own test models, served locally the way the Hub serves them; with
+``recommended``, Discover's empty state: the Recommended list, two of its repos served with those models.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def main(target: str) -> None:
+def main(target: str, mode: str = "search") -> None:
     os.environ.setdefault("HEARTH_HOME", tempfile.mkdtemp(prefix="hearth-shot-"))
     os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="hearth-shot-hf-")
     from tests.helpers.split_model import make_split
@@ -37,6 +39,10 @@ def main(target: str) -> None:
                     downloads=30775, likes=96, last_modified="2026-09-14T00:00:00.000Z", gated=True)
     server.add_repo("bartowski/SmolLM2-135M-GGUF", {"SmolLM2-135M-Q4_1.gguf": smollm},
                     downloads=5120, likes=14, last_modified="2026-08-30T00:00:00.000Z")
+    if mode == "recommended":
+        server.add_repo("bartowski/google_gemma-3-1b-it-GGUF", {"google_gemma-3-1b-it-Q4_K_M.gguf": smollm,
+                                                                "google_gemma-3-1b-it-Q8_0.gguf": gemma_path})
+        server.add_repo("HuggingFaceTB/SmolLM2-360M-Instruct-GGUF", {"smollm2-360m-instruct-q8_0.gguf": smollm})
     server.state.bytes_per_second = 12_000_000
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -54,8 +60,14 @@ def main(target: str) -> None:
     page = manager.discover
 
     def choose() -> None:
-        page.choose_repo("HuggingFaceTB/SmolLM2-135M-Instruct-GGUF")
-        QTimer.singleShot(2500, download)
+        if mode == "recommended":
+            page.recommended.choose("bartowski/google_gemma-3-1b-it-GGUF")
+            QTimer.singleShot(2500, finish)
+            return
+        page.query.setText("GGUF")  # the empty box shows the Recommended list; a search shows the Hub's repos
+        page.search_now()
+        QTimer.singleShot(1500, lambda: page.choose_repo("HuggingFaceTB/SmolLM2-135M-Instruct-GGUF"))
+        QTimer.singleShot(4000, download)
 
     def download() -> None:
         page.choose_file("Q4_1 · smollm2-135m-instruct-q4_1")
@@ -75,4 +87,4 @@ def main(target: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "resources/manager.png")
+    main(sys.argv[1] if len(sys.argv) > 1 else "resources/manager.png", *sys.argv[2:3])

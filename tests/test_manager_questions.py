@@ -104,6 +104,8 @@ def test_a_search_the_hub_asks_to_wait_for_says_so_then_answers(qtbot, make_hear
     shown = set()
     manager = open_manager(qtbot, hearth)
     page = manager.discover
+    page.query.setText("GGUF")
+    page.search_now()
     qtbot.waitUntil(lambda: shown.add(page.status.text()) or len(page.result_ids()) == 3, timeout=15_000)
     assert any(text.startswith("The Hub asks to wait 1 s, then Hearth will search for models again")
                for text in shown), shown

@@ -13,6 +13,10 @@ from app.core import fit
 from app.core.gguf_info import GGUFInfo
 from app.core.hub_files import QuantChoice
 
+# The quants most people download: Q4_K_M loses little, Q5_K_M less, Q8_0 next to nothing; larger
+# files (Q6_K, F16) cost memory and speed for a difference few notice, smaller ones lose quality.
+PREFERRED = ("Q4_K_M", "Q5_K_M", "Q8_0")
+
 
 @dataclass(frozen=True)
 class Advice:
@@ -34,9 +38,11 @@ def advise(choices: list[QuantChoice], header: GGUFInfo, judge: Callable[[GGUFIn
 
 
 def recommended(advice: list[Advice]) -> QuantChoice | None:
-    """The largest quant that fits comfortably; failing that, the smallest chat model on offer."""
+    """The largest of the preferred quants that fits comfortably (the largest of any, when none of them is
+    on offer or fits); failing that, the smallest chat model on offer."""
     usable = [a for a in advice if a.fit is not None]
     comfortable = [a for a in usable if a.fit.verdict == fit.FITS]
-    if comfortable:
-        return max(comfortable, key=lambda a: a.choice.size).choice
+    preferred = [a for a in comfortable if a.choice.label in PREFERRED]
+    if preferred or comfortable:
+        return max(preferred or comfortable, key=lambda a: a.choice.size).choice
     return min(usable, key=lambda a: a.choice.size).choice if usable else None

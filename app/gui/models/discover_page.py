@@ -1,5 +1,7 @@
 """Find GGUF repos on the Hub, see every quantization with its size and fit, start a download.
 
+With the search box empty, the Recommended list stands in for search results: well-known
+models ranked by what fits this computer; choosing one lists its repo with that quant chosen.
 Quants already in the library are marked, and the button offers to chat with them instead.
 """
 from __future__ import annotations
@@ -8,13 +10,14 @@ import html
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QSplitter,
-                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+                               QStackedWidget, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from app.core import fit
 from app.core.gguf_info import format_bytes
 from app.core.hub import RepoListing, RepoSummary
 from app.core.hub_files import QuantChoice
 from app.core.library_match import find_in_library
+from app.gui.models.recommended_view import RecommendedView
 
 SORTS = (("Most downloaded", "downloads"), ("Most liked", "likes"), ("Recently updated", "recent"))
 DEBOUNCE_MS = 350
@@ -38,6 +41,7 @@ def _count(number: int) -> str:
 
 class DiscoverPage(QWidget):
     search_requested = Signal(str, str, str)  # query, sort key, kind ("chat" or "speech")
+    recommended_requested = Signal()  # the search box is empty: rank the Recommended list
     repo_chosen = Signal(str, str)  # repo id, kind
     download_requested = Signal(object, object)  # RepoListing, QuantChoice
     chat_requested = Signal(str)  # path of the library file that is this quant
@@ -49,6 +53,7 @@ class DiscoverPage(QWidget):
         self._note = ""
         self._header_note = ""
         self._library: list = []
+        self._wanted: tuple[str, str] | None = None  # (repo id, quant) chosen from the Recommended list
         self.query = QLineEdit()
         self.query.setObjectName("hubSearch")
         self.query.setPlaceholderText("Search GGUF models on Hugging Face (for example: qwen, llama 8b, gemma)")
@@ -72,6 +77,10 @@ class DiscoverPage(QWidget):
         self.results.setUniformRowHeights(True)
         self.results.header().setSectionResizeMode(0, QHeaderView.Stretch)
         self.results.header().setStretchLastSection(False)
+        self.recommended = RecommendedView()
+        self.left = QStackedWidget()
+        self.left.addWidget(self.results)
+        self.left.addWidget(self.recommended)
 
         self.repo_title = QLabel("Choose a repo to see its files")
         self.repo_title.setObjectName("repoTitle")
@@ -108,8 +117,8 @@ class DiscoverPage(QWidget):
         column.addWidget(self.files, 1)
         column.addWidget(self.fit_line)
         column.addWidget(self.download_button, 0, Qt.AlignRight)
-        splitter = QSplitter()
-        splitter.addWidget(self.results)
+        self.splitter = splitter = QSplitter()
+        splitter.addWidget(self.left)
         splitter.addWidget(right)
         splitter.setSizes([520, 480])
         layout = QVBoxLayout(self)
@@ -126,15 +135,61 @@ class DiscoverPage(QWidget):
         self.sort.currentIndexChanged.connect(lambda _index: self.search_now())
         self.kind.currentIndexChanged.connect(lambda _index: self.search_now())
         self.results.currentItemChanged.connect(self._on_result)
+        self.recommended.chosen.connect(self._on_pick)
         self.files.currentItemChanged.connect(lambda *_: self._on_file())
         self.download_button.clicked.connect(self._download)
 
     # -- search ---------------------------------------------------------------------------
     def search_now(self) -> None:
         self._debounce.stop()
+        if self.showing_recommended():
+            self._show_left(self.recommended)
+            self.sort.setEnabled(False)  # the list is ranked by fit, not by the Hub's sort
+            self.status.setText("")
+            self.status.setProperty("problem", False)
+            self.status.style().polish(self.status)
+            self.recommended_requested.emit()
+            return
+        self._show_left(self.results)
+        self.sort.setEnabled(True)
         self.status.setText("Searching the Hugging Face Hub…")
         self.status.setProperty("problem", False)
         self.search_requested.emit(self.query.text(), self.sort.currentData(), self.kind.currentData())
+
+    def _show_left(self, widget: QWidget) -> None:
+        """Results or the Recommended list; the list's wider rows get more of the width when it comes."""
+        if self.left.currentWidget() is not widget:
+            self.left.setCurrentWidget(widget)
+            total = sum(self.splitter.sizes()) or 1000
+            share = 0.64 if widget is self.recommended else 0.52
+            self.splitter.setSizes([int(total * share), total - int(total * share)])
+
+    def showing_recommended(self) -> bool:
+        """An empty search box for chat models shows the Recommended list."""
+        return not self.query.text().strip() and self.kind.currentData() == "chat"
+
+    def show_recommended(self) -> None:
+        """Empty the search box and show the Recommended list (for chat models)."""
+        self.query.clear()
+        if self.kind.currentData() != "chat":
+            self.kind.setCurrentIndex(self.kind.findData("chat"))  # searches again, so shows the list
+        else:
+            self.search_now()
+
+    def show_recommendations(self, picks: list, problem: str, final: bool) -> None:
+        self.recommended.show_picks(picks, final)
+        if problem and self.showing_recommended():
+            self.status.setText(f"{problem} Sizes are estimates until the Hub can be reached.")
+            self.status.setProperty("problem", True)
+            self.status.style().polish(self.status)
+
+    def _on_pick(self, pick) -> None:
+        """A Recommended model chosen: its repo's files, with the recommended quant chosen."""
+        if self.listing is not None and self.listing.repo_id == pick.model.repo_id and \
+                self._wanted == (pick.model.repo_id, pick.choice.label):
+            return  # already on show
+        self._wanted = (pick.model.repo_id, pick.choice.label)
+        self._open(pick.model.repo_id)
 
     def show_results(self, results: list[RepoSummary]) -> None:
         self.results.clear()
@@ -177,7 +232,10 @@ class DiscoverPage(QWidget):
     def _on_result(self, item: QTreeWidgetItem | None, _previous=None) -> None:
         if item is None:
             return
-        repo_id = item.data(0, Qt.UserRole)
+        self._wanted = None
+        self._open(item.data(0, Qt.UserRole))
+
+    def _open(self, repo_id: str) -> None:
         self.listing = None
         self.files.clear()
         self.download_button.setEnabled(False)
@@ -222,6 +280,9 @@ class DiscoverPage(QWidget):
         self.files.resizeColumnToContents(1)
         if speech and found:
             self.files.setCurrentItem(self.files.topLevelItem(0))
+        wanted = self._wanted_item()
+        if wanted is not None:  # from the Recommended list: Download is one click, before the header is read
+            self.files.setCurrentItem(wanted)
         if not found:
             self._set_note("This repo has no faster-whisper model." if speech else "This repo has no GGUF files.")
 
@@ -272,11 +333,22 @@ class DiscoverPage(QWidget):
             item.setText(2, verdict.fit.verdict + ("  ★ recommended" if recommended else ""))
             item.setToolTip(2, _plain_tip(verdict.fit.message))
             item.setForeground(2, _colour(verdict.fit.verdict))
-            if recommended:
+            if recommended and self._wanted_item() is None:
                 self.files.setCurrentItem(item)
         self._set_note(self._note)
         self._header_note = f"Estimated from the real header of {header.path.name} ({header.architecture})."
         self._on_file()
+
+    def _wanted_item(self) -> QTreeWidgetItem | None:
+        """The row of the quant the Recommended list chose for the repo on show, if it is listed."""
+        if self.listing is None or self._wanted is None or self._wanted[0] != self.listing.repo_id:
+            return None
+        for index in range(self.files.topLevelItemCount()):
+            item = self.files.topLevelItem(index)
+            choice: QuantChoice = item.data(0, Qt.UserRole)
+            if choice.downloadable and choice.label == self._wanted[1]:
+                return item
+        return None
 
     def show_advice_error(self, repo_id: str, message: str) -> None:
         if self.listing is not None and self.listing.repo_id == repo_id:

@@ -32,6 +32,8 @@ class HubController(QObject):
     listing_waiting = Signal(str, str)  # repo id, what the listing is doing meanwhile
     advice_ready = Signal(str, list, object, object)  # repo id, [Advice], recommended QuantChoice, GGUFInfo
     advice_failed = Signal(str, str)  # repo id, message
+    # [recommended_fit.Pick] ranked, the Hub's problem ("" when none), whether the Hub has had its say
+    recommendations_ready = Signal(list, str, bool)
     account_changed = Signal(str)  # the token's owner, "" when signed out
     token_failed = Signal(str)
 
@@ -45,6 +47,8 @@ class HubController(QObject):
         self._latest_repo = ""
         self._search_stop = threading.Event()
         self._repo_stop = threading.Event()
+        self._recommended_listed: dict | None = None  # the catalogue's repos as the Hub listed them
+        self._recommending = threading.Lock()
 
     def _spawn(self, name: str, target, *args) -> None:
         threading.Thread(target=target, args=args, daemon=True, name=name).start()
@@ -120,6 +124,31 @@ class HubController(QObject):
             return
         advice = quant_advice.advise(found, header, self.judge)
         self.advice_ready.emit(listing.repo_id, advice, quant_advice.recommended(advice), header)
+
+    # -- the Recommended list -------------------------------------------------------------
+    def recommend(self) -> None:
+        """Rank the catalogue for this computer: at once from what is known, then with the Hub's real sizes
+        (asked once; again on a later call when the Hub could not answer)."""
+        self._spawn("hub-recommended", self._recommend)
+
+    def _recommend(self) -> None:
+        from app.core import recommended_fit
+
+        listed = self._recommended_listed
+        if listed is not None:
+            self.recommendations_ready.emit(recommended_fit.recommend(self.judge, listed), "", True)
+            return
+        self.recommendations_ready.emit(recommended_fit.recommend(self.judge), "", False)
+        if not self._recommending.acquire(blocking=False):
+            return  # the Hub is being asked already: that answer will come
+        try:
+            found, problem = recommended_fit.list_catalogue(self.client)
+            if problem is None:
+                self._recommended_listed = found
+            self.recommendations_ready.emit(recommended_fit.recommend(self.judge, found),
+                                            problem.message if problem is not None else "", True)
+        finally:
+            self._recommending.release()
 
     # -- the token ----------------------------------------------------------------------
     def check_account(self) -> None:

@@ -83,6 +83,8 @@ class ModelManagerWindow(QMainWindow):
     def _connect(self) -> None:
         hub, page = self.hub, self.discover
         page.search_requested.connect(hub.search)
+        page.recommended_requested.connect(hub.recommend)
+        hub.recommendations_ready.connect(page.show_recommendations)
         page.repo_chosen.connect(hub.open_repo)
         page.download_requested.connect(self._download)
         page.chat_requested.connect(self.model_chosen)
@@ -121,10 +123,22 @@ class ModelManagerWindow(QMainWindow):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if not self._searched:  # the first look shows the most downloaded GGUF repos
+        if not self._searched:  # the first look: the Recommended list (the box is empty)
             self._searched = True
             self.discover.search_now()
             self.hub.check_account()
+
+    def show_recommended(self) -> None:
+        """Open on Discover with the search box empty: the Recommended list, ranked for this computer."""
+        self.tabs.setCurrentWidget(self.discover)
+        if self._searched:
+            self.discover.show_recommended()
+        else:
+            self.discover.query.clear()
+            self.discover.kind.setCurrentIndex(self.discover.kind.findData("chat"))  # the first look shows it
+        self.show()
+        self.raise_()
+        self.activateWindow()
 
     def _focus_search(self) -> None:
         self.tabs.setCurrentWidget(self.discover)
