@@ -132,7 +132,7 @@ class Hearth:
     def open_discover(self) -> None:
         """The Model manager on its Discover tab (the welcome's "Get a better model for this computer")."""
         self.open_manager()
-        self.manager.tabs.setCurrentWidget(self.manager.discover)
+        self.manager.show_recommended()
 
     def open_server_panel(self) -> None:
         """Show the local API server's panel, built the first time it is asked for."""
