@@ -40,21 +40,24 @@ def test_the_catalogue_holds_each_family_with_sound_repo_and_file_names():
 def test_ranked_for_8_gb_free_fits_first_largest_first_and_too_big_marked():
     picks = recommended_fit.recommend(judge_for(8 * GB, 16 * GB))
     assert len(picks) == len(CATALOGUE)
-    order = [fit.VERDICTS.index(p.verdict) for p in picks]
-    assert order == sorted(order)  # fits, then tight, then won't fit
+    order = [(fit.VERDICTS.index(p.verdict), p.verdict == fit.FITS and not p.quick) for p in picks]
+    assert order == sorted(order)  # quick fits, fits slow here, then tight, then won't fit
     fitting = [p for p in picks if p.verdict == fit.FITS]
-    assert [p.model.parameters for p in fitting] == sorted((p.model.parameters for p in fitting), reverse=True)
+    quick = [p for p in fitting if p.quick]
+    assert [p.model.parameters for p in quick] == sorted((p.model.parameters for p in quick), reverse=True)
     assert {"Qwen3 8B", "Llama 3.1 8B Instruct", "Mistral 7B Instruct v0.3"} <= set(names(fitting))
     too_big = {p.model.name for p in picks if p.verdict == fit.WONT_FIT}
     assert "Qwen3 14B" in too_big and "Gemma 3 12B it" in too_big
     assert all(p.estimated for p in picks)  # nothing listed: every size is an estimate
     for p in picks:
-        # The quant is the largest of the repo's preferred ones that fits comfortably; a model that fits
-        # none is offered at its smallest.
-        judged = {c.label: recommended_fit.pick(p.model, judge_for(8 * GB, 16 * GB), [c]).verdict
+        # The quant is the largest of the repo's preferred ones that fits comfortably and stays quick on the
+        # CPU; else the smallest that fits comfortably; a model that fits none is offered at its smallest.
+        judged = {c.label: recommended_fit.pick(p.model, judge_for(8 * GB, 16 * GB), [c])
                   for c in recommended_fit.estimated_choices(p.model)}
-        comfortable = [q for q in p.model.quants if judged[q] == fit.FITS]
-        assert p.choice.label == (comfortable[-1] if comfortable else p.model.quants[0]), p.model.name
+        comfortable = [q for q in p.model.quants if judged[q].verdict == fit.FITS]
+        quick = [q for q in comfortable if judged[q].quick]
+        expected = quick[-1] if quick else (comfortable[0] if comfortable else p.model.quants[0])
+        assert p.choice.label == expected, p.model.name
 
 
 def test_more_memory_moves_larger_models_and_quants_up():
@@ -62,8 +65,19 @@ def test_more_memory_moves_larger_models_and_quants_up():
     large = {p.model.name: p for p in recommended_fit.recommend(judge_for(24 * GB, 32 * GB))}
     assert small["Qwen3 8B"].verdict == fit.WONT_FIT and large["Qwen3 8B"].verdict == fit.FITS
     assert small["Qwen3 4B"].choice.label == "Q4_K_M" and large["Qwen3 4B"].choice.label == "Q8_0"
-    assert recommended_fit.recommend(judge_for(24 * GB, 32 * GB))[0].model.name == "Qwen3 14B"
     assert small["SmolLM2 360M Instruct"].verdict == fit.FITS
+    # Qwen3 14B fits in 24 GB, but the CPU would read 9 GB of weights per token: after the quick ones, marked
+    first = recommended_fit.recommend(judge_for(24 * GB, 32 * GB))[0]
+    assert first.model.name == "Qwen3 8B" and first.choice.label == "Q4_K_M" and first.quick
+    assert large["Qwen3 14B"].verdict == fit.FITS and not large["Qwen3 14B"].quick
+    assert large["Qwen3 14B"].choice.label == "Q4_K_M"  # slow whatever the quant: the least slow
+
+
+def test_a_gpu_that_holds_the_whole_model_makes_it_quick_at_its_best_quant():
+    gpu = GpuMemory("Test GPU", 24 * GB, 24 * GB)
+    first = recommended_fit.recommend(judge_for(24 * GB, 32 * GB, gpu))[0]
+    assert (first.model.name, first.choice.label) == ("Qwen3 14B", "Q8_0")
+    assert first.fit.gpu_layers == first.fit.layers and first.cpu_bytes == 0 and first.quick
 
 
 def test_a_gpu_takes_layers_so_a_model_too_big_for_ram_fits():
@@ -83,8 +97,12 @@ def test_estimates_are_parameters_times_bits_per_weight_and_real_sizes_replace_t
                                       HubFile("Qwen3-8B-F16.gguf", 16_388_044_064, "c" * 64)])}
     picks = {p.model.repo_id: p for p in recommended_fit.recommend(judge_for(16 * GB), listed)}
     real = picks[model.repo_id]
-    assert not real.estimated and real.choice.label == "Q8_0" and real.choice.size == 8_709_518_624  # not F16
+    # Q8_0 fits in 16 GB, but the CPU would read 8.7 GB per token: Q4_K_M, from the real listing
+    assert not real.estimated and real.choice.label == "Q4_K_M" and real.choice.size == 5_027_783_488
     assert all(p.estimated for repo, p in picks.items() if repo != model.repo_id)
+    gpu = GpuMemory("Test GPU", 16 * GB, 16 * GB)
+    on_gpu = {p.model.repo_id: p for p in recommended_fit.recommend(judge_for(16 * GB, 32 * GB, gpu), listed)}
+    assert on_gpu[model.repo_id].choice.label == "Q8_0"  # on a GPU it is quick: the best preferred, not F16
 
 
 def test_the_hub_listing_gives_real_sizes_and_a_missing_repo_keeps_its_estimate(hub, smollm_path, gemma_path):

@@ -5,9 +5,15 @@ model controller's ``fit_of``: this machine's RAM, its GPU, the load options), o
 header built from the catalogue's architecture figures: that is what makes a model's KV
 cache and compute buffers, and the file's size makes its weights. Offline the size is an
 estimate (parameters × the quant's bits per weight); once the Hub lists a repo, its real
-file sizes are used instead. Per model the quant is the largest of the preferred ones that
-fits comfortably (``quant_advice``), and the list goes: comfortable fits first, the largest
-models first, then tight ones, then those too big (kept, and marked).
+file sizes are used instead.
+
+Memory is not the only limit: every token the model writes reads all the weights the CPU holds,
+so a model that fits in RAM can still write too slowly to talk to. A pick is *quick* when the
+weights left on the CPU are at most ``QUICK_CPU_BYTES``. Per model the quant is the largest of
+the preferred ones (``quant_advice``) that fits comfortably and stays quick; failing that, the
+smallest that fits comfortably. The list goes: quick comfortable fits first, the largest models
+first, then comfortable fits that are slow here, then tight ones, then those too big (kept,
+and marked).
 """
 from __future__ import annotations
 
@@ -30,6 +36,9 @@ log = logging.getLogger("hearth.hub")
 # quantize tool reports them for 7-8B models; small models keep more of their weights in larger types.
 BITS_PER_WEIGHT = {"Q4_K_M": 4.9, "Q5_K_M": 5.7, "Q6_K": 6.6, "Q8_0": 8.5}
 LISTING_WORKERS = 4  # repos listed at once: a short wait without a burst the Hub would limit
+# Weights the CPU reads for every token: at the 20-60 GB/s a desktop's memory moves, 5.5 GB (an 8B model at
+# Q4_K_M, not at Q5_K_M) is about 4-11 tokens a second, reading speed or better; beyond it a reply is a wait.
+QUICK_CPU_BYTES = 5_500_000_000
 STOP_KINDS = ("offline", "timeout", "rate limited", "stopped")  # after these, asking the next repo is no use
 
 
@@ -43,6 +52,21 @@ class Pick:
     @property
     def verdict(self) -> str:
         return self.fit.verdict
+
+    @property
+    def cpu_bytes(self) -> int:
+        return cpu_bytes(self.choice, self.fit)
+
+    @property
+    def quick(self) -> bool:
+        """Writes at reading speed or better here: few enough weights left for the CPU to read per token."""
+        return self.cpu_bytes <= QUICK_CPU_BYTES
+
+
+def cpu_bytes(choice: QuantChoice, verdict: fit.Fit) -> int:
+    """The file's weights that stay on the CPU, with the layers the fit puts on a GPU taken away."""
+    share = verdict.gpu_layers / verdict.layers if verdict.layers else 0.0
+    return int(choice.size * (1 - min(1.0, share)))
 
 
 def estimated_size(model: CatalogueModel, quant: str) -> int:
@@ -87,14 +111,22 @@ def pick(model: CatalogueModel, judge: Callable[[GGUFInfo], fit.Fit],
     preferred = [c for c in offered if c.label in quant_advice.PREFERRED] or offered
     header = header_for(model, preferred[0].size)
     advice = quant_advice.advise(preferred, header, judge)
-    best = quant_advice.recommended(advice)
-    verdict = next(a.fit for a in advice if a.choice is best)
-    return Pick(model, best, verdict, estimated)
+    comfortable = [a for a in advice if a.fit is not None and a.fit.verdict == fit.FITS]
+    quick = [a for a in comfortable if cpu_bytes(a.choice, a.fit) <= QUICK_CPU_BYTES]
+    if quick:
+        best = max(quick, key=lambda a: a.choice.size)
+    elif comfortable:  # slow here whatever the quant: the smallest is the least slow
+        best = min(comfortable, key=lambda a: a.choice.size)
+    else:
+        best = next(a for a in advice if a.choice is quant_advice.recommended(advice))
+    return Pick(model, best.choice, best.fit, estimated)
 
 
 def rank(picks: list[Pick]) -> list[Pick]:
-    """Comfortable fits first, then tight, then too big; within each, the largest model (and quant) first."""
-    return sorted(picks, key=lambda p: (fit.VERDICTS.index(p.verdict), -p.model.parameters, -p.choice.size))
+    """Quick comfortable fits first, then slow ones, then tight, then too big; within each, the largest
+    model (and quant) first."""
+    return sorted(picks, key=lambda p: (fit.VERDICTS.index(p.verdict), p.verdict == fit.FITS and not p.quick,
+                                        -p.model.parameters, -p.choice.size))
 
 
 def recommend(judge: Callable[[GGUFInfo], fit.Fit], listed: dict[str, list[QuantChoice]] | None = None,

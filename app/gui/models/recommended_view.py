@@ -10,6 +10,7 @@ from app.core.gguf_info import format_bytes
 TITLE = "Recommended for this computer"
 COLUMNS = ("Model and what it is good at", "Family", "Quant", "Size", "Fit", "Licence")
 VERDICT_TEXT = {fit.FITS: "fits", fit.TIGHT: "tight", fit.WONT_FIT: "too big"}
+SLOW_TEXT = "fits, slow"  # fits in memory, but the CPU reads too many weights per token to keep up
 ESTIMATE_MARK = "≈ "
 
 
@@ -56,7 +57,7 @@ class RecommendedView(QWidget):
             size = format_bytes(pick.choice.size)
             item = QTreeWidgetItem([f"{pick.model.name}\n{pick.model.good_at}", pick.model.family, pick.choice.label,
                                     (ESTIMATE_MARK + size) if pick.estimated else size,
-                                    VERDICT_TEXT.get(pick.verdict, pick.verdict), pick.model.licence_name])
+                                    _verdict_text(pick), pick.model.licence_name])
             item.setData(0, Qt.UserRole, pick)
             tip = f"{pick.model.repo_id}\n{pick.model.good_at}"
             if pick.model.licence:
@@ -64,7 +65,9 @@ class RecommendedView(QWidget):
             item.setToolTip(0, _plain_tip(tip))
             item.setToolTip(3, _plain_tip("Estimated from the parameter count: the Hub has not listed the file."
                                           if pick.estimated else pick.choice.first.name))
-            item.setToolTip(4, _plain_tip(pick.fit.message))
+            item.setToolTip(4, _plain_tip(pick.fit.message + ("" if pick.quick or pick.verdict != fit.FITS else
+                                          f" The CPU reads about {format_bytes(pick.cpu_bytes)} of weights for "
+                                          "every word it writes: expect a few words a second.")))
             item.setToolTip(5, _plain_tip(pick.model.licence or f"{pick.model.licence_name}: an open licence"))
             if pick.model.licence:
                 item.setForeground(5, _colour(fit.TIGHT))  # a licence with conditions: read it first
@@ -98,6 +101,12 @@ class RecommendedView(QWidget):
             self.chosen.emit(item.data(0, Qt.UserRole))
 
 
+def _verdict_text(pick) -> str:
+    if pick.verdict == fit.FITS and not pick.quick:
+        return SLOW_TEXT
+    return VERDICT_TEXT.get(pick.verdict, pick.verdict)
+
+
 def _note(picks: list, final: bool) -> str:
     if not picks:
         return ""
@@ -106,7 +115,9 @@ def _note(picks: list, final: bool) -> str:
     if machine.gpu is not None:
         where += f" and {format_bytes(machine.gpu.free)} free on {machine.gpu.name}"
     fitting = sum(1 for p in picks if p.verdict == fit.FITS)
-    text = f"Ranked by what fits this computer ({where}): {fitting} of {len(picks)} fit comfortably, the largest first."
+    quick = sum(1 for p in picks if p.verdict == fit.FITS and p.quick)
+    text = (f"Ranked by what fits this computer ({where}): {fitting} of {len(picks)} fit comfortably"
+            + (f", {quick} of them quick here" if quick < fitting else "") + ", the largest first.")
     estimated = sum(1 for p in picks if p.estimated)
     if estimated == len(picks):
         text += (" Sizes marked ≈ are estimates from each model's parameter count"
