@@ -1,6 +1,10 @@
-"""Take the README's screenshot of the real window: a fresh home, the starter model, one real reply.
+"""Take the README's screenshots of the real window, on a fresh home with the starter model.
 
     xvfb-run -s "-screen 0 1280x800x24" python packaging/screenshot.py resources/screenshot.png [light|dark]
+    xvfb-run -s "-screen 0 1280x800x24" python packaging/screenshot.py resources/welcome.png light welcome
+
+The first: a few weeks of earlier chats in the sidebar (written into the store as a user would have left
+them), then real replies of SmolLM2 and a second version of the last. ``welcome``: the first run's window.
 """
 from __future__ import annotations
 
@@ -12,7 +16,33 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def main(target: str, theme: str = "light") -> None:
+HISTORY = [("Plan a weekend in Lisbon", 1, True), ("Birthday email for Sam", 1, False),
+           ("Refactor the CSV parser", 3, False), ("Explain Bayes' theorem", 5, False),
+           ("Tax questions for freelancers", 24, False), ("Sourdough starter schedule", 40, False)]
+
+
+def seed_history(paths) -> None:
+    """Earlier chats, last active days ago: the store stamps "now", so their times are written in after."""
+    import sqlite3
+    import time
+
+    from app.core.store import Store
+
+    store = Store(paths.database)
+    stamps = []
+    for title, days, pinned in HISTORY:
+        conversation = store.create_conversation(title)
+        store.add_message(conversation.id, "user", f"About {title.lower()}")
+        store.add_message(conversation.id, "assistant", "Here is what I know.")
+        if pinned:
+            store.set_pinned(conversation.id, True)
+        stamps.append((time.time() - days * 86_400 - 3_600, conversation.id))
+    store.close()
+    with sqlite3.connect(paths.database) as db:
+        db.executemany("UPDATE conversations SET updated_at = ? WHERE id = ?", stamps)
+
+
+def main(target: str, theme: str = "light", mode: str = "chat") -> None:
     os.environ.setdefault("HEARTH_HOME", tempfile.mkdtemp(prefix="hearth-shot-"))
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -22,17 +52,25 @@ def main(target: str, theme: str = "light") -> None:
 
     app = QApplication([])
     dress(app)
-    hearth = Hearth(Paths.from_environment())
+    paths = Paths.from_environment().ensure()
+    if mode == "chat":
+        seed_history(paths)
+    hearth = Hearth(paths)
     hearth.settings.temperature = 0.0
     hearth.window.set_theme(theme)
     hearth.window.resize(1100, 700)
     hearth.start()
+    if mode == "chat":
+        hearth.window.new_chat()  # today's chat, above the history
     questions = ["What is the capital of France?", "Write a Python function that reverses a string."]
     regenerated = []
 
     def step() -> None:
         if hearth.models.state == "ready" and not hearth.chat.busy and not hearth.chat.titling:
-            if questions:
+            if mode == "welcome":
+                timer.stop()
+                QTimer.singleShot(400, finish)
+            elif questions:
                 hearth.window.input.setPlainText(questions.pop(0))
                 hearth.window._send(hearth.window.input.toPlainText())
             elif not regenerated:  # a second version of the last reply: the "◀ 2/2 ▶" shows
@@ -44,7 +82,8 @@ def main(target: str, theme: str = "light") -> None:
                 QTimer.singleShot(400, finish)
 
     def finish() -> None:
-        hearth.window.input.setPlainText("Now make it handle None")
+        if mode == "chat":
+            hearth.window.input.setPlainText("Now make it handle None")
         app.processEvents()
         hearth.window.grab().save(target)
         print(f"saved {target}")
@@ -58,4 +97,4 @@ def main(target: str, theme: str = "light") -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "resources/screenshot.png", *sys.argv[2:3])
+    main(sys.argv[1] if len(sys.argv) > 1 else "resources/screenshot.png", *sys.argv[2:4])
