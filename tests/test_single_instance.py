@@ -104,3 +104,22 @@ def test_a_killed_instance_leaves_nothing_that_blocks_and_two_starts_make_one_he
 def test_the_name_belongs_to_one_data_folder(tmp_path):
     assert instance_name(tmp_path / "a") != instance_name(tmp_path / "b")
     assert instance_name(tmp_path / "a") == instance_name(tmp_path / "x" / ".." / "a")
+
+
+def test_a_file_the_system_opens_with_the_running_app_reaches_its_window(make_hearth, home, smollm_path, qtbot,
+                                                                         tmp_path):
+    """macOS's Finder sends the running app a file-open event instead of starting it again."""
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtGui import QFileOpenEvent
+
+    hearth = make_hearth()
+    server = claim(home.data, [])
+    server.files_received.connect(hearth.open_files)
+    try:
+        model = copy_model(smollm_path, tmp_path / "finder", "opened-in-finder.gguf")
+        QCoreApplication.sendEvent(QCoreApplication.instance(), QFileOpenEvent(str(model)))
+        qtbot.waitUntil(lambda: str(model) in hearth.settings.added_models, timeout=30_000)
+        qtbot.waitUntil(lambda: (hearth.window.picker.current_entry() is not None
+                                 and hearth.window.picker.current_entry().path == model), timeout=30_000)
+    finally:
+        server.close()

@@ -29,7 +29,7 @@ import os
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QLockFile, QObject, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QLockFile, QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 log = logging.getLogger("hearth.instance")
@@ -85,7 +85,10 @@ def hand_over(name: str, files: list[str], answer_seconds: float = ANSWER_SECOND
 
 
 class InstanceServer(QObject):
-    """The first instance's side: holds the lock and tells the app about files later starts hand over."""
+    """The first instance's side: holds the lock and tells the app about files later starts hand over.
+
+    On macOS, Finder does not start a second process for a file opened with a running app: it sends the
+    app a file-open event, which this object turns into the same signal."""
 
     files_received = Signal(list)  # absolute paths (maybe none: a plain second start only wants the window)
 
@@ -97,6 +100,15 @@ class InstanceServer(QObject):
         self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         self._server.newConnection.connect(self._accept)
         self._buffers: dict[QLocalSocket, bytes] = {}
+        application = QCoreApplication.instance()
+        if application is not None:
+            application.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.FileOpen and event.file():
+            self.files_received.emit([event.file()])
+            return True
+        return False
 
     def listen(self) -> bool:
         QLocalServer.removeServer(self.name)  # a socket file left by a crash; the lock says it is ours now
@@ -107,6 +119,9 @@ class InstanceServer(QObject):
         return True
 
     def close(self) -> None:
+        application = QCoreApplication.instance()
+        if application is not None:
+            application.removeEventFilter(self)
         self._server.close()
         self._lock.unlock()
 
