@@ -23,7 +23,8 @@ def test_edit_regenerate_and_move_between_versions(qtbot, make_hearth):
     first_answer = ask(qtbot, hearth, "What is the capital of France?").text
 
     # Regenerate, with a warmer temperature for this conversation so the new version differs.
-    hearth.chat.set_conversation_settings({"temperature": 1.2, "seed": 7})
+    # (capped: a warm SmolLM2 can ramble, and the test must not wait on a busy machine's speed)
+    hearth.chat.set_conversation_settings({"temperature": 1.2, "seed": 7, "max_tokens": 48})
     reply = last_reply(hearth)
     qtbot.mouseClick(reply.regenerate_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: not hearth.chat.busy, timeout=60_000)

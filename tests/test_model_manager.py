@@ -185,7 +185,12 @@ def test_offline_search_says_so_and_the_library_keeps_working(qtbot, make_hearth
     hearth.hub_client._api.endpoint = hearth.hub_client.endpoint
     manager = open_manager(qtbot, hearth)
     page = manager.discover
+    # The empty box's Recommended list says it is offline in its own words, and still lists its models
     qtbot.waitUntil(lambda: "offline" in page.status.text(), timeout=15_000)
+    assert page.status.text().startswith("You're offline: the Recommended list shows estimated sizes")
+    assert page.recommended.rows()
+    qtbot.keyClicks(page.query, "qwen")
+    qtbot.waitUntil(lambda: "searching" in page.status.text(), timeout=15_000)
     assert page.status.text().startswith("You're offline: searching Hugging Face needs a network connection.")
     assert "downloaded models, chat and voice input still work" in page.status.text()
     qtbot.waitUntil(lambda: [e.path for e in hearth.window.picker.entries] == [smollm_path], timeout=10_000)

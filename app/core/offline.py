@@ -40,6 +40,10 @@ def offline_message(action: str) -> str:
     return f"You're offline: Hearth needs a network connection to {action} on Hugging Face. {STILL_WORKS}"
 
 
+RECOMMENDED_OFFLINE = ("You're offline: the Recommended list shows estimated sizes until Hugging Face can be "
+                       f"reached. {STILL_WORKS}")
+
+
 def offline_download_message(name: str) -> str:
     return f"You're offline: downloading “{name}” needs a network connection."
 

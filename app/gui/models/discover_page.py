@@ -179,7 +179,7 @@ class DiscoverPage(QWidget):
     def show_recommendations(self, picks: list, problem: str, final: bool) -> None:
         self.recommended.show_picks(picks, final)
         if problem and self.showing_recommended():
-            self.status.setText(f"{problem} Sizes are estimates until the Hub can be reached.")
+            self.status.setText(problem)
             self.status.setProperty("problem", True)
             self.status.style().polish(self.status)
 

@@ -19,6 +19,7 @@ from app.core.errors import HearthError
 from app.core.hub import CHAT, SPEECH, HubClient, RepoListing
 from app.core.hub_files import choices, speech_choices
 from app.core.gguf_info import GGUFInfo
+from app.core.offline import RECOMMENDED_OFFLINE
 
 log = logging.getLogger("hearth.hub")
 
@@ -145,8 +146,8 @@ class HubController(QObject):
             found, problem = recommended_fit.list_catalogue(self.client)
             if problem is None:
                 self._recommended_listed = found
-            self.recommendations_ready.emit(recommended_fit.recommend(self.judge, found),
-                                            problem.message if problem is not None else "", True)
+            self.recommendations_ready.emit(recommended_fit.recommend(self.judge, found), _recommended_problem(problem),
+                                            True)
         finally:
             self._recommending.release()
 
@@ -170,3 +171,12 @@ class HubController(QObject):
             self.client.forget_token()
             self.account_changed.emit("")
         self._spawn("hub-token", work)
+
+
+def _recommended_problem(problem) -> str:
+    """What the Recommended list says when the Hub could not list its models (nothing when it could)."""
+    if problem is None:
+        return ""
+    if getattr(problem, "kind", "") == "offline":  # not "the files of <the first repo asked>": the list's own words
+        return RECOMMENDED_OFFLINE
+    return f"{problem.message} Sizes are estimates until the Hub can be reached."
