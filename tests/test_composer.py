@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from test_voice import FOX, clips, listening_on, play_and_wait, virtual_microphone  # noqa: F401 - fixtures
 
 from app.gui.chat.composer import Composer
 from app.gui.voice.voice_controller import VoiceController
 from app.settings import Settings
 from tests import voice_helpers as mic
-from test_voice import FOX, clips, listening_on, play_and_wait, virtual_microphone  # noqa: F401 - fixtures
 
 
 @pytest.fixture

@@ -9,13 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from test_main_window import wait_ready
+from test_voice import listening_on, play_and_wait, virtual_microphone  # noqa: F401 - a fixture
 
 from app.core import store as states
 from app.core.talk_turns import State
 from app.gui.voice.talk_controller import BARGE_IN_CHUNKS
 from tests import voice_helpers as mic
-from test_main_window import wait_ready
-from test_voice import clips, listening_on, play_and_wait, virtual_microphone  # noqa: F401 - fixtures
 
 ASKS = ["Open the window and let the fresh air in.", "The children are playing football in the park."]
 STORY = "Write a very long story about a dragon."
@@ -55,11 +55,12 @@ def test_a_voice_conversation_goes_round_twice(qtbot, make_hearth, virtual_micro
     for turn, (clip, said) in enumerate(zip(clips_, ASKS), 1):
         play_and_wait(qtbot, hearth, clip)
         # The pause after the words ends the turn: the message is sent without a click.
-        qtbot.waitUntil(lambda: hearth.chat.conversation is not None and len(saved(hearth, "user")) == turn,
-                        timeout=60_000)
+        qtbot.waitUntil(lambda turn=turn: hearth.chat.conversation is not None
+                        and len(saved(hearth, "user")) == turn, timeout=60_000)
         user = saved(hearth, "user")[-1]
         assert mic.word_error_rate(said, user.content) <= 0.25, user.content
-        qtbot.waitUntil(lambda: len(saved(hearth, "assistant")) == turn and not hearth.chat.busy, timeout=90_000)
+        qtbot.waitUntil(lambda turn=turn: len(saved(hearth, "assistant")) == turn and not hearth.chat.busy,
+                        timeout=90_000)
         reply = saved(hearth, "assistant")[-1]
         assert reply.status == states.DONE and reply.content.strip()  # written by SmolLM2, saved as usual
         qtbot.waitUntil(lambda: talk.state == State.LISTENING, timeout=10_000)
@@ -124,8 +125,7 @@ def test_speaking_over_the_reply_stops_it_and_is_the_next_turn(qtbot, make_heart
     assert "speaking" in states_seen
 
 
-def test_no_model_or_a_microphone_taken_away_ends_it_with_a_message(qtbot, make_hearth, virtual_microphone,  # noqa: F811
-                                                                    clips):
+def test_without_a_model_it_does_not_start_and_says_why(qtbot, make_hearth):
     hearth = make_hearth(include_starter=False)
     window, talk = hearth.window, hearth.window.talk
     window.voice_menu.conversation_action.trigger()  # Voice ▸ Talk with the model, no model chosen

@@ -4,8 +4,19 @@ from __future__ import annotations
 import pytest
 
 from app.core.dictation_join import DictationJoin
-from app.core.talk_turns import (END_SPEECH, LISTEN, SEND, SPEAK, STOP_LISTENING, STOP_REPLY, STOP_VOICE, TELL,
-                                 Action, State, TalkTurns)
+from app.core.talk_turns import (
+    END_SPEECH,
+    LISTEN,
+    SEND,
+    SPEAK,
+    STOP_LISTENING,
+    STOP_REPLY,
+    STOP_VOICE,
+    TELL,
+    Action,
+    State,
+    TalkTurns,
+)
 
 
 def kinds(actions: list[Action]) -> list[str]:

@@ -17,8 +17,8 @@ from app.gui import theme
 from app.gui.chat import input_box
 from app.gui.chat.chat_controller import ChatController
 from app.gui.chat.chat_view import ChatView
-from app.gui.chat.conversation_files import EXPORT_TYPES
 from app.gui.chat.composer import Composer
+from app.gui.chat.conversation_files import EXPORT_TYPES
 from app.gui.chat.conversation_list import ConversationList
 from app.gui.chat.empty_chat import EmptyChat
 from app.gui.chat.search_dialog import SearchDialog
@@ -307,6 +307,7 @@ class MainWindow(QMainWindow):
         self.composer.talk_requested.connect(self.talk.toggle)
         self.talk.state_changed.connect(self._on_talk_state)
         self.talk.message_raised.connect(self.notice.show_error)
+        self.talk.heard_partial.connect(lambda text: self.composer.show_talk_state(f"Listening… “{text}”"))
         self.empty_chat.prompt_chosen.connect(self._use_suggestion)
         self.empty_chat.better_model_requested.connect(self.discover_requested)
         self.system_toggle.toggled.connect(self._toggle_system_prompt)

@@ -24,8 +24,19 @@ import logging
 from PySide6.QtCore import QObject, Signal
 
 from app.core import store as states
-from app.core.talk_turns import (END_SPEECH, LISTEN, SEND, SPEAK, STOP_LISTENING, STOP_REPLY, STOP_VOICE, TELL,
-                                 Action, State, TalkTurns)
+from app.core.talk_turns import (
+    END_SPEECH,
+    LISTEN,
+    SEND,
+    SPEAK,
+    STOP_LISTENING,
+    STOP_REPLY,
+    STOP_VOICE,
+    TELL,
+    Action,
+    State,
+    TalkTurns,
+)
 
 log = logging.getLogger("hearth.talk")
 
