@@ -33,6 +33,7 @@ NAMES = {
     "stop": "ph.stop",
     "microphone": "ph.microphone",
     "dictation": "ph.microphone",
+    "talk": "ph.chats-circle",  # the voice conversation
     "export": "ph.export",
     "import": "ph.download-simple",
     "shortcuts": "ph.keyboard",

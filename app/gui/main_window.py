@@ -6,8 +6,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QAbstractButton, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
-                               QPlainTextEdit, QProgressBar, QPushButton, QSizePolicy, QSplitter, QToolButton,
-                               QVBoxLayout, QWidget)
+                               QPlainTextEdit, QProgressBar, QSizePolicy, QSplitter, QToolButton, QVBoxLayout, QWidget)
 
 from app import APP_NAME, __version__
 from app.core import offload_status, overflow
@@ -18,13 +17,12 @@ from app.gui import theme
 from app.gui.chat import input_box
 from app.gui.chat.chat_controller import ChatController
 from app.gui.chat.chat_view import ChatView
+from app.gui.chat.composer import Composer
 from app.gui.chat.conversation_files import EXPORT_TYPES
 from app.gui.chat.conversation_list import ConversationList
 from app.gui.chat.empty_chat import EmptyChat
-from app.gui.chat.input_box import InputBox
 from app.gui.chat.search_dialog import SearchDialog
 from app.gui.chat.settings_dialog import ConversationSettingsDialog
-from app.gui import icons
 from app.gui.icons import Icons
 from app.gui.library_controller import LibraryController
 from app.gui.live_figures import LiveFigures
@@ -37,7 +35,7 @@ from app.gui.save_dialog import ask_save_path
 from app.gui.shortcuts_window import ShortcutsWindow, action_keys, menu_groups
 from app.gui.template_dialog import TemplateDialog
 from app.gui.window_state import WindowState
-from app.gui.voice.mic_button import MicButton
+from app.gui.voice.talk_controller import TalkController
 from app.gui.voice.voice_menu import VoiceMenu
 
 NO_MODEL_HELP = (
@@ -63,15 +61,13 @@ class MainWindow(QMainWindow):
     preferences_requested = Signal()
 
     def __init__(self, chat: ChatController, library: LibraryController, models_dir: Path, voice,
-                 parent=None) -> None:
+                 speaker=None, parent=None) -> None:
         super().__init__(parent)
         self.chat = chat
         self.models = chat.models  # the loaded model, its state and its load options
         self.library = library
-        self.voice = voice  # VoiceController: push to talk into the input box
-        self._before_voice = ""  # what the input box held when listening began
-        self._heard: list[str] = []  # final text of the current push to talk
-        self._placeholder = ""
+        self.voice = voice  # VoiceController: push to talk into the composer, and the voice conversation
+        self.talk = TalkController(voice, chat, speaker, parent=self)  # Voice ▸ Talk; speaker None: replies shown
         self._shown_conversation: int | None = None
         self._search: SearchDialog | None = None
         self._undoable: list[tuple[int, str]] = []  # chats deleted while the notice offering Undo is up
@@ -88,7 +84,7 @@ class MainWindow(QMainWindow):
         self._order_tabs()
         self.window_state = WindowState(self, self.splitter, chat.settings)
         self.window_state.restore()
-        self.input.setFocus()  # the window opens ready to type
+        self.composer.focus()  # the window opens ready to type
 
     # -- layout -----------------------------------------------------------------------
     def _build(self) -> None:
@@ -102,20 +98,10 @@ class MainWindow(QMainWindow):
         self.view.link_activated.connect(self._on_link)
         self.empty_chat = EmptyChat()  # an empty chat's suggestions, and on the first run the welcome
         self.view.set_start(self.empty_chat)
-        self.input = InputBox()
-        self.send_button = self.icons.put(QPushButton("Send"), "send", "on_accent")
-        self.send_button.setObjectName("sendButton")
-        self.send_button.setDefault(True)
-        self.stop_button = self.icons.put(QPushButton("Stop"), "stop", "on_accent")
-        self.stop_button.setObjectName("stopButton")
-        self.stop_button.hide()
-        self.mic_button = self.icons.put(MicButton(icons.icon("microphone")), "microphone")
-        self.mic_level = QProgressBar()
-        self.mic_level.setObjectName("levelMeter")
-        self.mic_level.setRange(0, 100)
-        self.mic_level.setTextVisible(False)
-        self.mic_level.setMaximumWidth(60)
-        self.mic_level.hide()
+        self.composer = composer = Composer(self.voice, self.chat.settings, self.icons)
+        # The composer's parts by their old names: tests and the screenshot scripts reach them here.
+        self.input, self.send_button, self.stop_button = composer.input, composer.send_button, composer.stop_button
+        self.mic_button, self.mic_level = composer.mic_button, composer.mic_level
 
         self.system_toggle = QToolButton()
         self.system_toggle.setText("System prompt ▸")
@@ -146,16 +132,6 @@ class MainWindow(QMainWindow):
         top.addWidget(self.load_settings_button, 0, Qt.AlignTop)
         top.addWidget(self.system_toggle, 0, Qt.AlignTop)
 
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.input, 1)
-        buttons = QVBoxLayout()
-        buttons.addWidget(self.send_button)
-        buttons.addWidget(self.stop_button)
-        buttons.addWidget(self.mic_button, 0, Qt.AlignHCenter)
-        buttons.addWidget(self.mic_level, 0, Qt.AlignHCenter)
-        buttons.addStretch(1)
-        bottom.addLayout(buttons)
-
         right = QWidget()
         column = QVBoxLayout(right)
         column.setContentsMargins(8, 8, 8, 8)
@@ -163,7 +139,7 @@ class MainWindow(QMainWindow):
         column.addWidget(self.system_prompt)
         column.addWidget(self.notice)
         column.addWidget(self.view, 1)
-        column.addLayout(bottom)
+        column.addWidget(self.composer)
 
         self.splitter = splitter = QSplitter()
         splitter.setObjectName("sidebarSplitter")
@@ -173,7 +149,7 @@ class MainWindow(QMainWindow):
         splitter.setSizes([240, 860])
         self.setCentralWidget(splitter)
 
-        for widget, name in ((self.input, "Message"), (self.view, "Conversation"),
+        for widget, name in ((self.view, "Conversation"),
                              (self.conversations.list, "Conversations"), (self.picker.combo, "Model"),
                              (self.system_prompt, "System prompt"), (self.notice, "Notice")):
             widget.setAccessibleName(name)
@@ -245,14 +221,16 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.server_action)
         self.voice_menu = VoiceMenu(self.voice, self.chat.settings, toggle_talk=self.mic_button.toggle_listening,
                                     open_dictation=self.dictation_requested.emit,
-                                    find_models=self.manager_requested.emit, parent=self)
+                                    find_models=self.manager_requested.emit, converse=self.talk.toggle, parent=self)
         self.menuBar().addMenu(self.voice_menu)
         self.send_dictated_action = self.voice_menu.send_dictated_action
         chat_menu = self.menuBar().addMenu("&Chat")
+        # Esc stops the reply, and ends a voice conversation (one key: two actions on it would cancel out).
         self.stop_action = QAction("&Stop reply", self, shortcut=QKeySequence(Qt.Key_Escape),
-                                   triggered=self.chat.stop, enabled=False)
+                                   triggered=lambda: self.talk.end() if self.talk.active else self.chat.stop(),
+                                   enabled=False)
         focus_action = QAction("&Write a message", self, shortcut=QKeySequence("Ctrl+L"),
-                               triggered=lambda: self.input.setFocus())
+                               triggered=lambda: self.composer.focus())
         self.search_action = QAction("&Search conversations…", self, shortcut=QKeySequence("Ctrl+K"),
                                      triggered=self.open_search)
         self.settings_action = QAction("Conversation &settings…", self, shortcut=QKeySequence("Ctrl+,"),
@@ -322,9 +300,14 @@ class MainWindow(QMainWindow):
         self.conversations.delete_requested.connect(chat.delete_conversation)
         self.picker.model_chosen.connect(chat.choose_model)
         self.load_settings_button.clicked.connect(self.open_load_settings)
-        self.input.submitted.connect(self._send)
-        self.send_button.clicked.connect(lambda: self._send(self.input.toPlainText()))
-        self.stop_button.clicked.connect(chat.stop)
+        self.composer.submitted.connect(self._send)
+        self.composer.stop_requested.connect(chat.stop)
+        self.composer.edit_last_requested.connect(self.edit_last_message)
+        self.composer.listening_started.connect(self.notice.hide)
+        self.composer.talk_requested.connect(self.talk.toggle)
+        self.talk.state_changed.connect(self._on_talk_state)
+        self.talk.message_raised.connect(self.notice.show_error)
+        self.talk.heard_partial.connect(lambda text: self.composer.show_talk_state(f"Listening… “{text}”"))
         self.empty_chat.prompt_chosen.connect(self._use_suggestion)
         self.empty_chat.better_model_requested.connect(self.discover_requested)
         self.system_toggle.toggled.connect(self._toggle_system_prompt)
@@ -343,7 +326,6 @@ class MainWindow(QMainWindow):
         self.view.delete_requested.connect(chat.delete_message)
         self.view.version_requested.connect(chat.show_version)
         self.conversations.pin_requested.connect(chat.set_pinned)
-        self.input.edit_last_requested.connect(self.edit_last_message)
         chat.reply_grew.connect(self.view.append_text)
         chat.reply_ended.connect(self.view.update_message)
         chat.busy_changed.connect(self._on_busy)
@@ -366,63 +348,21 @@ class MainWindow(QMainWindow):
         chat.saver.recovered.connect(lambda: self.notice.withdraw(SAVING))
         self.view.retry_requested.connect(chat.retry)
         self.models.load_blocked.connect(self._on_load_blocked)
-        voice = self.voice
-        self.mic_button.start_requested.connect(lambda: voice.listen("chat", continuous=False))
-        self.mic_button.stop_requested.connect(voice.stop)
-        voice.listening_changed.connect(self._on_listening)
-        voice.level.connect(lambda value: self.mic_level.setValue(int(value * 100)))
-        voice.partial_text.connect(lambda target, text: target == "chat" and self._show_heard(text))
-        voice.final_text.connect(self._on_heard)
-        voice.finished.connect(self._on_voice_finished)
-        voice.error.connect(lambda target, message: target == "chat" and self.notice.show_error(message))
+        self.voice.error.connect(lambda target, message: target == "chat" and self.notice.show_error(message))
         library.models_changed.connect(self._on_models)
         library.file_added.connect(self.picker.select)
         library.file_rejected.connect(self.notice.show_error)
 
-    # -- voice ----------------------------------------------------------------------------
-    def _on_listening(self, target: str, listening: bool) -> None:
-        if target != "chat":
-            return
-        self.mic_button.set_listening(listening)
-        self.mic_level.setVisible(listening)
-        if listening:
-            self._before_voice = self.input.toPlainText()
-            self._heard = []
-            self.input.setReadOnly(True)
-            self._placeholder = self.input.placeholderText()
-            self.input.setPlaceholderText("Listening… (release the button, or click it again, to stop)")
-            self.notice.hide()
-
-    def _joined(self, *more: str) -> str:
-        words = " ".join(part for part in (*self._heard, *more) if part)
-        glue = " " if self._before_voice and not self._before_voice.endswith((" ", "\n")) and words else ""
-        return f"{self._before_voice}{glue}{words}"
-
-    def _show_heard(self, partial: str) -> None:
-        self.input.setPlainText(self._joined(partial))
-        self.input.moveCursor(self.input.textCursor().MoveOperation.End)
-
-    def _on_heard(self, target: str, text: str, _start: float, _end: float) -> None:
-        if target == "chat":
-            self._heard.append(text.strip())
-            self._show_heard("")
-
-    def _on_voice_finished(self, target: str) -> None:
-        if target != "chat":
-            return
-        self.input.setReadOnly(False)
-        self.input.setPlaceholderText(self._placeholder)
-        self.input.setPlainText(self._joined())
-        self.input.moveCursor(self.input.textCursor().MoveOperation.End)
-        self.input.setFocus()
-        if self._heard and self.chat.settings.send_dictated:
-            self._send(self.input.toPlainText())
+    def _on_talk_state(self, _state: str) -> None:
+        self.composer.show_talk_state(self.talk.label)
+        self.voice_menu.conversation_action.setChecked(self.talk.active)
+        self.stop_action.setEnabled(self.chat.busy or self.talk.active)
 
     # -- slots --------------------------------------------------------------------------
     def _send(self, text: str) -> None:
         self._flush_system_prompt()
         if self.chat.send(text):
-            self.input.clear()
+            self.composer.clear()
             self.notice.hide()
 
     def _edit(self, message_id: int, text: str) -> None:
@@ -491,7 +431,7 @@ class MainWindow(QMainWindow):
         chain = [self.conversations.new_button, self.conversations.filter, self.conversations.list, self.picker.combo,
                  self.load_settings_button, self.system_toggle,
                  self.system_prompt, *self.notice.findChildren(QAbstractButton), self.view, self.input,
-                 self.send_button, self.stop_button, self.mic_button]
+                 self.send_button, self.stop_button, self.mic_button, self.composer.talk_button]
         for first, second in zip(chain, chain[1:]):
             QWidget.setTabOrder(first, second)
 
@@ -628,7 +568,7 @@ class MainWindow(QMainWindow):
 
     def new_chat(self) -> None:
         self.chat.new_conversation()
-        self.input.setFocus()
+        self.composer.focus()
 
     def _on_conversation_opened(self, conversation: Conversation, messages: list[Message]) -> None:
         self._flush_system_prompt()
@@ -645,11 +585,8 @@ class MainWindow(QMainWindow):
         self._update_placeholder()
 
     def _on_busy(self, busy: bool) -> None:
-        self.stop_button.setVisible(busy)
-        self.send_button.setVisible(not busy)
-        self.stop_action.setEnabled(busy)
-        if not busy:
-            self.input.setFocus()
+        self.composer.set_busy(busy)
+        self.stop_action.setEnabled(busy or self.talk.active)
 
     def _on_model_state(self, state: str, name: str) -> None:
         self.status_model.setText(name or "No model")
@@ -695,9 +632,8 @@ class MainWindow(QMainWindow):
 
     def _use_suggestion(self, prompt: str) -> None:
         """A suggestion card: its words in the message box, ready to send or to change."""
-        self.input.setPlainText(prompt)
-        self.input.moveCursor(self.input.textCursor().MoveOperation.End)
-        self.input.setFocus()
+        self.composer.set_text(prompt)
+        self.composer.focus()
 
     def _on_link(self, link: str) -> None:
         if link == "open":

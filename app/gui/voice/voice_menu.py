@@ -29,12 +29,17 @@ def fill_choices(menu: QMenu, choices: list[tuple[str, str]], current: str, choo
 
 class VoiceMenu(QMenu):
     def __init__(self, voice, settings: Settings, toggle_talk: Callable[[], None],
-                 open_dictation: Callable[[], None], find_models: Callable[[], None], parent=None) -> None:
+                 open_dictation: Callable[[], None], find_models: Callable[[], None],
+                 converse: Callable[[], None] | None = None, parent=None) -> None:
         super().__init__("&Voice", parent)
         self.voice, self.settings = voice, settings
         self._find_models = find_models
         self.talk_action = QAction("&Push to talk", self, shortcut=QKeySequence("Ctrl+Shift+Space"),
                                    triggered=lambda: toggle_talk())
+        # The voice conversation: checked while it goes on (whoever runs it keeps the check in step).
+        self.conversation_action = QAction("T&alk with the model", self, shortcut=QKeySequence("Ctrl+Shift+T"),
+                                           checkable=True, triggered=lambda: converse and converse())
+        self.conversation_action.setVisible(converse is not None)
         self.dictation_action = QAction("&Dictation window…", self, shortcut=QKeySequence("Ctrl+Shift+D"),
                                         triggered=lambda: open_dictation())
         self.send_dictated_action = QAction("&Send dictated messages at once", self, checkable=True)
@@ -47,7 +52,7 @@ class VoiceMenu(QMenu):
         self.language_menu = self.addMenu("&Language")
         self.language_menu.aboutToShow.connect(self._fill_languages)
         self.addAction("Names and &terms…", self._ask_speech_prompt)
-        for action in (self.talk_action, self.dictation_action, self.send_dictated_action):
+        for action in (self.talk_action, self.conversation_action, self.dictation_action, self.send_dictated_action):
             self.addAction(action)
 
     def _fill_microphones(self) -> None:
