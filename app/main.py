@@ -317,6 +317,10 @@ def main(argv: list[str] | None = None) -> int:
         from app.engine.speech_worker import main as speech_main
 
         return speech_main()
+    if arguments[:1] == ["--tts-worker"]:  # the speech-out engine (Piper), the same way
+        from app.engine.tts_worker import main as tts_main
+
+        return tts_main()
     if arguments[:1] == ["serve"]:  # the API server without a window
         from app.api.serve import main as serve_main
 
