@@ -61,7 +61,10 @@ class Hearth:
         from app.gui.voice.voice_controller import VoiceController
 
         self.voice = VoiceController(self.settings, log_path=paths.logs / "speech.log", models_dir=paths.models)
-        self.window = MainWindow(self.chat, self.library, paths.models, voice=self.voice)
+        from app.gui.voice.speaker import Speaker
+
+        self.speaker = Speaker(self.settings, log_path=paths.logs / "voice-out.log")
+        self.window = MainWindow(self.chat, self.library, paths.models, voice=self.voice, speaker=self.speaker)
         from app.core.hub import HubClient
         from app.gui.models.download_controller import DownloadController
         from app.gui.models.hub_controller import HubController
@@ -286,6 +289,7 @@ class Hearth:
         if self.manager is not None:
             self.manager.close()
         self.chat.close()
+        self.speaker.shutdown()
         self.engine.shutdown()
         self.window.window_state.store()
         self.save_settings()

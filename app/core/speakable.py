@@ -64,7 +64,7 @@ class Speakable:
     # -- the stream ---------------------------------------------------------------------------
     def feed(self, text_so_far: str) -> list[str]:
         """The sentences complete in ``text_so_far`` that were not returned before."""
-        if not text_so_far.startswith(self._text[:self._done]):
+        if not text_so_far.startswith(self._text[:self._done + self._line_used]):
             self.__init__()  # a different text (a reply written again): start over
         self._text = text_so_far
         out: list[str] = []

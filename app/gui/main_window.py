@@ -63,7 +63,7 @@ class MainWindow(QMainWindow):
     preferences_requested = Signal()
 
     def __init__(self, chat: ChatController, library: LibraryController, models_dir: Path, voice,
-                 parent=None) -> None:
+                 parent=None, speaker=None) -> None:
         super().__init__(parent)
         self.chat = chat
         self.models = chat.models  # the loaded model, its state and its load options
@@ -250,7 +250,7 @@ class MainWindow(QMainWindow):
         self.send_dictated_action = self.voice_menu.send_dictated_action
         chat_menu = self.menuBar().addMenu("&Chat")
         self.stop_action = QAction("&Stop reply", self, shortcut=QKeySequence(Qt.Key_Escape),
-                                   triggered=self.chat.stop, enabled=False)
+                                   triggered=self._stop_pressed, enabled=False)
         focus_action = QAction("&Write a message", self, shortcut=QKeySequence("Ctrl+L"),
                                triggered=lambda: self.input.setFocus())
         self.search_action = QAction("&Search conversations…", self, shortcut=QKeySequence("Ctrl+K"),
@@ -375,6 +375,11 @@ class MainWindow(QMainWindow):
         voice.final_text.connect(self._on_heard)
         voice.finished.connect(self._on_voice_finished)
         voice.error.connect(lambda target, message: target == "chat" and self.notice.show_error(message))
+        self.read_aloud = None
+        if speaker is not None:  # reading aloud: the speaker buttons, the Voice menu's part, the status
+            from app.gui.voice.read_aloud_panel import install
+
+            self.read_aloud = install(self, speaker)
         library.models_changed.connect(self._on_models)
         library.file_added.connect(self.picker.select)
         library.file_rejected.connect(self.notice.show_error)
@@ -644,10 +649,16 @@ class MainWindow(QMainWindow):
         self._describe_gauge()
         self._update_placeholder()
 
+    def _stop_pressed(self) -> None:
+        """Esc: silence a reply being read aloud first; pressed again, stop the reply being written."""
+        if self.read_aloud is not None and self.read_aloud.stop():
+            return
+        self.chat.stop()
+
     def _on_busy(self, busy: bool) -> None:
         self.stop_button.setVisible(busy)
         self.send_button.setVisible(not busy)
-        self.stop_action.setEnabled(busy)
+        self.stop_action.setEnabled(busy or bool(self.read_aloud and self.read_aloud.speaker.speaking))
         if not busy:
             self.input.setFocus()
 

