@@ -69,6 +69,8 @@ class MainWindow(QMainWindow):
         self.models = chat.models  # the loaded model, its state and its load options
         self.library = library
         self.voice = voice  # VoiceController: push to talk into the input box
+        self.speaker = speaker  # Speaker: replies read aloud (None: no reading aloud)
+        self.read_aloud = None
         self._before_voice = ""  # what the input box held when listening began
         self._heard: list[str] = []  # final text of the current push to talk
         self._placeholder = ""
@@ -375,11 +377,10 @@ class MainWindow(QMainWindow):
         voice.final_text.connect(self._on_heard)
         voice.finished.connect(self._on_voice_finished)
         voice.error.connect(lambda target, message: target == "chat" and self.notice.show_error(message))
-        self.read_aloud = None
-        if speaker is not None:  # reading aloud: the speaker buttons, the Voice menu's part, the status
+        if self.speaker is not None:  # reading aloud: the speaker buttons, the Voice menu's part, the status
             from app.gui.voice.read_aloud_panel import install
 
-            self.read_aloud = install(self, speaker)
+            self.read_aloud = install(self, self.speaker)
         library.models_changed.connect(self._on_models)
         library.file_added.connect(self.picker.select)
         library.file_rejected.connect(self.notice.show_error)
