@@ -61,7 +61,10 @@ class Hearth:
         from app.gui.voice.voice_controller import VoiceController
 
         self.voice = VoiceController(self.settings, log_path=paths.logs / "speech.log", models_dir=paths.models)
-        self.window = MainWindow(self.chat, self.library, paths.models, voice=self.voice)
+        from app.gui.voice.speaker import Speaker
+
+        self.speaker = Speaker(self.settings, log_path=paths.logs / "voice-out.log")
+        self.window = MainWindow(self.chat, self.library, paths.models, voice=self.voice, speaker=self.speaker)
         from app.core.hub import HubClient
         from app.gui.models.download_controller import DownloadController
         from app.gui.models.hub_controller import HubController
@@ -286,6 +289,7 @@ class Hearth:
         if self.manager is not None:
             self.manager.close()
         self.chat.close()
+        self.speaker.shutdown()
         self.engine.shutdown()
         self.window.window_state.store()
         self.save_settings()
@@ -317,6 +321,10 @@ def main(argv: list[str] | None = None) -> int:
         from app.engine.speech_worker import main as speech_main
 
         return speech_main()
+    if arguments[:1] == ["--tts-worker"]:  # the speech-out engine (Piper), the same way
+        from app.engine.tts_worker import main as tts_main
+
+        return tts_main()
     if arguments[:1] == ["serve"]:  # the API server without a window
         from app.api.serve import main as serve_main
 

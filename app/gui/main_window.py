@@ -68,6 +68,8 @@ class MainWindow(QMainWindow):
         self.library = library
         self.voice = voice  # VoiceController: push to talk into the composer, and the voice conversation
         self.talk = TalkController(voice, chat, speaker, parent=self)  # Voice ▸ Talk; speaker None: replies shown
+        self.speaker = speaker  # Speaker: replies read aloud (None: no reading aloud)
+        self.read_aloud = None
         self._shown_conversation: int | None = None
         self._search: SearchDialog | None = None
         self._undoable: list[tuple[int, str]] = []  # chats deleted while the notice offering Undo is up
@@ -227,8 +229,7 @@ class MainWindow(QMainWindow):
         chat_menu = self.menuBar().addMenu("&Chat")
         # Esc stops the reply, and ends a voice conversation (one key: two actions on it would cancel out).
         self.stop_action = QAction("&Stop reply", self, shortcut=QKeySequence(Qt.Key_Escape),
-                                   triggered=lambda: self.talk.end() if self.talk.active else self.chat.stop(),
-                                   enabled=False)
+                                   triggered=self._stop_pressed, enabled=False)
         focus_action = QAction("&Write a message", self, shortcut=QKeySequence("Ctrl+L"),
                                triggered=lambda: self.composer.focus())
         self.search_action = QAction("&Search conversations…", self, shortcut=QKeySequence("Ctrl+K"),
@@ -349,6 +350,10 @@ class MainWindow(QMainWindow):
         self.view.retry_requested.connect(chat.retry)
         self.models.load_blocked.connect(self._on_load_blocked)
         self.voice.error.connect(lambda target, message: target == "chat" and self.notice.show_error(message))
+        if self.speaker is not None:  # reading aloud: the speaker buttons, the Voice menu's part, the status
+            from app.gui.voice.read_aloud_panel import install
+
+            self.read_aloud = install(self, self.speaker)
         library.models_changed.connect(self._on_models)
         library.file_added.connect(self.picker.select)
         library.file_rejected.connect(self.notice.show_error)
@@ -584,9 +589,19 @@ class MainWindow(QMainWindow):
         self._describe_gauge()
         self._update_placeholder()
 
+    def _stop_pressed(self) -> None:
+        """Esc: end a voice conversation; else silence a reply being read aloud first, and pressed again,
+        stop the reply being written."""
+        if self.talk.active:
+            self.talk.end()
+            return
+        if self.read_aloud is not None and self.read_aloud.stop():
+            return
+        self.chat.stop()
+
     def _on_busy(self, busy: bool) -> None:
         self.composer.set_busy(busy)
-        self.stop_action.setEnabled(busy or self.talk.active)
+        self.stop_action.setEnabled(busy or self.talk.active or bool(self.read_aloud and self.read_aloud.speaker.speaking))
 
     def _on_model_state(self, state: str, name: str) -> None:
         self.status_model.setText(name or "No model")

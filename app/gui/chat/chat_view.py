@@ -28,6 +28,7 @@ class ChatView(QScrollArea):
     retry_requested = Signal(int)
     delete_requested = Signal(int)
     version_requested = Signal(int, int)
+    speak_requested = Signal(int)  # a reply's speaker button
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -197,6 +198,7 @@ class ChatView(QScrollArea):
         widget.retry_requested.connect(self.retry_requested)
         widget.delete_requested.connect(self.delete_requested)
         widget.version_requested.connect(self.version_requested)
+        widget.speak_requested.connect(self.speak_requested)
         self._widgets[message.id] = widget
         index = self._layout.count() - 1 if position is None else position
         self._layout.insertWidget(index, widget)

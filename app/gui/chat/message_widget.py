@@ -69,6 +69,7 @@ class MessageWidget(QFrame):
     retry_requested = Signal(int)
     delete_requested = Signal(int)
     version_requested = Signal(int, int)  # message id, -1 or +1
+    speak_requested = Signal(int)  # read this reply aloud, or stop reading it
 
     def __init__(self, message: Message, parent=None) -> None:
         super().__init__(parent)
@@ -93,6 +94,7 @@ class MessageWidget(QFrame):
         self.version_label.setObjectName("versionLabel")
         self.next_button = _tool("▶", "Next version")
         self.copy_button = _tool("Copy", "Copy this message")
+        self.speak_button = _tool("Read aloud", "Read this reply aloud (Esc stops)")
         self.edit_button = _tool("Edit", "Edit and send again (the current version is kept)")
         self.regenerate_button = _tool("Regenerate", "Write this reply again (the current version is kept)")
         self.continue_button = _tool("Continue", "Write on from where the reply stopped")
@@ -101,11 +103,12 @@ class MessageWidget(QFrame):
         # The actions sit at the right; the ones that come and go (Retry, Continue, the versions) come
         # first, so that showing one grows the row leftwards and no button moves under the pointer.
         for widget in (self.retry_button, self.continue_button, self.previous_button, self.version_label,
-                       self.next_button, self.copy_button, self.edit_button, self.regenerate_button,
+                       self.next_button, self.speak_button, self.copy_button, self.edit_button, self.regenerate_button,
                        self.delete_button):
             top.addWidget(widget)
         self.edit_button.setVisible(message.role == "user")
         self.regenerate_button.setVisible(message.role == "assistant")
+        self.speak_button.setVisible(message.role == "assistant")
 
         self.body = MessageBody()
         self.body.copy_requested.connect(lambda text: QGuiApplication.clipboard().setText(text))
@@ -144,6 +147,7 @@ class MessageWidget(QFrame):
         self.cancel_edit_button.clicked.connect(self.cancel_edit)
         self.save_edit_button.clicked.connect(self._save_edit)
         self.regenerate_button.clicked.connect(lambda: self.regenerate_requested.emit(self.message_id))
+        self.speak_button.clicked.connect(lambda: self.speak_requested.emit(self.message_id))
         self.continue_button.clicked.connect(lambda: self.continue_requested.emit(self.message_id))
         self.retry_button.clicked.connect(lambda: self.retry_requested.emit(self.message_id))
         self.delete_button.clicked.connect(lambda: self.delete_requested.emit(self.message_id))
@@ -248,6 +252,10 @@ class MessageWidget(QFrame):
     def set_last(self, last: bool) -> None:
         self._last = last
         self.continue_button.setVisible(self._can_continue and last)
+
+    def set_reading(self, reading: bool) -> None:
+        """The speaker button says what a click will do: read this reply, or stop reading it."""
+        self.speak_button.setText("Stop reading" if reading else "Read aloud")
 
     def set_found(self, found: bool) -> None:
         self.setProperty("found", found)
