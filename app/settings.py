@@ -41,6 +41,7 @@ class Settings:
     speech_prompt: str = ""  # names and jargon that help the recogniser
     microphone: str = ""  # a device id; empty: the system's default input, following its changes
     send_dictated: bool = False  # push to talk sends the message as soon as the text is final
+    tts_voice: str = ""  # the Piper voice (.onnx) that reads replies aloud; empty: the default voice (Joe)
     last_model: str = ""
     last_conversation: int = 0
     window_geometry: str = ""  # the main window's size, place and maximized state (Qt's saveGeometry, base64)
@@ -131,6 +132,7 @@ class Settings:
         """The models moved from ``source`` to ``target``: every setting naming one of them follows."""
         self.last_model = rebased(self.last_model, source, target)
         self.speech_model = rebased(self.speech_model, source, target)
+        self.tts_voice = rebased(self.tts_voice, source, target)
         self.added_models = [rebased(p, source, target) for p in self.added_models]
         self.model_load = {rebased(p, source, target): own for p, own in self.model_load.items()}
 
