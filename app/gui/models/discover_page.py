@@ -139,7 +139,7 @@ class DiscoverPage(QWidget):
         self.query.textEdited.connect(lambda _text: self._debounce.start())
         self.query.returnPressed.connect(self.search_now)
         self.sort.currentIndexChanged.connect(lambda _index: self.search_now())
-        self.kind.currentIndexChanged.connect(lambda _index: self.search_now())
+        self.kind.currentIndexChanged.connect(lambda _index: self._show_kind())
         self.results.currentItemChanged.connect(self._on_result)
         self.recommended.chosen.connect(self._on_pick)
         self.voices.chosen.connect(self._on_voice)
@@ -147,6 +147,13 @@ class DiscoverPage(QWidget):
         self.download_button.clicked.connect(self._download)
 
     # -- search ---------------------------------------------------------------------------
+    def _show_kind(self) -> None:
+        voice = self.kind.currentData() == "voice"
+        self.query.setPlaceholderText("Filter the Piper voices (for example: english, de_DE, medium)" if voice else
+                                      "Search GGUF models on Hugging Face (for example: qwen, llama 8b, gemma)")
+        self.files.setHeaderLabels(["Files" if voice else "Quantization", "Size", "Fit"])
+        self.search_now()
+
     def search_now(self) -> None:
         self._debounce.stop()
         if self.showing_recommended():

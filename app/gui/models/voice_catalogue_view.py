@@ -30,11 +30,12 @@ class VoiceCatalogueView(QTreeWidget):
         self.blockSignals(True)
         self.clear()
         for offer in voices:
-            item = QTreeWidgetItem([offer.name, f"{offer.language} · {offer.language_code}",
+            item = QTreeWidgetItem([offer.name, offer.language,
                                     QUALITY_NOTES.get(offer.quality, offer.quality), str(offer.speakers),
                                     format_bytes(offer.size)])
             item.setData(0, Qt.UserRole, offer)
             item.setToolTip(0, offer.key)
+            item.setToolTip(1, offer.language_code)
             for column in (3, 4):
                 item.setTextAlignment(column, Qt.AlignRight | Qt.AlignVCenter)
             self.addTopLevelItem(item)
