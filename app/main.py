@@ -89,6 +89,12 @@ class Hearth:
         self.window.discover_requested.connect(self.open_discover)
         self.dictation = None
         self.window.dictation_requested.connect(self.open_dictation)
+        from app.gui.voice.voice_picker import add_voice_menu
+
+        # Speech out sets this: play_sample(voice_path, text) speaks a voice's sample (None: no player).
+        self.play_sample = None
+        self.voice_menu_voices = add_voice_menu(self.window.voice_menu, self.library, self.settings,
+                                                self.open_voices, self.save_settings)
         from app.core.server_keys import ServerKeys
         from app.gui.api_server_controller import ApiServerController
 
@@ -136,6 +142,11 @@ class Hearth:
         """The Model manager on its Discover tab (the welcome's "Get a better model for this computer")."""
         self.open_manager()
         self.manager.show_recommended()
+
+    def open_voices(self) -> None:
+        """The Model manager listing the Piper voices to download (Find voices…)."""
+        self.open_manager()
+        self.manager.show_voices()
 
     def open_server_panel(self) -> None:
         """Show the local API server's panel, built the first time it is asked for."""
@@ -197,8 +208,11 @@ class Hearth:
             window.add_page("Models", ModelsPage(self.models_folder))
             window.add_page("Folders", FoldersPage(self.library))
             window.add_page("Appearance", AppearancePage(lambda: self.settings.theme, self.window.set_theme))
+            from app.gui.voice.voice_picker import VoicePicker
+
+            picker = VoicePicker(self.library, self.settings, play_sample=self.play_sample, find_voices=self.open_voices)
             window.add_page("Voice", VoicePage(self.voice, self.window.send_dictated_action,
-                                               find_models=self.open_manager))
+                                               find_models=self.open_manager, voice_picker=picker))
             window.add_page("Downloads", DownloadsPage(self.downloads, self.settings))
             window.changed.connect(self.save_settings)
         self.preferences.show()

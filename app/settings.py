@@ -135,6 +135,7 @@ class Settings:
         """The models moved from ``source`` to ``target``: every setting naming one of them follows."""
         self.last_model = rebased(self.last_model, source, target)
         self.speech_model = rebased(self.speech_model, source, target)
+        self.speech_voice = rebased(self.speech_voice, source, target)
         self.added_models = [rebased(p, source, target) for p in self.added_models]
         self.model_load = {rebased(p, source, target): own for p, own in self.model_load.items()}
 

@@ -83,7 +83,7 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from app.core.speakable import Speakable
-    from app.engine.voice import default_voice
+    from app.core.voice_library import default_voice_file as default_voice
     from app.main import Hearth
     from app.paths import Paths
     from tests.speaker_helpers import OutputSink, transcribe

@@ -45,6 +45,14 @@ class ServedFile:
                         digest.update(chunk)
                 self.sha256 = digest.hexdigest()
 
+    @functools.cached_property
+    def git_sha1(self) -> str:
+        """The git blob id the Hub lists (as ``blobId``) for a file kept in git, not LFS."""
+        digest = hashlib.sha1(b"blob %d\0" % self.size)
+        for chunk in self.read(0, self.size):
+            digest.update(chunk)
+        return digest.hexdigest()
+
     def read(self, start: int, end: int):
         """Yield the bytes [start, end) in chunks."""
         if isinstance(self.source, bytes):
@@ -74,6 +82,7 @@ class Repo:
     sha: str = "0123456789abcdef0123456789abcdef01234567"
     listed: dict[str, int] = field(default_factory=dict)  # sizes the listing claims, where they differ
     siblings: list | None = None  # sent as the listing's "siblings" instead of the real files (malformed ones)
+    plain: frozenset = frozenset()  # files kept in git, not LFS (small JSON files): no "lfs", a git blob id
 
 
 # Keys for ``fail_next`` that name an API route rather than a file.
@@ -357,7 +366,9 @@ class _Handler(BaseHTTPRequestHandler):
         if repo is None or (repo.private and not self._authorized()):
             return self._json(401 if repo is None or repo.private else 404,
                               {"error": "Repository not found"}, {"X-Error-Code": "RepoNotFound"})
-        siblings = [{"rfilename": name, "size": repo.listed.get(name, f.size), "blobId": f.sha256[:40],
+        siblings = [{"rfilename": name, "size": repo.listed.get(name, f.size), "blobId": f.git_sha1}
+                    if name in repo.plain else
+                    {"rfilename": name, "size": repo.listed.get(name, f.size), "blobId": f.sha256[:40],
                      "lfs": {"sha256": f.sha256, "size": repo.listed.get(name, f.size), "pointerSize": 134}}
                     for name, f in repo.files.items()]
         if repo.siblings is not None:
@@ -399,9 +410,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(206 if ranged else 200)
         self.send_header("Content-Length", str(declared))
         self.send_header("Accept-Ranges", "bytes")
-        self.send_header("ETag", f'"{served.sha256}"')
-        self.send_header("X-Linked-Etag", f'"{served.sha256}"')
-        self.send_header("X-Linked-Size", str(served.size))
+        if name in repo.plain:  # a git file: its blob id is its ETag, and nothing is linked
+            self.send_header("ETag", f'"{served.git_sha1}"')
+        else:
+            self.send_header("ETag", f'"{served.sha256}"')
+            self.send_header("X-Linked-Etag", f'"{served.sha256}"')
+            self.send_header("X-Linked-Size", str(served.size))
         self.send_header("X-Repo-Commit", repo.sha)
         if ranged:
             total = "*" if fault is not None and fault.kind == "unknown_total" else served.size

@@ -68,6 +68,7 @@ class Download:
     speed: float = 0.0  # bytes per second, over the last few seconds
     attempt: int = 0
     added: float = field(default_factory=time.time)
+    folder: str = ""  # where under the models folder the files go side by side ("": <owner>/<repo>/<path>)
 
     @property
     def total(self) -> int:
@@ -91,9 +92,10 @@ class Download:
 
     @classmethod
     def from_json(cls, data: dict) -> "Download":
-        files = [HubFile(str(f["name"]), int(f["size"]), str(f.get("sha256", ""))) for f in data["files"]]
+        files = [HubFile(str(f["name"]), int(f["size"]), str(f.get("sha256", "")), str(f.get("git_sha1", "")))
+                 for f in data["files"]]
         known = {k: data[k] for k in ("id", "repo_id", "revision", "label", "state", "message", "received",
-                                      "attempt", "added") if k in data}
+                                      "attempt", "added", "folder") if k in data}
         return cls(files=files, **known)
 
 
@@ -141,15 +143,19 @@ class DownloadQueue:
         with self._lock:
             return [replace(d) for d in self._downloads]
 
-    def add(self, repo_id: str, revision: str, label: str, files: list[HubFile]) -> Download:
+    def add(self, repo_id: str, revision: str, label: str, files: list[HubFile], folder: str = "") -> Download:
+        """``folder``: where under the models folder the files go side by side (a voice's pair); by default
+        each keeps its path in the repo under ``<owner>/<repo>/``."""
         check_repo_id(repo_id)
         for hub_file in files:
             check_relative_path(hub_file.name)
+        if folder:
+            check_relative_path(folder)
         with self._lock:
             for existing in self._downloads:
                 if existing.repo_id == repo_id and existing.files == files and existing.state != DONE:
                     return replace(existing)
-            download = Download(uuid.uuid4().hex[:12], repo_id, revision, label, list(files))
+            download = Download(uuid.uuid4().hex[:12], repo_id, revision, label, list(files), folder=folder)
             self._downloads.append(download)
             self._save()
             self._lock.notify_all()
@@ -286,7 +292,7 @@ class DownloadQueue:
                 raise transfer.DiskFull(problem)
             job = transfer.FileTransfer(self.client.file_url(download.repo_id, hub_file.name, download.revision),
                                         self.client.auth_headers(), part, hub_file.size, hub_file.sha256,
-                                        Path(hub_file.name).name)
+                                        Path(hub_file.name).name, hub_file.git_sha1)
 
             def progress(on_disk: int) -> None:
                 download.received = done_before + on_disk
@@ -321,14 +327,18 @@ class DownloadQueue:
                 download.message = ""
 
     def _install(self, download: Download) -> Path:
-        """Move every verified file into ``<models>/<owner>/<repo>/``; the first part last."""
+        """Move every verified file into ``<models>/<owner>/<repo>/`` (or the download's own folder there);
+        the first part last."""
         owner, repo = check_repo_id(download.repo_id)
         folder = self.work_dir / download.id
         root = self.models_dir.resolve()
         targets = []
         for hub_file in download.files:
             relative = check_relative_path(hub_file.name)
-            target = (root / owner / repo / relative).resolve()
+            if download.folder:
+                target = (root / check_relative_path(download.folder) / relative.name).resolve()
+            else:
+                target = (root / owner / repo / relative).resolve()
             if not target.is_relative_to(root):
                 raise transfer.TransferError(f"Refused to write outside the models folder: {hub_file.name}",
                                              str(target), retry=False)
@@ -413,6 +423,8 @@ class DownloadQueue:
                 check_repo_id(download.repo_id)
                 for hub_file in download.files:
                     check_relative_path(hub_file.name)
+                if download.folder:
+                    check_relative_path(download.folder)
             except Exception:  # noqa: BLE001 - a tampered entry is dropped, not trusted
                 log.warning("dropping unsafe queue entry %s", download.repo_id)
                 continue

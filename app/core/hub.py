@@ -31,11 +31,13 @@ from app.core.request_guard import ConnectionLost, DeadlinePassed, HubBusy, Requ
 log = logging.getLogger("hearth.hub")
 
 SORTS = {"downloads": "downloads", "likes": "likes", "recent": "last_modified"}
-# What a search looks for: GGUF chat models, or faster-whisper (CTranslate2) speech models.
-CHAT, SPEECH = "chat", "speech"
+# What a search looks for: GGUF chat models, faster-whisper (CTranslate2) speech models, or Piper voices
+# (one repo's catalogue, not a search: see ``list_voices``).
+CHAT, SPEECH, VOICE = "chat", "speech", "voice"
 KIND_TAGS = {CHAT: "gguf", SPEECH: "ctranslate2"}
 SEARCH_LIMIT = 50
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+_GIT_SHA1 = re.compile(r"[0-9a-fA-F]{40}")
 REACHABLE_FOR = 60.0
 # Told when a question waits before asking again: (seconds, the sentence to show).
 OnWait = Callable[[float, str], None]
@@ -183,17 +185,39 @@ class HubClient:
                 name = sibling.rfilename
                 if not isinstance(name, str):
                     raise TypeError(f"file name {name!r}")
-                wanted = name.lower().endswith(".gguf") if kind == CHAT else is_speech_model_file(name)
+                wanted = (name.lower().endswith(".gguf") if kind == CHAT else
+                          name.endswith((".onnx", ".onnx.json")) if kind == VOICE else is_speech_model_file(name))
                 if not wanted:
                     continue
                 check_relative_path(name)  # a hostile name makes the whole listing untrustworthy
-                files.append(HubFile(name, *_size_and_sha256(sibling)))
+                files.append(HubFile(name, *_size_and_sha256(sibling), _git_sha1(sibling)))
             revision = info.sha or "main"
             if not isinstance(revision, str):
                 raise TypeError(f"revision {revision!r}")
             return RepoListing(repo_id, revision, bool(info.gated), files, self.repo_url(repo_id))
 
         return self._ask(f"list the files of {repo_id}", work, stop, on_wait, repo_id)
+
+    def list_voices(self, stop: threading.Event | None = None,
+                    on_wait: OnWait | None = None) -> tuple[RepoListing, list]:
+        """The Piper voices of ``rhasspy/piper-voices``: its file list (sizes, sha256, blob ids) joined with
+        its ``voices.json`` (languages, qualities, speakers), at one commit."""
+        from app.core import piper_catalogue
+
+        listing = self.list_files(piper_catalogue.PIPER_REPO, VOICE, stop, on_wait)
+        url = self.file_url(listing.repo_id, piper_catalogue.VOICES_INDEX, listing.revision)
+
+        def work() -> bytes:
+            from huggingface_hub.utils import hf_raise_for_status
+
+            from app.core import hub_http
+
+            response = hub_http.session().get(url, headers=self.auth_headers(), follow_redirects=True)
+            hf_raise_for_status(response)
+            return response.content
+
+        index = self._ask("list the Piper voices", work, stop, on_wait, listing.repo_id, refuse_html=True)
+        return listing, piper_catalogue.parse(index, listing.files)
 
     def file_url(self, repo_id: str, name: str, revision: str) -> str:
         from huggingface_hub import hf_hub_url
@@ -264,6 +288,14 @@ def _size_and_sha256(sibling) -> tuple[int, str]:
     if not isinstance(sha256, str) or (sha256 and not _SHA256.fullmatch(sha256)):
         raise ValueError(f"sha256 {sha256!r}")
     return size, sha256.lower()
+
+
+def _git_sha1(sibling) -> str:
+    """A small non-LFS file's git blob id (40 hex digits), or "" (an LFS file is verified by its sha256)."""
+    blob = getattr(sibling, "blob_id", None)
+    if sibling.lfs or not isinstance(blob, str) or not _GIT_SHA1.fullmatch(blob):
+        return ""
+    return blob.lower()
 
 
 def _waiting_message(busy: HubBusy, wait: float, action: str) -> str:

@@ -89,6 +89,7 @@ class HubFile:
     name: str  # path inside the repo, forward slashes
     size: int
     sha256: str = ""  # the LFS sha256 the Hub reports; empty for small non-LFS files
+    git_sha1: str = ""  # a small non-LFS file's git blob id (the Hub's blobId): what verifies it instead
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ class QuantChoice:
     projector: bool = False
     complete: bool = True  # False when parts of a split model are missing from the repo
     variant: str = ""  # the file's own name, when two choices share a quant name
+    folder: str = ""  # where under the models folder its files go, side by side ("": <owner>/<repo>/<path>)
 
     @property
     def title(self) -> str:

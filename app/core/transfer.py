@@ -87,6 +87,7 @@ class FileTransfer:
     size: int
     sha256: str  # expected, lowercase hex; empty when the Hub gave none (small non-LFS files)
     name: str
+    git_sha1: str = ""  # a small non-LFS file's git blob id, checked when there is no sha256
 
 
 def free_space_problem(folder: Path, needed: int) -> str:
@@ -120,6 +121,28 @@ def run(job: FileTransfer, stop: threading.Event, progress: Callable[[int], None
         raise ShaMismatch(
             f"“{job.name}” arrived damaged (its sha256 does not match the Hub's), so it was deleted. "
             "Download it again.", f"expected {job.sha256} got {actual}")
+    if not job.sha256 and job.git_sha1:
+        blob = git_blob_id(job.part, job.size, stop)
+        if blob != job.git_sha1.lower():
+            job.part.unlink(missing_ok=True)
+            raise ShaMismatch(
+                f"“{job.name}” arrived damaged (it does not match the Hub's copy), so it was deleted. "
+                "Download it again.", f"expected git blob {job.git_sha1} got {blob}")
+
+
+def git_blob_id(path: Path, size: int, stop: threading.Event) -> str:
+    """The git blob id (sha1 of ``blob <size>\\0`` and the bytes) the Hub reports for a small non-LFS file.
+
+    huggingface_hub's ``git_hash`` needs the whole file in memory; a listing can call any file small, so this
+    streams it instead.
+    """
+    digest = hashlib.sha1(b"blob %d\0" % size)  # noqa: S324 - git's own content address, not a security hash
+    with open(path, "rb") as handle:
+        while chunk := handle.read(HASH_CHUNK):
+            if stop.is_set():
+                raise Interrupted()
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _hash_existing(part: Path, size: int, stop: threading.Event):

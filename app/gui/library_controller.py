@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from app.core import library, library_files
+from app.core import library, library_files, voice_library
 from app.core.errors import HearthError, ModelFileError
 from app.core.gguf_info import read_gguf_info
 from app.settings import Settings
@@ -18,6 +18,7 @@ from app.settings import Settings
 
 class LibraryController(QObject):
     models_changed = Signal(list)  # [LibraryEntry]
+    voices_changed = Signal(list)  # [InstalledVoice]: the Piper voices, the default one first
     file_added = Signal(str)  # path of a GGUF file the user opened, now in the library
     file_rejected = Signal(str)  # a message naming the problem
     operation_failed = Signal(str)  # an import or delete that did not happen, with why
@@ -34,6 +35,7 @@ class LibraryController(QObject):
         self.hf_cache = hf_cache
         self.lm_studio = library.lm_studio_folders() if lm_studio is None else lm_studio
         self.entries: list[library.LibraryEntry] = []
+        self.voices: list[voice_library.InstalledVoice] = []
         self._accepted.connect(self._on_accepted)
         self._scan_lock = threading.Lock()
         self._generation_lock = threading.Lock()
@@ -68,13 +70,15 @@ class LibraryController(QObject):
             if generation != self._generation:
                 return  # a newer scan is waiting for the lock and will tell
             entries = library.scan(sources)
+            voices = voice_library.find_voices(sources.models_dir, include_default=sources.include_starter)
             with self._generation_lock:
                 if generation != self._generation:
                     return
                 select, self._select = self._select, ""
             # Known before it is told: a window built after the signal left (and so not told) still reads it.
-            self.entries = entries
+            self.entries, self.voices = entries, voices
             self.models_changed.emit(entries)
+            self.voices_changed.emit(voices)
             if select:
                 self.file_added.emit(select)
 
@@ -140,6 +144,16 @@ class LibraryController(QObject):
             library_files.delete(plan, self.models_dir)
         except HearthError as error:
             self.operation_failed.emit(error.message)
+        self.refresh()
+
+    def delete_voice(self, voice: voice_library.InstalledVoice) -> None:
+        """Remove a downloaded voice (both its files); a choice of it in the settings goes back to the default."""
+        try:
+            voice_library.delete_voice(voice, self.models_dir)
+        except HearthError as error:
+            self.operation_failed.emit(error.message)
+        if self.settings.speech_voice == str(voice.model):
+            self.settings.speech_voice = ""
         self.refresh()
 
     def forget(self, entry: library.LibraryEntry) -> None:

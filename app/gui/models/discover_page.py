@@ -18,6 +18,7 @@ from app.core.hub import RepoListing, RepoSummary
 from app.core.hub_files import QuantChoice
 from app.core.library_match import find_in_library
 from app.gui.models.recommended_view import RecommendedView
+from app.gui.models.voice_catalogue_view import VoiceCatalogueView
 
 SORTS = (("Most downloaded", "downloads"), ("Most liked", "likes"), ("Recently updated", "recent"))
 DEBOUNCE_MS = 350
@@ -40,7 +41,7 @@ def _count(number: int) -> str:
 
 
 class DiscoverPage(QWidget):
-    search_requested = Signal(str, str, str)  # query, sort key, kind ("chat" or "speech")
+    search_requested = Signal(str, str, str)  # query, sort key, kind ("chat", "speech" or "voice")
     recommended_requested = Signal()  # the search box is empty: rank the Recommended list
     repo_chosen = Signal(str, str)  # repo id, kind
     download_requested = Signal(object, object)  # RepoListing, QuantChoice
@@ -54,6 +55,8 @@ class DiscoverPage(QWidget):
         self._header_note = ""
         self._library: list = []
         self._wanted: tuple[str, str] | None = None  # (repo id, quant) chosen from the Recommended list
+        self._voices: dict = {}  # key -> InstalledVoice: the downloaded voices, marked and not offered again
+        self._voice_listing: RepoListing | None = None
         self.query = QLineEdit()
         self.query.setObjectName("hubSearch")
         self.query.setPlaceholderText("Search GGUF models on Hugging Face (for example: qwen, llama 8b, gemma)")
@@ -62,6 +65,7 @@ class DiscoverPage(QWidget):
         self.kind.setObjectName("hubKind")
         self.kind.addItem("Chat models (GGUF)", "chat")
         self.kind.addItem("Speech models (Whisper)", "speech")
+        self.kind.addItem("Voices (Piper)", "voice")
         self.sort = QComboBox()
         self.sort.setObjectName("hubSort")
         for label, key in SORTS:
@@ -81,6 +85,8 @@ class DiscoverPage(QWidget):
         self.left = QStackedWidget()
         self.left.addWidget(self.results)
         self.left.addWidget(self.recommended)
+        self.voices = VoiceCatalogueView()
+        self.left.addWidget(self.voices)
 
         self.repo_title = QLabel("Choose a repo to see its files")
         self.repo_title.setObjectName("repoTitle")
@@ -133,13 +139,21 @@ class DiscoverPage(QWidget):
         self.query.textEdited.connect(lambda _text: self._debounce.start())
         self.query.returnPressed.connect(self.search_now)
         self.sort.currentIndexChanged.connect(lambda _index: self.search_now())
-        self.kind.currentIndexChanged.connect(lambda _index: self.search_now())
+        self.kind.currentIndexChanged.connect(lambda _index: self._show_kind())
         self.results.currentItemChanged.connect(self._on_result)
         self.recommended.chosen.connect(self._on_pick)
+        self.voices.chosen.connect(self._on_voice)
         self.files.currentItemChanged.connect(lambda *_: self._on_file())
         self.download_button.clicked.connect(self._download)
 
     # -- search ---------------------------------------------------------------------------
+    def _show_kind(self) -> None:
+        voice = self.kind.currentData() == "voice"
+        self.query.setPlaceholderText("Filter the Piper voices (for example: english, de_DE, medium)" if voice else
+                                      "Search GGUF models on Hugging Face (for example: qwen, llama 8b, gemma)")
+        self.files.setHeaderLabels(["Files" if voice else "Quantization", "Size", "Fit"])
+        self.search_now()
+
     def search_now(self) -> None:
         self._debounce.stop()
         if self.showing_recommended():
@@ -149,6 +163,13 @@ class DiscoverPage(QWidget):
             self.status.setProperty("problem", False)
             self.status.style().polish(self.status)
             self.recommended_requested.emit()
+            return
+        if self.kind.currentData() == "voice":  # the Piper catalogue, filtered by the words typed
+            self._show_left(self.voices)
+            self.sort.setEnabled(False)
+            self.status.setText("Listing the Piper voices on Hugging Face…")
+            self.status.setProperty("problem", False)
+            self.search_requested.emit(self.query.text(), "", "voice")
             return
         self._show_left(self.results)
         self.sort.setEnabled(True)
@@ -244,6 +265,33 @@ class DiscoverPage(QWidget):
         self.fit_line.setText("")
         self.repo_chosen.emit(repo_id, self.kind.currentData())
 
+    # -- Piper voices ---------------------------------------------------------------------------
+    def show_voices(self, listing: RepoListing, voices: list) -> None:
+        if self.kind.currentData() != "voice":
+            return  # the kind changed while the catalogue was asked for
+        self._voice_listing = listing
+        self.voices.show_voices(voices)
+        self.status.setText(counted(len(voices), "Piper voice") if voices else "No Piper voices match this search.")
+        self.status.setProperty("problem", False)
+        self.status.style().polish(self.status)
+
+    def set_voices(self, installed: list) -> None:
+        """The voices on this computer: downloaded ones are marked, and not offered again."""
+        from app.core.voice_library import MODELS_FOLDER
+
+        self._voices = {v.key: v for v in installed if v.source == MODELS_FOLDER and v.usable}
+        self.voices.set_installed(set(self._voices))
+        self._mark_library()
+        self._on_file()
+
+    def _on_voice(self, offer) -> None:
+        if self._voice_listing is None:
+            return
+        self._wanted = None
+        self.show_files(self._voice_listing, [offer.choice])
+        self.repo_title.setText(f"<b>{html.escape(offer.key)}</b> · {html.escape(offer.language)} · "
+                                f"<a href=\"{html.escape(self._voice_listing.url)}\">rhasspy/piper-voices</a>")
+
     # -- one repo ---------------------------------------------------------------------------
     def show_files(self, listing: RepoListing, found: list[QuantChoice]) -> None:
         self.listing = listing
@@ -254,8 +302,12 @@ class DiscoverPage(QWidget):
             if listing.gated else ""
         chat = [c for c in found if c.downloadable]
         speech = self.kind.currentData() == "speech"
+        voice = self.kind.currentData() == "voice"
         self._note = gated + ("A faster-whisper model for voice input: its whole folder is downloaded." if speech
+                              else "A Piper voice for reading replies aloud: its .onnx and its .onnx.json are "
+                                   "downloaded together and verified." if voice
                               else f"{counted(len(chat), 'quantization')} to choose from.")
+        speech = speech or voice  # neither has a fit to check: both are small next to RAM
         self._set_note(self._note + (" Checking what fits this computer…" if chat and not speech else ""))
         self.files.clear()
         for choice in found:
@@ -265,6 +317,8 @@ class DiscoverPage(QWidget):
                 label, fit_text = f"{label} · vision projector", "not a chat model"
             elif not choice.complete:
                 fit_text = "parts missing"
+            elif voice:
+                label, fit_text = f"{choice.label} (.onnx + .onnx.json)", "voice"
             elif speech:
                 label, fit_text = f"{choice.label} ({len(choice.files)} files)", "for Voice"
             item = QTreeWidgetItem([label, format_bytes(choice.size), fit_text])
@@ -295,6 +349,8 @@ class DiscoverPage(QWidget):
     def library_entry(self, choice: QuantChoice | None):
         if choice is None or not choice.downloadable:
             return None
+        if choice.folder:  # a voice: in the library when its key is
+            return self._voices.get(choice.label)
         return find_in_library(choice, self._library)
 
     def fit_for(self, choice: QuantChoice) -> fit.Fit | None:
@@ -376,7 +432,10 @@ class DiscoverPage(QWidget):
             self.download_button.setText("Download")
             return
         self.download_button.setEnabled(True)
-        if self.library_entry(choice) is not None:
+        if choice.folder and self.library_entry(choice) is not None:
+            self.download_button.setEnabled(False)
+            self.download_button.setText(f"{choice.label} is {IN_LIBRARY}")
+        elif self.library_entry(choice) is not None:
             self.download_button.setText(f"Chat with {choice.label} ({IN_LIBRARY})")
         else:
             self.download_button.setText(f"Download {choice.label} ({format_bytes(choice.size)})")
@@ -389,6 +448,8 @@ class DiscoverPage(QWidget):
         if self.listing is None or choice is None or not choice.downloadable:
             return
         owned = self.library_entry(choice)
+        if owned is not None and choice.folder:
+            return  # a voice already downloaded: chosen in Voice ▸ Reading voice, not chatted with
         if owned is not None:
             self.chat_requested.emit(str(owned.path))
         else:

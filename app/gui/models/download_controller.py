@@ -44,7 +44,7 @@ class DownloadController(QObject):
         self.queue.close()
 
     def download(self, listing: RepoListing, choice: QuantChoice) -> Download:
-        return self.queue.add(listing.repo_id, listing.revision, choice.label, list(choice.files))
+        return self.queue.add(listing.repo_id, listing.revision, choice.label, list(choice.files), folder=choice.folder)
 
     def pause(self, download_id: str) -> None:
         self.queue.pause(download_id)

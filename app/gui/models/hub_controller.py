@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.core import fit, quant_advice
 from app.core.errors import HearthError
-from app.core.hub import CHAT, SPEECH, HubClient, RepoListing
+from app.core.hub import CHAT, SPEECH, VOICE, HubClient, RepoListing
 from app.core.hub_files import choices, speech_choices
 from app.core.gguf_info import GGUFInfo
 from app.core.offline import RECOMMENDED_OFFLINE
@@ -28,6 +28,7 @@ class HubController(QObject):
     search_finished = Signal(list)  # [RepoSummary]
     search_failed = Signal(str, str)  # message, kind ("offline", "rate limited", …)
     search_waiting = Signal(str)  # the Hub asked to wait: what the search is doing meanwhile
+    voices_found = Signal(object, list)  # RepoListing of rhasspy/piper-voices, [VoiceOffer] matching the search
     files_listed = Signal(object, list)  # RepoListing, [QuantChoice]
     listing_failed = Signal(str, str, str)  # message, kind, link
     listing_waiting = Signal(str, str)  # repo id, what the listing is doing meanwhile
@@ -68,6 +69,11 @@ class HubController(QObject):
                 self.search_waiting.emit(message)
 
         try:
+            if kind == VOICE:  # one repo's catalogue, searched here: the Hub has no search inside a repo
+                listing, voices = self.client.list_voices(stop=stop, on_wait=waiting)
+                if number == self._latest_search:
+                    self.voices_found.emit(listing, [v for v in voices if v.matches(query)])
+                return
             results = self.client.search(query, sort, kind=kind, stop=stop, on_wait=waiting)
         except HearthError as error:
             log.info("search failed: %s", error.detail)

@@ -1,4 +1,5 @@
-"""What is on this computer: every GGUF model the library knows, where it lives, and what it is."""
+"""What is on this computer: every GGUF model the library knows, where it lives, and what it is; and the
+Piper voices (a voice is its .onnx with its .onnx.json: one row, deleted together)."""
 from __future__ import annotations
 
 import html
@@ -9,6 +10,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QPushButton, QScrollAre
 
 from app.core.gguf_info import ArrayInfo, format_bytes
 from app.core.library import LibraryEntry
+from app.core.voice_library import InstalledVoice
 
 DETAIL_KEYS = ("block_count", "embedding_length", "attention.head_count", "attention.head_count_kv",
                "context_length", "attention.sliding_window", "expert_count")
@@ -16,13 +18,15 @@ DETAIL_KEYS = ("block_count", "embedding_length", "attention.head_count", "atten
 
 class LibraryPage(QWidget):
     use_requested = Signal(object)  # LibraryEntry
-    delete_requested = Signal(object)
+    delete_requested = Signal(object)  # LibraryEntry or InstalledVoice
     reveal_requested = Signal(object)
     import_requested = Signal()
     add_folder_requested = Signal()
 
     def __init__(self, describe_fit=None, load_settings=None, parent=None) -> None:
         super().__init__(parent)
+        self._entries: list[LibraryEntry] = []
+        self._voices: list[InstalledVoice] = []
         self._describe_fit = describe_fit  # GGUFInfo -> "Fits: …", from the chat controller's settings
         self.load_settings = load_settings  # LoadSettingsPanel: the selected model's load options, or None
         self.tree = QTreeWidget()
@@ -70,16 +74,34 @@ class LibraryPage(QWidget):
         self._show_current()
 
     def set_entries(self, entries: list[LibraryEntry]) -> None:
+        self._entries = list(entries)
+        self._fill()
+
+    def set_voices(self, voices: list[InstalledVoice]) -> None:
+        self._voices = list(voices)
+        self._fill()
+
+    def _fill(self) -> None:
         current = self.current_entry()
+        current_path = _path_of(current) if current is not None else None
         self.tree.clear()
-        for entry in entries:
+        for voice in self._voices:
+            name = f"Voice: {voice.display_name}" if voice.usable else f"⚠ Voice: {voice.key}"
+            item = QTreeWidgetItem([name, format_bytes(voice.size), voice.source, str(voice.model)])
+            item.setData(0, Qt.UserRole, voice)
+            item.setToolTip(0, str(voice.model) if voice.usable else voice.problem)
+            item.setTextAlignment(1, Qt.AlignRight | Qt.AlignVCenter)
+            self.tree.addTopLevelItem(item)
+            if current_path == voice.model:
+                self.tree.setCurrentItem(item)
+        for entry in self._entries:
             name = entry.display_name if entry.usable else f"⚠ {entry.path.name}"
             item = QTreeWidgetItem([name, format_bytes(entry.size), entry.source, str(entry.path)])
             item.setData(0, Qt.UserRole, entry)
             item.setToolTip(0, str(entry.path) if entry.usable else entry.problem)
             item.setTextAlignment(1, Qt.AlignRight | Qt.AlignVCenter)
             self.tree.addTopLevelItem(item)
-            if current is not None and entry.path == current.path:
+            if current_path == entry.path:
                 self.tree.setCurrentItem(item)
         for column in (1, 2):
             self.tree.resizeColumnToContents(column)
@@ -91,10 +113,10 @@ class LibraryPage(QWidget):
     def select(self, path: str) -> None:
         for index in range(self.tree.topLevelItemCount()):
             item = self.tree.topLevelItem(index)
-            if str(item.data(0, Qt.UserRole).path) == path:
+            if str(_path_of(item.data(0, Qt.UserRole))) == path:
                 self.tree.setCurrentItem(item)
 
-    def current_entry(self) -> LibraryEntry | None:
+    def current_entry(self) -> LibraryEntry | InstalledVoice | None:
         item = self.tree.currentItem()
         return item.data(0, Qt.UserRole) if item is not None else None
 
@@ -107,6 +129,13 @@ class LibraryPage(QWidget):
         entry = self.current_entry()
         for button in (self.reveal_button, self.delete_button):
             button.setEnabled(entry is not None)
+        if isinstance(entry, InstalledVoice):
+            self.use_button.setEnabled(False)  # a voice reads replies aloud: chosen in Voice ▸ Reading voice
+            self.delete_button.setEnabled(entry.source != "default voice")
+            if self.load_settings is not None:
+                self.load_settings.show_model("", None, "")
+            self.details.setHtml(_voice_html(entry))
+            return
         self.use_button.setEnabled(entry is not None and entry.usable)
         if self.load_settings is not None:
             usable = entry is not None and entry.usable
@@ -138,3 +167,21 @@ class LibraryPage(QWidget):
                 rows.append(("Memory", self._describe_fit(info)))
         body = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>" for k, v in rows)
         return f"<table cellspacing=4>{body}</table>"
+
+
+def _path_of(item) -> object:
+    return item.model if isinstance(item, InstalledVoice) else item.path
+
+
+def _voice_html(voice: InstalledVoice) -> str:
+    rows = [("Voice", voice.key), ("Where", voice.source), ("Size", format_bytes(voice.size)),
+            ("Files", f"{voice.model}\n{voice.config}")]
+    if not voice.usable:
+        rows.append(("Problem", voice.problem))
+    else:
+        rows += [("Language", f"{voice.language} ({voice.language_code})"), ("Quality", voice.quality),
+                 ("Sample rate", f"{voice.sample_rate:,} Hz"),
+                 ("Speakers", ", ".join(voice.speakers) if voice.speakers else str(voice.speaker_count))]
+    body = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v).replace(chr(10), '<br>')}</td></tr>"
+                   for k, v in rows)
+    return f"<table cellspacing=4>{body}</table>"

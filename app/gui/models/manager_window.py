@@ -13,6 +13,7 @@ from app import APP_NAME
 from app.core import fit, library_files
 from app.core.download_queue import DONE, DOWNLOADING, PAUSED, QUEUED, Download
 from app.core.gguf_info import format_bytes
+from app.core.voice_library import InstalledVoice
 from app.gui.library_controller import LibraryController
 from app.gui.models.discover_page import DiscoverPage
 from app.gui.models.download_controller import DownloadController
@@ -78,6 +79,8 @@ class ModelManagerWindow(QMainWindow):
         self._update_downloads_tab()
         self.library_page.set_entries(library.entries)
         self.discover.set_library(library.entries)
+        self.library_page.set_voices(library.voices)
+        self.discover.set_voices(library.voices)
         self._searched = False
 
     def _connect(self) -> None:
@@ -91,6 +94,7 @@ class ModelManagerWindow(QMainWindow):
         hub.search_finished.connect(page.show_results)
         hub.search_failed.connect(page.show_search_error)
         hub.search_waiting.connect(page.show_search_waiting)
+        hub.voices_found.connect(page.show_voices)
         hub.files_listed.connect(page.show_files)
         hub.listing_failed.connect(page.show_listing_error)
         hub.listing_waiting.connect(page.show_listing_waiting)
@@ -112,6 +116,8 @@ class ModelManagerWindow(QMainWindow):
         lib = self.library
         lib.models_changed.connect(self.library_page.set_entries)
         lib.models_changed.connect(self.discover.set_library)
+        lib.voices_changed.connect(self.library_page.set_voices)
+        lib.voices_changed.connect(self.discover.set_voices)
         lib.operation_failed.connect(self._show_problem)
         lib.imported.connect(self._on_imported)
         lib.file_added.connect(self.library_page.select)
@@ -136,6 +142,18 @@ class ModelManagerWindow(QMainWindow):
         else:
             self.discover.query.clear()
             self.discover.kind.setCurrentIndex(self.discover.kind.findData("chat"))  # the first look shows it
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def show_voices(self) -> None:
+        """Open on Discover listing the Piper voices."""
+        self.tabs.setCurrentWidget(self.discover)
+        index = self.discover.kind.findData("voice")
+        if self.discover.kind.currentIndex() != index:
+            self.discover.kind.setCurrentIndex(index)  # lists them (or the first look will)
+        elif self._searched:
+            self.discover.search_now()
         self.show()
         self.raise_()
         self.activateWindow()
@@ -230,6 +248,8 @@ class ModelManagerWindow(QMainWindow):
 
     # -- library --------------------------------------------------------------------------
     def _delete(self, entry) -> None:
+        if isinstance(entry, InstalledVoice):
+            return self._delete_voice(entry)
         plan = self.library.plan_delete(entry)
         listed = "\n".join(f"• {path}" for path in plan.paths)
         where = {"Hugging Face cache": "in the Hugging Face cache, which other apps may use too",
@@ -245,8 +265,16 @@ class ModelManagerWindow(QMainWindow):
         elif answer == "Only remove from the list":
             self.library.forget(entry)
 
+    def _delete_voice(self, voice: InstalledVoice) -> None:
+        listed = "\n".join(f"• {path}" for path in voice.files)
+        answer = self.ask("Delete voice", f"Delete the voice {voice.key} from this computer? This frees "
+                          f"{format_bytes(voice.size)} and cannot be undone.\n\nFiles:\n{listed}", ("Delete",))
+        if answer == "Delete":
+            self.library.delete_voice(voice)
+
     def _reveal(self, entry) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(entry.path).parent)))
+        path = entry.model if isinstance(entry, InstalledVoice) else entry.path
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(path).parent)))
 
     def _import(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import a GGUF model", str(Path.home()),

@@ -1,5 +1,6 @@
-"""Preferences ▸ Voice: the speech model, its language and expected words, the microphone, and whether a
-dictated message is sent at once. The same settings as the Voice menu, all in one place."""
+"""Preferences ▸ Voice: the speech model, its language and expected words, the microphone, whether a
+dictated message is sent at once, and the voice that reads replies aloud. The same settings as the Voice
+menu, all in one place."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
@@ -21,7 +22,7 @@ def _fill(combo: QComboBox, choices: list[tuple[str, str]], current: str) -> Non
 class VoicePage(QWidget):
     changed = Signal()
 
-    def __init__(self, voice, send_dictated_action, find_models=None, parent=None) -> None:
+    def __init__(self, voice, send_dictated_action, find_models=None, voice_picker=None, parent=None) -> None:
         super().__init__(parent)
         self.voice, self.settings = voice, voice.settings
         self.send_dictated_action = send_dictated_action  # Voice ▸ Send dictated messages at once: kept in step
@@ -46,6 +47,10 @@ class VoicePage(QWidget):
         form.addRow("Names and terms:", self.prompt)
         form.addRow("Microphone:", self.microphone)
         form.addRow("", self.send_dictated)
+        self.voice_picker = voice_picker  # a VoicePicker: the Piper voice, with "Play sample"
+        if voice_picker is not None:
+            form.addRow("Reading voice:", voice_picker)
+            voice_picker.changed.connect(self.changed)
         for widget, name in ((self.speech_model, "Speech model"), (self.language, "Language"),
                              (self.prompt, "Names and terms"), (self.microphone, "Microphone")):
             widget.setAccessibleName(name)

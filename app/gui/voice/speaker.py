@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 from app.core.speakable import Speakable
-from app.engine.voice import default_voice
+from app.core.voice_library import default_voice_file as default_voice
 from app.gui.voice.tts_bridge import TtsBridge
 from app.settings import Settings
 
