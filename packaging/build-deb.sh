@@ -81,8 +81,11 @@ Copyright: The Hearth developers
 License: Apache-2.0
  On Debian systems the full text is in /usr/share/common-licenses/Apache-2.0.
  The bundle under /opt/hearth also holds llama.cpp (MIT), Qt for Python (LGPL-3.0),
- CTranslate2 and faster-whisper (MIT), SmolLM2-135M-Instruct (Apache-2.0) and
- Whisper tiny.en (MIT), each under its own licence.
+ CTranslate2 and faster-whisper (MIT), piper-tts with espeak-ng (GPL-3.0-or-later),
+ SmolLM2-135M-Instruct (Apache-2.0), Whisper tiny.en (MIT) and Piper's en_US "joe"
+ voice (trained on a CC0 dataset, packaged under MIT), each under its own licence.
+ Because piper-tts is GPL-3.0-or-later, the bundle as a whole is distributed under
+ the GPL-3.0-or-later; Hearth's own code stays Apache-2.0 (which the GPL-3.0 admits).
 EOF
 find "$stage" -type d -exec chmod 755 {} +
 
@@ -101,8 +104,9 @@ Priority: optional
 Description: chat with language models that run on your own computer
  Hearth chats with quantized GGUF language models through llama.cpp, streams
  the replies and keeps every conversation on disk. It comes with a small
- starter model and Whisper tiny.en, so it answers and takes dictation with no
- network. Nothing typed or spoken leaves the machine.
+ starter model, Whisper tiny.en and a Piper voice, so it answers, takes
+ dictation and reads replies aloud with no network. Nothing typed or spoken
+ leaves the machine.
 EOF
 
 if [ -n "${HEARTH_DEB_FAST:-}" ]; then

@@ -9,9 +9,11 @@ from app.core.gguf_info import format_bytes
 from app.gui.voice.voice_picker import NO_PLAYER, SAMPLES, VoicePicker
 from tests.helpers import piper_voices
 from tests.helpers.piper_voices import JOE, JOE_GB
+from tests.speaker_helpers import OutputSink, loud_seconds, transcribe
+from tests.voice_helpers import word_error_rate
 
 
-def test_a_voice_is_found_downloaded_resumed_picked_played_and_deleted(qtbot, make_hearth, hub, home):
+def test_a_voice_is_found_downloaded_resumed_picked_played_and_deleted(qtbot, make_hearth, hub, home, tmp_path):
     settings_bytes = piper_voices.publish(hub)
     hub.state.bytes_per_second = 15_000_000  # slow enough to pause half-way
     hearth = make_hearth(include_starter=False)
@@ -73,11 +75,23 @@ def test_a_voice_is_found_downloaded_resumed_picked_played_and_deleted(qtbot, ma
     qtbot.mouseClick(picker.play_button, Qt.LeftButton)
     assert played == [(str(folder / f"{JOE}.onnx"), SAMPLES["en"])]
 
-    hearth.open_preferences()  # Preferences ▸ Voice has the same picker; without speech out it cannot play
+    hearth.open_preferences()  # Preferences ▸ Voice has the same picker, playing through the app's own speaker
     qtbot.addWidget(hearth.preferences)
     page_picker = hearth.preferences.findChild(VoicePicker)
     assert page_picker.combo.currentData() == str(folder / f"{JOE}.onnx")
-    assert not page_picker.play_button.isEnabled() and page_picker.play_button.toolTip() == NO_PLAYER
+    assert page_picker.play_button.isEnabled() and page_picker.play_button.toolTip() != NO_PLAYER
+    sink = OutputSink()
+    try:
+        hearth.settings.speech_output = sink.name
+        sink.record(tmp_path / "sample")
+        with qtbot.waitSignal(hearth.speaker.finished, timeout=60_000):
+            qtbot.mouseClick(page_picker.play_button, Qt.LeftButton)
+        qtbot.wait(300)  # the last of the sound through the audio server
+        audio = sink.stop_recording()
+    finally:
+        sink.close()
+    assert loud_seconds(audio) > 1.0  # the downloaded voice, read by the speech-out engine, reached the output
+    assert word_error_rate(SAMPLES["en"], transcribe(audio)) <= 0.3
 
     asked = []
     manager.ask = lambda title, text, choices, dismiss="": asked.append(text) or "Delete"
