@@ -126,3 +126,16 @@ def test_code_announcements_name_the_language():
     assert code_announcement("js") == "There is a JavaScript code block here; it is shown on screen."
     assert code_announcement("") == "There is a code block here; it is shown on screen."
     assert code_announcement("elixir") == "There is an elixir code block here; it is shown on screen."
+
+
+def test_a_long_first_sentence_is_spoken_from_its_first_pause():
+    from app.core.speakable import lead_clause
+
+    long = "Paris, the capital of France, is known for its museums, its food and the Eiffel Tower."
+    assert lead_clause(long) == ["Paris, the capital of France,", "is known for its museums, its food and the Eiffel Tower."]
+    assert lead_clause("The capital of France is Paris.") == ["The capital of France is Paris."]  # short: whole
+    no_pause = "The capital of France is Paris and it has been the capital for a very long time."
+    assert lead_clause(no_pause) == [no_pause]
+    # a pause too near either end is no place to cut
+    assert lead_clause("Yes, the capital of France is Paris and it has been so for centuries.") == \
+        ["Yes, the capital of France is Paris and it has been so for centuries."]

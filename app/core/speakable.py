@@ -192,6 +192,24 @@ class Speakable:
         out.append(text)
 
 
+CLAUSE_END = re.compile(r"[,;:—–](?=\s)")
+LEAD_WORDS = 4  # the first piece a reply is read with has at least this many words...
+LONG_SENTENCE = 10  # ...and is cut from a first sentence of at least this many
+
+
+def lead_clause(sentence: str) -> list[str]:
+    """A reply's first sentence as it is spoken: a long one in two, at its first pause (a comma, a
+    semicolon, a colon or a dash) after a few words, so its first sound comes after the voice has made
+    only those words; a short one, or one without such a pause, whole. The voice pauses there anyway."""
+    if len(sentence.split()) < LONG_SENTENCE:
+        return [sentence]
+    for pause in CLAUSE_END.finditer(sentence):
+        head, tail = sentence[:pause.end()].strip(), sentence[pause.end():].strip()
+        if len(head.split()) >= LEAD_WORDS and len(tail.split()) >= LEAD_WORDS:
+            return [head, tail]
+    return [sentence]
+
+
 def split_sentences(text: str) -> tuple[list[str], str]:
     """The whole sentences at the start of ``text``, and what follows the last of them."""
     sentences, start = [], 0

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from app.core.speakable import Speakable
+from app.core.speakable import Speakable, lead_clause
 from app.core.voice_library import default_voice_file as default_voice
 from app.gui.voice.tts_bridge import TtsBridge
 from app.settings import Settings
@@ -144,9 +144,12 @@ class Speaker(QObject):
     # -- inside ----------------------------------------------------------------------------
     def _say(self, sentence: str) -> None:
         speed = self.settings.speech_speed if self.settings.speech_speed > 0 else 1.0
-        request_id = self.engine.client.speak(sentence, speed)
-        self._sentences[request_id] = sentence
-        self.sentence_times.append((sentence, time.monotonic()))
+        sent = time.monotonic()
+        # The first sentence's first words go on their own: the voice starts once it has made them.
+        for piece in lead_clause(sentence) if not self.sentence_times else [sentence]:
+            request_id = self.engine.client.speak(piece, speed)
+            self._sentences[request_id] = piece
+        self.sentence_times.append((sentence, sent))
 
     def _drop(self) -> None:
         for request_id in list(self._sentences):
