@@ -8,8 +8,13 @@
   target at most 1.2.
 - wer: the recorded voice transcribed by Whisper tiny.en against the replies' speakable text; target
   at most 0.2.
-round_trip_s (end of the user's speech to the reply's first sound) belongs to the voice conversation,
-which is not part of this bench: it is left out rather than guessed.
+- round_trip_s: a voice conversation (Voice ▸ Talk) with the starter model: espeak-ng speech played into
+  the virtual microphone; from the end of the user's speech (the last loud audio through the virtual
+  microphone's sink, read live the same way) to the reply's first sound at the output; median of three
+  turns; target at most 1.5. It holds Hearth's own wait for the end of speech (half a second of silence).
+- stall_speaking_ms: the longest the GUI event loop was held up (a 5 ms timer's worst gap beyond 5 ms)
+  while a long reply streamed and was read aloud, against stall_silent_ms for the same reply not read
+  aloud; the chat's target for stalls is at most 50 ms.
 Last line: one JSON object.
 """
 from __future__ import annotations
@@ -46,6 +51,7 @@ class LiveMonitor:
                                         stderr=subprocess.DEVNULL)
         self.chunks: list[bytes] = []
         self.sound_at: list[float] = []  # times loud audio arrived, after each arm()
+        self.last_sound = 0.0  # when loud audio last arrived
         self._armed = False
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -59,9 +65,11 @@ class LiveMonitor:
                 return
             now = time.monotonic()
             self.chunks.append(chunk)
-            if self._armed and np.abs(np.frombuffer(chunk, dtype="<i2")).max(initial=0) > LOUD * 32768:
-                self._armed = False
-                self.sound_at.append(now)
+            if np.abs(np.frombuffer(chunk, dtype="<i2")).max(initial=0) > LOUD * 32768:
+                self.last_sound = now
+                if self._armed:
+                    self._armed = False
+                    self.sound_at.append(now)
 
     def audio(self) -> np.ndarray:
         return np.frombuffer(b"".join(self.chunks), dtype="<i2").astype(np.float32) / 32768
@@ -77,6 +85,72 @@ def wait(app, condition, seconds: float) -> bool:
         app.processEvents()
         time.sleep(0.002)
     return condition()
+
+
+def stalls(app, hearth) -> tuple[float, float]:
+    """The GUI's worst stall while one long reply streams, read aloud, and while it streams again unread."""
+    from PySide6.QtCore import QTimer
+
+    worst = [0.0]
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        worst[0] = max(worst[0], (now - last[0]) * 1000 - 5)
+        last[0] = now
+
+    timer = QTimer()
+    timer.timeout.connect(tick)
+    timer.start(5)
+    measured = []
+    for reading in (True, False):
+        hearth.settings.read_aloud = reading
+        hearth.chat.new_conversation()
+        hearth.chat.set_conversation_settings({"max_tokens": 200})
+        wait(app, lambda: False, 0.3)
+        worst[0], last[0] = 0.0, time.perf_counter()
+        hearth.chat.send("Tell me a short story about a lighthouse keeper.")
+        wait(app, lambda: not hearth.chat.busy and not hearth.speaker.speaking and not hearth.chat.titling, 240)
+        measured.append(worst[0])
+    timer.stop()
+    hearth.settings.read_aloud = True
+    return measured[0], measured[1]
+
+
+def round_trips(app, hearth, output: LiveMonitor) -> list[float]:
+    """Voice conversation turns: end of the user's speech to the first sound of the reply."""
+    from app.core.talk_turns import State
+    from tests.voice_helpers import SINK, connect_microphone, play, speak
+
+    connect_microphone()
+    heard = LiveMonitor(SINK)  # the virtual microphone's sink: what Hearth's microphone hears, as it hears it
+    talk = hearth.window.talk
+    folder = Path(tempfile.mkdtemp(prefix="hearth-bench-talk-"))
+    hearth.chat.new_conversation()
+    hearth.chat.set_conversation_settings({"max_tokens": 40})
+    times = []
+    try:
+        talk.start()
+        for number, question in enumerate(("What is the capital of France?", "Name a red fruit.",
+                                           "What colour is the sky?")):
+            if not wait(app, lambda: talk.state == State.LISTENING, 60):
+                raise SystemExit("the voice conversation did not listen")
+            wait(app, lambda: False, 0.8)  # the microphone settles after Hearth stops speaking
+            speech = speak(question, folder / f"q{number}.wav")
+            output.arm()
+            player = play(speech)
+            wait(app, lambda: player.poll() is not None, 30)
+            wait(app, lambda: False, 0.1)
+            end_of_speech = heard.last_sound
+            if not wait(app, lambda: output.sound_at and output.sound_at[-1] > end_of_speech, 60):
+                print(f"  turn {number + 1}: no reply was heard")
+                continue
+            times.append(output.sound_at[-1] - end_of_speech)
+            wait(app, lambda: talk.state == State.LISTENING and not hearth.speaker.speaking, 120)
+    finally:
+        talk.end()
+        heard.close()
+    return times
 
 
 def main() -> int:
@@ -164,8 +238,24 @@ def main() -> int:
                 direct_audio += count / rate
         hearth_rtf, direct_rtf = hearth_time / hearth_audio, direct_time / direct_audio
         print(f"synthesis: Hearth {hearth_rtf:.3f} s per second of audio, piper-tts directly {direct_rtf:.3f}")
+        client.process._on_event = None
+        hearth.speaker.engine.client.process.last_load = None  # the bench spoke over its events: load afresh
+        speaker.speak_stream(-1)
+        speaker.feed(-1, "Ready.")
+        speaker.end(-1)
+        wait(app, lambda: not speaker.speaking, 60)
+
+        stall_speaking, stall_silent = stalls(app, hearth)
+        print(f"GUI stall while a reply streams and is read aloud: {stall_speaking:.1f} ms; "
+              f"the same reply not read aloud: {stall_silent:.1f} ms (target at most 50 ms)")
+        round_trip = round_trips(app, hearth, monitor)
+        print(f"voice conversation, end of speech to the reply's first sound: "
+              f"{', '.join(f'{x:.3f}' for x in round_trip)} s")
         result = {"first_audio_s": round(statistics.median(first_audio), 3) if first_audio else None,
-                  "rtf_ratio": round(hearth_rtf / direct_rtf, 3), "wer": round(wer, 3),
+                  "rtf_ratio": round(hearth_rtf / direct_rtf, 3),
+                  "round_trip_s": round(statistics.median(round_trip), 3) if round_trip else None,
+                  "wer": round(wer, 3), "stall_speaking_ms": round(stall_speaking, 1),
+                  "stall_silent_ms": round(stall_silent, 1), "round_trip_each_s": [round(x, 3) for x in round_trip],
                   "hearth_rtf": round(hearth_rtf, 4), "piper_rtf": round(direct_rtf, 4),
                   "first_audio_each_s": [round(x, 3) for x in first_audio], "replies": len(PROMPTS)}
     finally:
