@@ -26,6 +26,7 @@ import pytest
 
 from app.core.library import find_starter_model
 from app.paths import Paths
+from tests.speaker_helpers import quiet_output
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -64,6 +65,7 @@ def make_hearth(qtbot, home):
              memory_probe=None) -> Hearth:
         hearth = Hearth(paths or home, include_starter=include_starter, memory_probe=memory_probe)
         hearth.settings.temperature = temperature
+        hearth.settings.speech_output = quiet_output()  # never into the virtual microphone (the default sink)
         hearth.settings.set_default_load_options(replace(hearth.settings.default_load_options, n_threads=2))
         qtbot.addWidget(hearth.window)
         hearth.start()

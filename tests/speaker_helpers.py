@@ -41,6 +41,11 @@ class OutputSink:
         time.sleep(0.3)  # the stream is connected before anything plays into the sink
         self.started = time.monotonic()
 
+    def peek(self) -> np.ndarray:
+        """The recording so far, while it goes on."""
+        data = self._path.read_bytes() if self._path is not None and self._path.exists() else b""
+        return np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2").astype(np.float32) / 32768
+
     def stop_recording(self) -> np.ndarray:
         """The recording so far, float32 at 16 kHz."""
         self._recorder.terminate()
@@ -85,3 +90,20 @@ def save_wav(audio: np.ndarray, path: Path) -> Path:
         clip.setframerate(RATE)
         clip.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
     return path
+
+
+QUIET = "hearth_tests_quiet"
+
+
+def quiet_output() -> str:
+    """A null sink every test's Hearth reads aloud into unless the test records its own: the default sink
+    here is the virtual microphone's, and Hearth must never speak into its own microphone. Made on the
+    server in use (the shared one, or a test run's private one) when it is not there yet; "" without
+    PulseAudio."""
+    try:
+        if QUIET not in _pactl("list", "short", "sinks"):
+            _pactl("load-module", "module-null-sink", f"sink_name={QUIET}",
+                   "sink_properties=device.description=Hearth-tests-quiet")
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return QUIET

@@ -361,7 +361,12 @@ class MainWindow(QMainWindow):
     def _on_talk_state(self, _state: str) -> None:
         self.composer.show_talk_state(self.talk.label)
         self.voice_menu.conversation_action.setChecked(self.talk.active)
-        self.stop_action.setEnabled(self.chat.busy or self.talk.active)
+        self.update_stop_action()
+
+    def update_stop_action(self) -> None:
+        """Esc works while there is something to stop: a reply being written, a conversation, a reading."""
+        reading = self.read_aloud is not None and self.read_aloud.speaker.speaking
+        self.stop_action.setEnabled(self.chat.busy or self.talk.active or reading)
 
     # -- slots --------------------------------------------------------------------------
     def _send(self, text: str) -> None:
@@ -601,7 +606,7 @@ class MainWindow(QMainWindow):
 
     def _on_busy(self, busy: bool) -> None:
         self.composer.set_busy(busy)
-        self.stop_action.setEnabled(busy or self.talk.active or bool(self.read_aloud and self.read_aloud.speaker.speaking))
+        self.update_stop_action()
 
     def _on_model_state(self, state: str, name: str) -> None:
         self.status_model.setText(name or "No model")

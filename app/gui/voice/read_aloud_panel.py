@@ -31,5 +31,5 @@ def install(window, speaker) -> ReadAloud:
     read_aloud.reading_changed.connect(show_reading)
     window.view.speak_requested.connect(read_aloud.toggle)
     speaker.error_raised.connect(window.notice.show_error)
-    speaker.speaking_changed.connect(lambda on: window.stop_action.setEnabled(on or window.chat.busy))
+    speaker.speaking_changed.connect(lambda _on: window.update_stop_action())
     return read_aloud

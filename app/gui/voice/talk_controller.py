@@ -9,7 +9,7 @@ What it calls and listens to:
   ``message_added`` (the reply's id, emitted inside ``send``), ``reply_grew(id, delta)`` and
   ``reply_ended(Message)``.
 - the speaker, optional (None: replies are only shown): ``speak_stream(id)``, ``feed(id, text_so_far)``,
-  ``end(id)``, ``stop()``; its signals ``speaking_changed(bool)``, ``finished(int)``, ``error_raised(str)``.
+  ``end(id)``, ``stop()``; its signals ``sound_started(int)`` (the reply is heard: SPEAKING), ``finished(int)``, ``error_raised(str)``.
 
 Barge-in hears the user by loudness, not words: the microphone's level (one figure per 0.1 s of audio)
 above ``BARGE_IN_LEVEL`` for ``BARGE_IN_CHUNKS`` pieces in a row stops Hearth's voice, about 0.2-0.3 s
@@ -85,7 +85,8 @@ class TalkController(QObject):
                 signal.connect(slot)
 
     def _speaker_slots(self):
-        return ((self.speaker.speaking_changed, self._on_speaking), (self.speaker.finished, self._on_spoken),
+        # Speaking from the reply's first sound: until then the user hears nothing and Hearth is thinking.
+        return ((self.speaker.sound_started, self._on_sound), (self.speaker.finished, self._on_spoken),
                 (self.speaker.error_raised, self._on_speaker_error))
 
     # -- what the window uses -------------------------------------------------------------
@@ -171,9 +172,8 @@ class TalkController(QObject):
         error = (message.error or "The reply failed.") if message.status == states.ERROR else ""
         self._run(self.turns.reply_ended(message.id, error))
 
-    def _on_speaking(self, speaking: bool) -> None:
-        if speaking:
-            self._run(self.turns.voice_started())
+    def _on_sound(self, _message_id: int) -> None:
+        self._run(self.turns.voice_started())
 
     def _on_spoken(self, message_id: int) -> None:
         self._run(self.turns.voice_finished(message_id))
