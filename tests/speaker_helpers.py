@@ -107,3 +107,18 @@ def quiet_output() -> str:
     except (OSError, subprocess.CalledProcessError):
         return ""
     return QUIET
+
+
+def voice_end_after(audio: np.ndarray, moment: float, silence: float = 0.5) -> float:
+    """Seconds from the recording's start to the end of the sound going on at ``moment``: the last loud
+    20 ms frame before the first ``silence`` seconds with none."""
+    frames = audio[: len(audio) // 320 * 320].reshape(-1, 320)
+    loud = np.abs(frames).max(axis=1) > LOUD
+    first = int(moment / 0.02)
+    last_loud = first
+    for index in range(first, len(loud)):
+        if loud[index]:
+            last_loud = index
+        elif (index - last_loud) * 0.02 >= silence:
+            break
+    return (last_loud + 1) * 0.02

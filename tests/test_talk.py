@@ -1,8 +1,8 @@
 """The voice conversation (Voice ▸ Talk) through the real parts: espeak-ng speech played into the PulseAudio
 virtual microphone, the real Qt audio input, the real tiny.en, the real SmolLM2 and the real store.
 
-No speaker is given (the speech-out part is wired in elsewhere): replies are shown, Hearth's turn is over
-when the reply is written, and barge-in stops the reply being written.
+The app's own speaker reads the replies into a quiet null sink (tests/conftest.py); the last test records
+a sink of its own and hears the conversation back with Whisper, and measures barge-in at the output.
 """
 from __future__ import annotations
 
@@ -145,3 +145,62 @@ def test_the_dictation_window_taking_the_microphone_ends_the_conversation(qtbot,
     assert talk.state == State.OFF and hearth.voice.listening_target == "dictation"
     assert not window.composer.talk_state.isVisible()
     hearth.voice.stop()
+
+
+def test_a_spoken_conversation_is_heard_twice_round_and_speaking_over_it_silences_the_voice(
+        qtbot, make_hearth, virtual_microphone, asks, tmp_path):  # noqa: F811
+    """The whole loop with the voice: each reply is read aloud into a sound output of the test's own and
+    heard back by Whisper; then speech played over a reply stops Hearth's voice within half a second."""
+    import time
+
+    from app.core.speakable import Speakable
+    from tests.speaker_helpers import OutputSink, loud_seconds, transcribe, voice_end_after
+
+    sink = OutputSink()
+    try:
+        hearth, states_seen = started_talking(qtbot, make_hearth, max_tokens=40)
+        hearth.settings.speech_output = sink.name
+        talk = hearth.window.talk
+        clips_, story = asks
+        sink.record(tmp_path / "conversation")
+        for turn, clip in enumerate(clips_, 1):
+            play_and_wait(qtbot, hearth, clip)
+            qtbot.waitUntil(lambda turn=turn: len(saved(hearth, "assistant")) == turn, timeout=60_000)
+            qtbot.waitUntil(lambda: talk.state == State.SPEAKING, timeout=60_000)  # its first sound
+            qtbot.waitUntil(lambda: talk.state == State.LISTENING and not hearth.speaker.speaking, timeout=120_000)
+        assert states_seen == ["listening", "thinking", "speaking"] * 2 + ["listening"]
+        qtbot.wait(300)
+        audio = sink.stop_recording()
+        replies = [m.content for m in saved(hearth, "assistant")]
+        said = " ".join(" ".join(s.feed(text) + s.finish()) for text in replies for s in [Speakable()])
+        heard = transcribe(audio)
+        assert mic.word_error_rate(said, heard) <= 0.35, (said, heard)
+
+        # Barge-in: a long reply is being read aloud; the user speaks over it.
+        hearth.settings.max_tokens = 4000
+        sink.record(tmp_path / "barge-in")
+        play_and_wait(qtbot, hearth, story)
+        qtbot.waitUntil(lambda: talk.state == State.SPEAKING and loud_seconds(sink.peek()) >= 1.0, timeout=120_000)
+        first_loud = []
+
+        def onset(samples):
+            if not first_loud and np.abs(samples).max(initial=0) > mic.LOUD:
+                first_loud.append(time.monotonic())
+
+        hearth.voice.microphone.samples_ready.connect(onset)
+        try:
+            play_and_wait(qtbot, hearth, clips_[0])
+        finally:
+            hearth.voice.microphone.samples_ready.disconnect(onset)
+        qtbot.waitUntil(lambda: len(saved(hearth, "user")) == 4, timeout=60_000)  # what was said is a turn
+        audio = sink.stop_recording()
+        # The interrupted voice ends where the output first falls silent after the user began (the reply
+        # to what the user said may follow later: it is a new sound, after that silence).
+        onset_at = first_loud[0] - sink.started
+        voice_ended = voice_end_after(audio, onset_at)
+        print(f"Hearth's voice ended {voice_ended - onset_at:.2f} s after the user's first sound")
+        assert voice_ended - onset_at <= 0.5
+        qtbot.keyClick(hearth.window.input, Qt.Key_Escape)
+        assert talk.state == State.OFF
+    finally:
+        sink.close()
