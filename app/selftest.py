@@ -1,9 +1,9 @@
-"""``hearth --selftest [speech.wav]``: does this installation answer and hear? One JSON line says.
+"""``hearth --selftest [speech.wav]``: does this installation answer, hear and speak? One JSON line says.
 
 It goes the app's own way: the starter chat model loads in an engine process started as the
 window starts it (``python -m app.engine.worker`` from source, ``hearth --engine-worker`` in a
 bundle) and answers one question; given a recording, the speech engine process transcribes it
-with the starter Whisper model. No window, no settings and no conversation database: it reads
+with the starter Whisper model; the speech-out engine process says one sentence in the default voice. No window, no settings and no conversation database: it reads
 and writes nothing of the user's (the engines' logs go to a temporary folder, and their last
 lines into the JSON when a step fails). Exit status 0 only when every step asked for worked.
 """
@@ -138,6 +138,49 @@ def check_speech(recording: str, folder: Path, seconds: float) -> dict:
         client.shutdown()
 
 
+SPOKEN = "Hearth can speak."
+
+
+def check_voice(folder: Path, seconds: float) -> dict:
+    """The default Piper voice, in the speech-out engine process, says one sentence."""
+    import base64
+
+    from app.core.voice_library import default_voice_file
+    from app.engine.tts_client import TtsClient
+
+    voice = default_voice_file()
+    if voice is None:
+        return {"ok": False, "error": "No voice for reading aloud is installed."}
+    result = {"ok": False, "voice": voice.stem}
+    events, log = _Events(), folder / "voice.log"
+    client = TtsClient(events, log_path=log)
+    try:
+        started = time.monotonic()
+        loaded = events.until(client.load(str(voice)), ("loaded",), started + seconds)
+        if loaded.get("event") != "loaded":
+            return {**result, "error": _failure(loaded, "load the voice", seconds), "log": _tail(log)}
+        result["load_s"] = round(time.monotonic() - started, 3)
+        samples = [0, 1]  # int16 samples, and their rate
+
+        def on_audio(event: dict) -> None:
+            if event.get("event") == "audio":
+                samples[0] += len(base64.b64decode(event["pcm"])) // 2
+                samples[1] = int(event.get("rate") or 1)
+
+        asked = time.monotonic()
+        done = events.until(client.speak(SPOKEN), ("done",), asked + seconds, on_audio)
+        if done.get("event") != "done":
+            return {**result, "error": _failure(done, "speak", seconds), "log": _tail(log)}
+        result["speak_s"] = round(time.monotonic() - asked, 3)
+        result["audio_s"] = round(samples[0] / samples[1], 3)
+        result["ok"] = result["audio_s"] > 0.3
+        if not result["ok"]:
+            result["error"] = "The voice made no sound."
+        return result
+    finally:
+        client.shutdown()
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="hearth --selftest",
                                      description="Load the starter models, ask a question, transcribe a recording, "
@@ -151,9 +194,10 @@ def main(argv: list[str]) -> int:
         report: dict = {"ok": False, "version": __version__, "chat": check_chat(folder, args.timeout)}
         if args.speech is not None:
             report["speech"] = check_speech(args.speech, folder, args.timeout)
+        report["voice"] = check_voice(folder, args.timeout)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    report["ok"] = all(report[part]["ok"] for part in ("chat", "speech") if part in report)
+    report["ok"] = all(report[part]["ok"] for part in ("chat", "speech", "voice") if part in report)
     report["total_s"] = round(time.monotonic() - started, 3)
     print(json.dumps(report, ensure_ascii=False), flush=True)
     return 0 if report["ok"] else 1

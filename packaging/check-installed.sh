@@ -6,7 +6,8 @@
 #   sudo packaging/check-installed.sh [OUTPUT_FOLDER]      default: build/installed-check
 #
 # 1. the desktop entry and the AppStream metainfo validate, the GGUF MIME type is registered
-# 2. hearth --selftest answers a question with the starter model and transcribes espeak-ng speech
+# 2. hearth --selftest answers a question with the starter model, transcribes espeak-ng speech, and
+#    says a sentence in the default Piper voice
 # 3. the installed app starts under Xvfb and its window appears; a screenshot is kept
 # The screenshot is taken with the checkout's own Python (.venv), which is the checker, not the app.
 set -euo pipefail
@@ -41,7 +42,9 @@ assert report["ok"] is True, report
 assert report["chat"]["ok"] and report["chat"]["reply"].strip(), report["chat"]
 heard = report["speech"]["text"].lower()
 assert report["speech"]["ok"] and "fox" in heard and "dog" in heard, report["speech"]
-print(f"selftest: ok (chat {report['chat']['reply'].strip()[:60]!r}; speech {report['speech']['text'].strip()!r})")
+assert report["voice"]["ok"] and report["voice"]["audio_s"] > 0.5, report["voice"]
+print(f"selftest: ok (chat {report['chat']['reply'].strip()[:60]!r}; speech {report['speech']['text'].strip()!r}; "
+      f"voice {report['voice']['voice']}, {report['voice']['audio_s']} s of audio)")
 PY
 
 # The window: start the installed app on a virtual display inside the namespace with no network.

@@ -255,3 +255,19 @@ def test_every_control_shows_a_focus_ring_in_both_themes(qtbot, dressed, make_he
     assert len(dialog_stops) >= 10
     assert_rings(qtbot, first, len(dialog_stops))
     dialog.reject()
+
+
+def test_no_two_actions_share_a_shortcut(make_hearth):
+    """Two actions on one key cancel each other out in Qt (neither fires): every key does one thing."""
+    from collections import defaultdict
+
+    from PySide6.QtGui import QAction
+
+    hearth = make_hearth(include_starter=False)
+    owners = defaultdict(list)
+    for action in hearth.window.findChildren(QAction):
+        for shortcut in action.shortcuts():
+            if not shortcut.isEmpty():
+                owners[shortcut.toString()].append(action.text().replace("&", ""))
+    shared = {key: names for key, names in owners.items() if len(names) > 1}
+    assert not shared, shared

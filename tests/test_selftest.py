@@ -34,7 +34,10 @@ def test_selftest_answers_and_transcribes(home, tmp_path):
     assert chat["ok"] and chat["model"].startswith("SmolLM2") and "paris" in chat["reply"].lower()
     speech = report["speech"]
     assert speech["ok"] and word_error_rate(SENTENCE, speech["text"]) <= 0.25, speech
-    for seconds in (chat["load_s"], chat["reply_s"], speech["load_s"], speech["transcribe_s"]):
+    voice = report["voice"]  # the default Piper voice said its sentence in the speech-out engine process
+    assert voice["ok"] and voice["voice"] == "en_US-joe-medium" and voice["audio_s"] > 0.5, voice
+    for seconds in (chat["load_s"], chat["reply_s"], speech["load_s"], speech["transcribe_s"], voice["load_s"],
+                    voice["speak_s"]):
         assert isinstance(seconds, float) and seconds > 0
     # Nothing of the user's is touched: no conversation database, no settings, no logs in their folders.
     assert not home.database.exists() and not home.settings_file.exists()
@@ -43,7 +46,7 @@ def test_selftest_answers_and_transcribes(home, tmp_path):
 
 def test_selftest_without_a_recording_checks_chat_alone(home, tmp_path):
     code, report, _ = _selftest(cwd=tmp_path)
-    assert code == 0 and report["ok"] and "speech" not in report
+    assert code == 0 and report["ok"] and "speech" not in report and report["voice"]["ok"]
     assert "paris" in report["chat"]["reply"].lower()
 
 

@@ -19,7 +19,7 @@ class SpeechOutMenu:
         self.read_replies_action = QAction("&Read replies aloud", menu, checkable=True)
         self.read_replies_action.setChecked(bool(settings.read_aloud))
         self.read_replies_action.toggled.connect(lambda on: setattr(settings, "read_aloud", on))
-        self.pause_action = QAction("&Pause reading", menu, shortcut=QKeySequence("Ctrl+Shift+P"),
+        self.pause_action = QAction("&Pause reading", menu, shortcut=QKeySequence("Ctrl+Shift+R"),
                                     triggered=read_aloud.toggle_pause, enabled=False)
         self.stop_action = QAction("Stop &reading", menu, triggered=read_aloud.stop, enabled=False)
         menu.addActions([self.read_replies_action, self.pause_action, self.stop_action])
