@@ -216,6 +216,7 @@ def main() -> int:
             elif event.get("event") == protocol.DONE:
                 done.set()
 
+        speaker_events = client.process._on_event
         client.process._on_event = on_event
         from piper import PiperVoice, SynthesisConfig
 
@@ -238,8 +239,7 @@ def main() -> int:
                 direct_audio += count / rate
         hearth_rtf, direct_rtf = hearth_time / hearth_audio, direct_time / direct_audio
         print(f"synthesis: Hearth {hearth_rtf:.3f} s per second of audio, piper-tts directly {direct_rtf:.3f}")
-        client.process._on_event = None
-        hearth.speaker.engine.client.process.last_load = None  # the bench spoke over its events: load afresh
+        client.process._on_event = speaker_events  # the speaker hears its engine again
         speaker.speak_stream(-1)
         speaker.feed(-1, "Ready.")
         speaker.end(-1)
