@@ -2,9 +2,11 @@
 
     xvfb-run -s "-screen 0 1280x800x24" python packaging/screenshot.py resources/screenshot.png [light|dark]
     xvfb-run -s "-screen 0 1280x800x24" python packaging/screenshot.py resources/welcome.png light welcome
+    xvfb-run -s "-screen 0 1280x800x24" python packaging/screenshot.py resources/talk.png dark talk
 
 The first: a few weeks of earlier chats in the sidebar (written into the store as a user would have left
 them), then real replies of SmolLM2 and a second version of the last. ``welcome``: the first run's window.
+``talk``: the same chat, then a voice conversation listening (it needs a microphone: PulseAudio's default input).
 """
 from __future__ import annotations
 
@@ -53,14 +55,14 @@ def main(target: str, theme: str = "light", mode: str = "chat") -> None:
     app = QApplication([])
     dress(app)
     paths = Paths.from_environment().ensure()
-    if mode == "chat":
+    if mode in ("chat", "talk"):
         seed_history(paths)
     hearth = Hearth(paths)
     hearth.settings.temperature = 0.0
     hearth.window.set_theme(theme)
     hearth.window.resize(1100, 700)
     hearth.start()
-    if mode == "chat":
+    if mode in ("chat", "talk"):
         hearth.window.new_chat()  # today's chat, above the history
     questions = ["What is the capital of France?", "Write a Python function that reverses a string."]
     regenerated = []
@@ -77,9 +79,11 @@ def main(target: str, theme: str = "light", mode: str = "chat") -> None:
                 regenerated.append(True)
                 hearth.chat.set_conversation_settings({"temperature": 0.7, "seed": 11})
                 hearth.window.view.message_widgets()[-1].regenerate_button.click()
-            else:
+            elif mode == "talk" and not hearth.window.talk.active:
+                hearth.window.talk.start()
+            elif mode != "talk" or hearth.window.talk.state.value == "listening":
                 timer.stop()
-                QTimer.singleShot(400, finish)
+                QTimer.singleShot(1200, finish)
 
     def finish() -> None:
         if mode == "chat":

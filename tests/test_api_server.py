@@ -227,10 +227,16 @@ def test_a_full_queue_answers_503_with_retry_after(serve):
     served = serve(max_waiting=1)
     long_ones = [httpx.Client(timeout=120) for _ in range(2)]
     body = {"model": served.model, "messages": STORY, "max_tokens": 2000, "stream": True, "ignore_eos": True}
+    # The stream's context manager is kept: once it is garbage, it closes the stream, the server sees a
+    # client that hung up and frees the engine, and nothing is left to wait behind (it failed that way).
+    opened = long_ones[0].stream("POST", f"{served.server.url}/chat/completions", json=body)
     streams = []
     try:
-        streams.append(long_ones[0].stream("POST", f"{served.server.url}/chat/completions", json=body).__enter__())
-        wait_until(lambda: served.backend.scheduler.current is not None)
+        streams.append(opened.__enter__())
+        # The reply is streaming (its first words are here): it is the job in flight
+        next(line for line in streams[0].iter_lines() if line.startswith("data:"))
+        assert served.backend.scheduler.current is not None
+
         def wait_in_line() -> None:
             try:
                 long_ones[1].post(f"{served.server.url}/chat/completions", json=body)
@@ -243,8 +249,8 @@ def test_a_full_queue_answers_503_with_retry_after(serve):
             served.client().chat.completions.create(model=served.model, messages=QUESTION)
         assert error.value.status_code == 503 and error.value.response.headers["retry-after"].isdigit()
     finally:
-        for stream in streams:
-            stream.close()
+        if streams:
+            opened.__exit__(None, None, None)
         for client in long_ones:
             client.close()
     wait_until(lambda: served.backend.scheduler.current is None and served.backend.scheduler.waiting == 0, 60)

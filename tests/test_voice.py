@@ -218,7 +218,8 @@ def test_killing_the_speech_engine_mid_file_then_the_next_recording_works(qtbot,
     hearth.open_dictation()
     window = hearth.dictation
     qtbot.addWidget(window)
-    long_clip = mic.join([clips["three"]] * 4, clips["three"].with_name("long.wav"))
+    # long enough that the kill lands mid-file however fast the machine transcribes
+    long_clip = mic.join([clips["three"]] * 16, clips["three"].with_name("long.wav"))
     window.transcribe(str(long_clip))
     client = hearth.voice.speech.client
     qtbot.waitUntil(lambda: client.pid is not None, timeout=20_000)

@@ -9,64 +9,37 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
-import queue
-import threading
-import traceback
 
 import numpy as np
 
 from app.core.dictation import Dictation, Piece, Settings
-from app.core.errors import HearthError
 from app.engine import protocol
-from app.engine.worker_io import EventStream, requests, run
+from app.engine.worker_io import EventStream, QueueWorker, run
 
 log = logging.getLogger("hearth.speech")
 
 
-class SpeechWorker:
+class SpeechWorker(QueueWorker):
+    QUEUE_CANCELS = True  # a cancelled microphone stream is ended in order, after what it was sent
+    label = "speech engine"
+
     def __init__(self, events: EventStream) -> None:
-        self.send = events.send
-        self._requests: queue.Queue[dict] = queue.Queue()
-        self._cancelled: set[int] = set()
-        self._lock = threading.Lock()
+        super().__init__(events)
         self._streams: dict[int, Dictation] = {}
         from app.engine.speech import SpeechSession
 
         self.session = SpeechSession()
 
-    def read_requests(self, stream) -> None:
-        for request in requests(stream):
-            if request.get("op") == protocol.CANCEL:
-                with self._lock:
-                    self._cancelled.add(request.get("id"))
-            self._requests.put(request)
-
-    def is_cancelled(self, request_id: int) -> bool:
-        with self._lock:
-            return request_id in self._cancelled
-
-    def serve(self) -> None:
+    def ready(self) -> dict:
         from app.engine.speech import describe_runtime
 
-        self.send({"event": protocol.READY, "pid": os.getpid(), "backend": "faster-whisper",
-                   "speech": describe_runtime()})
-        while True:
-            request = self._requests.get()
-            op, request_id = request.get("op"), request.get("id")
-            if op == protocol.SHUTDOWN:
-                return
-            try:
-                self.handle(op, request_id, request)
-            except HearthError as error:
-                self.send({"event": protocol.ERROR, "id": request_id, "op": op, "path": request.get("path", ""),
-                           "message": error.message, "detail": error.detail})
-                self._streams.pop(request_id, None)
-            except Exception as error:  # noqa: BLE001 - report, keep serving
-                log.error("%s failed:\n%s", op, traceback.format_exc())
-                self.send({"event": protocol.ERROR, "id": request_id, "op": op, "path": request.get("path", ""),
-                           "message": f"Speech recognition failed: {error}", "detail": repr(error)})
-                self._streams.pop(request_id, None)
+        return {**super().ready(), "backend": "faster-whisper", "speech": describe_runtime()}
+
+    def failure_message(self, error: Exception) -> str:
+        return f"Speech recognition failed: {error}"
+
+    def after_failure(self, request_id: int) -> None:
+        self._streams.pop(request_id, None)
 
     def handle(self, op: str, request_id: int, request: dict) -> None:
         if op == protocol.LOAD:

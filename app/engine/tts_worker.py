@@ -9,58 +9,29 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
-import queue
-import threading
-import traceback
 
-from app.core.errors import HearthError
 from app.engine import protocol
-from app.engine.worker_io import EventStream, requests, run
+from app.engine.worker_io import EventStream, QueueWorker, run
 
 log = logging.getLogger("hearth.tts")
 
 
-class TtsWorker:
+class TtsWorker(QueueWorker):
+    label = "voice engine"
+
     def __init__(self, events: EventStream) -> None:
-        self.send = events.send
-        self._requests: queue.Queue[dict] = queue.Queue()
-        self._cancelled: set[int] = set()
-        self._lock = threading.Lock()
+        super().__init__(events)
         from app.engine.voice import VoiceSession
 
         self.session = VoiceSession()
 
-    def read_requests(self, stream) -> None:
-        for request in requests(stream):
-            if request.get("op") == protocol.CANCEL:
-                with self._lock:
-                    self._cancelled.add(request.get("id"))
-                continue  # noticed here; the request it names ends where it is
-            self._requests.put(request)
-
-    def is_cancelled(self, request_id: int) -> bool:
-        with self._lock:
-            return request_id in self._cancelled
-
-    def serve(self) -> None:
+    def ready(self) -> dict:
         from app.engine.voice import describe_runtime
 
-        self.send({"event": protocol.READY, "pid": os.getpid(), "backend": "piper", "tts": describe_runtime()})
-        while True:
-            request = self._requests.get()
-            op, request_id = request.get("op"), request.get("id")
-            if op == protocol.SHUTDOWN:
-                return
-            try:
-                self.handle(op, request_id, request)
-            except HearthError as error:
-                self.send({"event": protocol.ERROR, "id": request_id, "op": op, "path": request.get("path", ""),
-                           "message": error.message, "detail": error.detail})
-            except Exception as error:  # noqa: BLE001 - report, keep serving
-                log.error("%s failed:\n%s", op, traceback.format_exc())
-                self.send({"event": protocol.ERROR, "id": request_id, "op": op, "path": request.get("path", ""),
-                           "message": "The voice could not say this sentence.", "detail": repr(error)})
+        return {**super().ready(), "backend": "piper", "tts": describe_runtime()}
+
+    def failure_message(self, error: Exception) -> str:
+        return "The voice could not say this sentence."
 
     def handle(self, op: str, request_id: int, request: dict) -> None:
         if op == protocol.LOAD:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import sys
 import threading
+import traceback
 from collections.abc import Callable, Iterator
 
+from app.core.errors import HearthError
 from app.engine import protocol
 
 log = logging.getLogger("hearth.engine")
@@ -40,6 +43,67 @@ def requests(stream) -> Iterator[dict]:
         except ValueError:
             log.warning("ignoring a malformed request: %r", line[:200])
     os._exit(0)
+
+
+class QueueWorker:
+    """An engine's request loop, shared by the speech engines: a reader thread queues the requests and
+    notes cancels as they come (so a long job can look between its steps); the main thread, where the
+    native code runs, serves them in order. Subclasses say what READY carries, handle each op, and may
+    tidy up after a failed request."""
+
+    QUEUE_CANCELS = False  # a cancel is also served in order (after it was noted)
+    label = "engine"
+
+    def __init__(self, events: EventStream) -> None:
+        self.send = events.send
+        self._requests: queue.Queue[dict] = queue.Queue()
+        self._cancelled: set[int] = set()
+        self._lock = threading.Lock()
+
+    def read_requests(self, stream) -> None:
+        for request in requests(stream):
+            if request.get("op") == protocol.CANCEL:
+                with self._lock:
+                    self._cancelled.add(request.get("id"))
+                if not self.QUEUE_CANCELS:
+                    continue  # noticed here; the request it names ends where it is
+            self._requests.put(request)
+
+    def is_cancelled(self, request_id: int) -> bool:
+        with self._lock:
+            return request_id in self._cancelled
+
+    def ready(self) -> dict:
+        return {"event": protocol.READY, "pid": os.getpid()}
+
+    def handle(self, op: str, request_id: int, request: dict) -> None:
+        raise NotImplementedError
+
+    def failure_message(self, error: Exception) -> str:
+        """What an unexpected error in a request says to the user."""
+        return f"The {self.label} failed: {error}"
+
+    def after_failure(self, request_id: int) -> None:
+        """A request failed: forget what it left behind."""
+
+    def serve(self) -> None:
+        self.send(self.ready())
+        while True:
+            request = self._requests.get()
+            op, request_id = request.get("op"), request.get("id")
+            if op == protocol.SHUTDOWN:
+                return
+            try:
+                self.handle(op, request_id, request)
+            except HearthError as error:
+                self.send({"event": protocol.ERROR, "id": request_id, "op": op, "path": request.get("path", ""),
+                           "message": error.message, "detail": error.detail})
+                self.after_failure(request_id)
+            except Exception as error:  # noqa: BLE001 - report, keep serving
+                log.error("%s failed:\n%s", op, traceback.format_exc())
+                self.send({"event": protocol.ERROR, "id": request_id, "op": op, "path": request.get("path", ""),
+                           "message": self.failure_message(error), "detail": repr(error)})
+                self.after_failure(request_id)
 
 
 def run(make_worker: Callable[[EventStream], object], label: str) -> int:
