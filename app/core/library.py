@@ -35,13 +35,7 @@ class LibraryEntry:
 
     @property
     def size(self) -> int:
-        total = 0
-        for path in self.files:
-            try:
-                total += path.stat().st_size
-            except OSError:
-                pass
-        return total
+        return files_size(self.files)
 
     @property
     def usable(self) -> bool:
@@ -66,6 +60,17 @@ class LibraryEntry:
                 stem = stem[: -len(suffix)]
                 break
         return f"{stem} · {quant}" + (f" · {len(self.parts)} parts" if len(self.parts) > 1 else "")
+
+
+def files_size(paths) -> int:
+    """Bytes of the files there are (one gone, or unreadable, counts nothing)."""
+    total = 0
+    for path in paths:
+        try:
+            total += path.stat().st_size
+        except OSError:
+            pass
+    return total
 
 
 def find_starter_model() -> Path | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.core.errors import HearthError
+from app.core.library import files_size
 from app.core.piper_catalogue import QUALITIES, VOICES_FOLDER, language_label
 from app.core.starter_models import VOICE_PACKAGE, package_folders
 
@@ -57,13 +58,7 @@ class InstalledVoice:
 
     @property
     def size(self) -> int:
-        total = 0
-        for path in self.files:
-            try:
-                total += path.stat().st_size
-            except OSError:
-                pass
-        return total
+        return files_size(self.files)
 
     @property
     def display_name(self) -> str:
