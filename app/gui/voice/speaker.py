@@ -44,6 +44,7 @@ class Speaker(QObject):
         self._ended = False
         self._sentences: dict[int, str] = {}  # engine request id -> sentence, not yet fully made
         self._heard = False  # this message's first sound has played
+        self._first_sentence = True  # the next sentence is the message's first: spoken from its first pause
         self.sentence_times: list[tuple[str, float]] = []  # (sentence, when it was sent), for the bench
         self.engine.audio.connect(self._on_audio)
         self.engine.done.connect(self._on_done)
@@ -92,6 +93,7 @@ class Speaker(QObject):
             self.engine.client.load(voice)
         was_speaking = self._message is not None
         self._message, self._speakable, self._ended, self._heard = message_id, Speakable(), False, False
+        self._first_sentence = True
         self.sentence_times = []
         self.player.output_id = self.settings.speech_output
         if not was_speaking:
@@ -146,9 +148,10 @@ class Speaker(QObject):
         speed = self.settings.speech_speed if self.settings.speech_speed > 0 else 1.0
         sent = time.monotonic()
         # The first sentence's first words go on their own: the voice starts once it has made them.
-        for piece in lead_clause(sentence) if not self.sentence_times else [sentence]:
+        for piece in lead_clause(sentence) if self._first_sentence else [sentence]:
             request_id = self.engine.client.speak(piece, speed)
             self._sentences[request_id] = piece
+        self._first_sentence = False
         self.sentence_times.append((sentence, sent))
 
     def _drop(self) -> None:
